@@ -1,8 +1,131 @@
+#include <csignal>
+#include <iostream>
+
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "common/error.hpp"
+#include "gen/generator.hpp"
+#include "pipeline/job.hpp"
+#include "pipeline/logging.hpp"
+
+namespace {
+
+using marquee::Error;
+using marquee::ExitCode;
+using marquee::pipeline::JobOptions;
+
+struct CommonFlags {
+  JobOptions job;
+  double lock_timeout_seconds = 0;
+  bool verbose = false;
+};
+
+void add_common(CLI::App& cmd, CommonFlags& flags) {
+  cmd.add_option("--workdir", flags.job.workdir, "Work directory for staging, rejects, reports, logs")
+      ->capture_default_str();
+  cmd.add_option("--db", flags.job.db_url,
+                 "Database: sqlite:PATH (default <workdir>/marquee.db) or postgresql://user@host:port/db")
+      ->envname("MARQUEE_DB");
+  cmd.add_option("--log-dir", flags.job.log_dir, "Folder of the main and error logs (default <workdir>/log)");
+  cmd.add_flag("-v,--verbose", flags.verbose, "Debug output on the terminal");
+}
+
+void add_load_flags(CLI::App& cmd, CommonFlags& flags) {
+  cmd.add_flag("--snapshot", flags.job.snapshot, "The batch is a full snapshot: movies absent from it are removed");
+  cmd.add_option("--max-reject-ratio", flags.job.max_reject_ratio,
+                 "Fail the batch when more than this share of records is rejected")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd.add_option("--max-record-bytes", flags.job.max_record_bytes, "Longest CSV record accepted")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd.add_option("--lock-timeout", flags.lock_timeout_seconds,
+                 "Seconds to wait for another run's lock before exiting 5")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+}
+
+void add_stage_flags(CLI::App& cmd, CommonFlags& flags) {
+  cmd.add_option("--retries", flags.job.stage.max_retries, "Download retries on transient errors")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+  cmd.add_flag("--no-sign-request", flags.job.stage.no_sign_request, "Do not sign S3 requests (public buckets)");
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"marquee: ETL and analytics for The Movies Dataset"};
+  CLI::App app{"marquee: ETL and analytics for The Movies Dataset (TMDB + MovieLens)"};
   app.set_version_flag("--version", MARQUEE_VERSION);
-  CLI11_PARSE(app, argc, argv);
-  return 0;
+  app.require_subcommand(1);
+  CommonFlags flags;
+
+  std::string source;
+  auto* run = app.add_subcommand("run", "Stage SOURCE, load it, write the reports");
+  run->add_option("source", source, "s3://bucket/key, https://..., file://..., a .zip, or a folder of CSVs")
+      ->required();
+  add_common(*run, flags);
+  add_load_flags(*run, flags);
+  add_stage_flags(*run, flags);
+
+  auto* stage = app.add_subcommand("stage", "Download SOURCE into staging/incoming/ only");
+  stage->add_option("source", source, "s3://bucket/key, https://..., file://... or a path")->required();
+  add_common(*stage, flags);
+  add_stage_flags(*stage, flags);
+
+  auto* load = app.add_subcommand("load", "Load every complete archive waiting in staging/incoming/");
+  add_common(*load, flags);
+  add_load_flags(*load, flags);
+
+  auto* report = app.add_subcommand("report", "Write the reports from what is loaded");
+  add_common(*report, flags);
+
+  auto* status = app.add_subcommand("status", "Show the loaded batches and what waits in staging");
+  add_common(*status, flags);
+
+  marquee::gen::GenerateOptions gen_options;
+  auto* generate = app.add_subcommand("generate", "Write a synthetic the-movies-dataset.zip");
+  generate->add_option("--scale", gen_options.scale, "1.0 = the real sizes (45,466 movies)")
+      ->check(CLI::Range(0.0, 1000.0))
+      ->capture_default_str();
+  generate->add_option("--seed", gen_options.seed, "Same seed, same bytes")->capture_default_str();
+  generate->add_option("--ratings-scale", gen_options.ratings_scale, "1.0 = 26 million ratings")
+      ->check(CLI::Range(0.0, 1000.0))
+      ->capture_default_str();
+  generate->add_flag("--movies-only", gen_options.movies_only, "Only movies_metadata.csv");
+  generate->add_option("--out", gen_options.out, "The .zip to write")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : static_cast<int>(ExitCode::kUsage);
+  }
+
+  try {
+    flags.job.lock_timeout = std::chrono::milliseconds(static_cast<long long>(flags.lock_timeout_seconds * 1000));
+    flags.job.stage.progress = true;
+    if (generate->parsed()) {
+      marquee::pipeline::setup_logging({}, false);
+      auto manifest = marquee::gen::generate(gen_options);
+      spdlog::info("generate: wrote {} and {}.manifest.json", gen_options.out.string(), gen_options.out.string());
+      return 0;
+    }
+    marquee::pipeline::setup_logging(flags.job.effective_log_dir(), flags.verbose);
+    marquee::pipeline::Job job(flags.job);
+    if (run->parsed()) job.run(source);
+    if (stage->parsed()) job.stage(source);
+    if (load->parsed()) job.load();
+    if (report->parsed()) job.report();
+    if (status->parsed()) job.status(std::cout);
+    return 0;
+  } catch (const Error& e) {
+    spdlog::error("{}", e.what());
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    spdlog::error("unexpected failure: {}; please report it with the log", e.what());
+    return static_cast<int>(ExitCode::kDatabase);
+  }
 }

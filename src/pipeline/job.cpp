@@ -1,0 +1,327 @@
+#include "pipeline/job.hpp"
+
+#include <openssl/evp.h>
+
+#include <chrono>
+#include <fstream>
+#include <ostream>
+#include <random>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/clock.hpp"
+#include "common/error.hpp"
+#include "pipeline/dataset_files.hpp"
+#include "pipeline/run_lock.hpp"
+#include "report/report_writer.hpp"
+
+namespace marquee::pipeline {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::string_view kMoviesFile = "movies_metadata.csv";
+
+/// Entries the dataset ships that this version reads no table from; logged, never an error.
+bool is_known_optional(std::string_view name) {
+  return name == "links.csv" || name == "keywords.csv" || name == "credits.csv" || name == "ratings.csv";
+}
+bool is_ignored_subset(std::string_view name) {
+  return name == "links_small.csv" || name == "ratings_small.csv";
+}
+
+std::string new_run_id() {
+  std::random_device rd;
+  return fmt::format("{}-{:04x}", utc_now_compact(), rd() & 0xffff);
+}
+
+/// A folder of CSVs is identified by the hash of its files' names and contents.
+std::string sha256_of_files(const DatasetFiles& files) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::vector<char> buf(1 << 20);
+  for (const auto& f : files.files()) {
+    EVP_DigestUpdate(ctx.get(), f.base_name.data(), f.base_name.size() + 1);
+    auto src = f.open();
+    while (std::size_t n = src->read(buf)) EVP_DigestUpdate(ctx.get(), buf.data(), n);
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &len);
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+
+fs::path local_directory(const std::string& source) {
+  std::string path = source.starts_with("file://") ? source.substr(7) : source;
+  std::error_code ec;
+  if (!source.starts_with("s3://") && !source.starts_with("http://") && !source.starts_with("https://") &&
+      fs::is_directory(path, ec)) {
+    return path;
+  }
+  return {};
+}
+
+nlohmann::json stats_json(const FileStats& s) {
+  nlohmann::json warnings = {{"total", s.warnings.total()}};
+  for (std::size_t k = 0; k < dataset::kWarningKinds; ++k) {
+    auto kind = static_cast<dataset::WarningKind>(k);
+    warnings[std::string(dataset::to_string(kind))] = s.warnings.count(kind);
+  }
+  nlohmann::json rejected = {{"total", s.rows_rejected}};
+  for (auto reason : {dataset::RejectReason::kFieldCount, dataset::RejectReason::kBadId,
+                      dataset::RejectReason::kBadBool, dataset::RejectReason::kBadNumber,
+                      dataset::RejectReason::kBadLiteral}) {
+    std::string name(dataset::to_string(reason));
+    auto it = s.rejected_by_reason.find(name);
+    rejected[name] = it == s.rejected_by_reason.end() ? 0 : it->second;
+  }
+  return {{"rows_read", s.rows_read},
+          {"rows_loaded", s.rows_loaded},
+          {"rows_rejected", rejected},
+          {"duplicate_superseded", s.duplicate_superseded},
+          {"warnings", warnings},
+          {"movies_without_year", s.movies_without_year},
+          {"rejects_file", s.rejects_file.string()},
+          {"seconds", s.seconds}};
+}
+
+}  // namespace
+
+std::string JobOptions::effective_db_url() const {
+  return db_url.empty() ? "sqlite:" + (workdir / "marquee.db").string() : db_url;
+}
+fs::path JobOptions::effective_log_dir() const { return log_dir.empty() ? workdir / "log" : log_dir; }
+fs::path JobOptions::effective_results_dir() const {
+  return results_dir.empty() ? workdir / "movie_results" : results_dir;
+}
+
+Job::Job(JobOptions options)
+    : options_(std::move(options)), run_id_(new_run_id()), started_at_(utc_now_iso8601()) {
+  std::error_code ec;
+  fs::create_directories(options_.workdir, ec);
+  if (ec || !fs::is_directory(options_.workdir)) {
+    throw Error(ExitCode::kUsage, fmt::format("cannot create the work directory {}: {}; choose another --workdir",
+                                              options_.workdir.string(), ec.message()));
+  }
+}
+
+store::Store& Job::store() {
+  if (!store_) {
+    store_ = store::open_store(options_.effective_db_url());
+    spdlog::info("store: {}", store_->describe());
+  }
+  return *store_;
+}
+
+void Job::stage(const std::string& source) {
+  auto dirs = options_.staging_dirs();
+  dirs.create();
+  auto result = staging::stage(source, dirs, options_.stage);
+  if (result.skipped_unchanged) {
+    spdlog::info("stage: {} unchanged since it was last staged (ETag {}); nothing downloaded", source,
+                 result.archive.etag);
+  } else {
+    spdlog::info("stage: wrote {} ({} bytes, sha256 {})", result.archive.path.string(), result.archive.size,
+                 result.archive.sha256);
+    written_.push_back(result.archive.path);
+  }
+}
+
+void Job::load_files(const DatasetFiles& files, const store::BatchSource& source) {
+  if (auto previous = store().loaded_batch(source.sha256)) {
+    spdlog::info("load: {} has the sha256 of batch {} loaded at {}; nothing to do", source.source,
+                 previous->id, previous->finished_at);
+    return;
+  }
+  const auto* movies = files.find(kMoviesFile);
+  if (movies == nullptr) {
+    std::string message = fmt::format("{}: the required entry {} is missing; this is not The Movies Dataset "
+                                      "archive, or it is incomplete — stage a complete one",
+                                      files.label(), kMoviesFile);
+    store().record_failed_batch(source, message);
+    throw Error(ExitCode::kBadData, message);
+  }
+  for (const auto& f : files.files()) {
+    if (f.base_name == kMoviesFile) continue;
+    if (is_ignored_subset(f.base_name)) {
+      spdlog::info("load: {}: {} is a subset of the full files; ignored", files.label(), f.stored_name);
+    } else if (is_known_optional(f.base_name)) {
+      spdlog::info("load: {}: {} ({} bytes) is not needed for the reports; not loaded", files.label(),
+                   f.stored_name, f.size);
+    } else {
+      spdlog::info("load: {}: unknown entry {} skipped", files.label(), f.stored_name);
+    }
+  }
+
+  auto writer = store().begin_batch(source);
+  const std::int64_t batch_id = writer->batch_id();
+  spdlog::info("load: batch {} from {} (sha256 {})", batch_id, source.source, source.sha256);
+  LoadedBatch batch{batch_id, source, {}};
+  fs::path rejects_path = options_.workdir / "rejects" / std::to_string(batch_id) /
+                          fmt::format("{}.rejects.csv", fs::path(kMoviesFile).stem().string());
+  try {
+    RejectSink rejects(rejects_path);
+    auto input = movies->open();
+    FileStats stats = load_movies(*input, std::string(kMoviesFile), *writer, rejects,
+                                  {options_.max_record_bytes, 1 << 20});
+    stats.rejects_file = rejects.finish();
+    written_.push_back(stats.rejects_file);
+    double ratio = stats.rows_read == 0 ? 0.0 : static_cast<double>(stats.rows_rejected) / stats.rows_read;
+    if (ratio > options_.max_reject_ratio) {
+      throw Error(ExitCode::kBadData,
+                  fmt::format("{}: {} of {} records rejected ({:.2f}%), above the reject limit of {:.2f}%; "
+                              "nothing of batch {} was committed — see {} and fix the data, or raise "
+                              "--max-reject-ratio",
+                              movies->stored_name, stats.rows_rejected, stats.rows_read, ratio * 100,
+                              options_.max_reject_ratio * 100, batch_id, stats.rejects_file.string()));
+    }
+    store::BatchCounts counts{stats.rows_read, stats.rows_loaded, stats.rows_rejected,
+                              stats.duplicate_superseded, stats.warnings.total()};
+    writer->commit(counts, options_.snapshot);
+    store::Param id = batch_id;
+    store().query("SELECT COUNT(*) FROM movie WHERE batch_id = ? AND release_year IS NULL", {&id, 1},
+                  [&](const std::vector<std::string>&, const std::vector<store::Cell>& row) {
+                    stats.movies_without_year = row[0] ? std::stoull(*row[0]) : 0;
+                  });
+    spdlog::info(
+        "load: batch {} committed: {} read, {} loaded, {} rejected, {} duplicates superseded, {} warnings, "
+        "{} without a year, in {:.2f}s{}",
+        batch_id, stats.rows_read, stats.rows_loaded, stats.rows_rejected, stats.duplicate_superseded,
+        stats.warnings.total(), stats.movies_without_year, stats.seconds,
+        options_.snapshot ? " (snapshot: movies absent from it were removed)" : "");
+    if (stats.warnings.total() > 0) {
+      spdlog::warn("batch {}: {}: {} warnings (values set to NULL or items dropped); the first of each kind "
+                   "are above",
+                   batch_id, kMoviesFile, stats.warnings.total());
+    }
+    batch.files.push_back(std::move(stats));
+  } catch (const Error& e) {
+    writer->rollback(e.what());
+    throw;
+  } catch (const std::exception& e) {
+    writer->rollback(e.what());
+    throw Error(ExitCode::kDatabase, fmt::format("batch {}: {}", batch_id, e.what()));
+  }
+  loaded_.push_back(std::move(batch));
+}
+
+void Job::load_staged(const staging::StagedArchive& archive) {
+  store::BatchSource source{archive.source, archive.sha256, archive.etag, archive.staged_at};
+  auto dirs = options_.staging_dirs();
+  try {
+    std::optional<DatasetFiles> files;
+    try {
+      files = DatasetFiles::from_zip(archive.path);
+    } catch (const Error& e) {
+      if (e.code() == ExitCode::kBadData) store().record_failed_batch(source, e.what());
+      throw;
+    }
+    load_files(*files, source);
+  } catch (const Error& e) {
+    if (e.code() == ExitCode::kBadData) {
+      staging::mark_failed(archive, dirs, e.what());
+      spdlog::error("load: {} moved to {}", archive.path.filename().string(), dirs.failed().string());
+    }
+    throw;
+  }
+  staging::mark_loaded(archive, dirs);
+  spdlog::info("load: {} moved to {}", archive.path.filename().string(), dirs.archive().string());
+}
+
+void Job::load() {
+  auto dirs = options_.staging_dirs();
+  dirs.create();
+  RunLock lock(options_.workdir / "marquee.lock", options_.lock_timeout);
+  auto waiting = staging::pending(dirs.incoming());
+  if (waiting.empty()) spdlog::info("load: nothing waiting in {}", dirs.incoming().string());
+  for (const auto& archive : waiting) load_staged(archive);
+}
+
+void Job::report() {
+  auto started = std::chrono::steady_clock::now();
+  auto reports = report::write_reports(store(), options_.effective_results_dir());
+  for (const auto& r : reports) {
+    spdlog::info("report: wrote {} ({} rows)", r.path.string(), r.rows);
+    written_.push_back(r.path);
+  }
+  spdlog::info("report: {} movies have no release year and are in no report; {} reports in {:.2f}s",
+               report::movies_without_year(store()), reports.size(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+}
+
+void Job::write_summary(const std::string& source, const std::string& sha256) {
+  fs::path path = options_.effective_results_dir() / "run_summary.json";
+  nlohmann::json files = nlohmann::json::object();
+  nlohmann::json batches = nlohmann::json::array();
+  for (const auto& b : loaded_) {
+    batches.push_back({{"batch_id", b.batch_id}, {"source", b.source.source}, {"sha256", b.source.sha256}});
+    for (const auto& f : b.files) files[f.file] = stats_json(f);
+  }
+  std::vector<std::string> written;
+  for (const auto& p : written_) written.push_back(p.string());
+  written.push_back(path.string());
+  nlohmann::json summary = {
+      {"run_id", run_id_},
+      {"source", source},
+      {"sha256", sha256},
+      {"started_at", started_at_},
+      {"finished_at", utc_now_iso8601()},
+      {"database", store().describe()},
+      {"batches", batches},
+      {"files", files},
+      {"movies_without_year", report::movies_without_year(store())},
+      {"files_written", written},
+  };
+  report::write_file_atomically(path, summary.dump(2) + "\n");
+  written_.push_back(path);
+}
+
+void Job::run(const std::string& source) {
+  spdlog::info("run {}: source {}", run_id_, source);
+  std::string sha256;
+  if (fs::path dir = local_directory(source); !dir.empty()) {
+    RunLock lock(options_.workdir / "marquee.lock", options_.lock_timeout);
+    auto files = DatasetFiles::from_directory(dir);
+    sha256 = sha256_of_files(files);
+    load_files(files, {fs::absolute(dir).string(), sha256, "", utc_now_iso8601()});
+  } else {
+    auto dirs = options_.staging_dirs();
+    dirs.create();
+    auto staged = staging::stage(source, dirs, options_.stage);
+    sha256 = staged.archive.sha256;
+    if (!staged.skipped_unchanged) written_.push_back(staged.archive.path);
+    load();
+  }
+  report();
+  write_summary(source, sha256);
+  spdlog::info("run {}: done; files written: {}", run_id_, fmt::join(written_, ", "));
+}
+
+void Job::status(std::ostream& out) {
+  auto all = store().batches();
+  out << fmt::format("database: {}\n", store().describe());
+  out << fmt::format("{:>6}  {:<8}  {:<24}  {:>9}  {:>9}  {:>9}  {:>10}  {}\n", "batch", "status", "finished",
+                     "read", "loaded", "rejected", "superseded", "source");
+  for (const auto& b : all) {
+    out << fmt::format("{:>6}  {:<8}  {:<24}  {:>9}  {:>9}  {:>9}  {:>10}  {}\n", b.id, b.status,
+                       b.finished_at, b.counts.rows_read, b.counts.rows_loaded, b.counts.rows_rejected,
+                       b.counts.duplicate_superseded, b.source.source);
+  }
+  auto dirs = options_.staging_dirs();
+  std::error_code ec;
+  if (fs::is_directory(dirs.incoming(), ec)) {
+    auto waiting = staging::pending(dirs.incoming());
+    out << fmt::format("waiting in {}: {}\n", dirs.incoming().string(), waiting.size());
+    for (const auto& a : waiting) out << fmt::format("  {} ({} bytes, staged {})\n", a.path.filename().string(), a.size, a.staged_at);
+  }
+  std::uint64_t movies = 0;
+  store().query("SELECT COUNT(*) FROM movie", {}, [&](const auto&, const std::vector<store::Cell>& row) {
+    movies = row[0] ? std::stoull(*row[0]) : 0;
+  });
+  out << fmt::format("movies loaded: {}\n", movies);
+}
+
+}  // namespace marquee::pipeline

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "pipeline/movie_loader.hpp"
+#include "staging/staging.hpp"
+#include "store/store.hpp"
+
+namespace marquee::pipeline {
+
+/// Everything a run can be told on the command line, with the defaults of SPEC 6.
+struct JobOptions {
+  std::filesystem::path workdir = "working_directory";
+  std::string db_url;                 ///< empty: sqlite:<workdir>/marquee.db
+  std::filesystem::path log_dir;      ///< empty: <workdir>/log
+  std::filesystem::path results_dir;  ///< empty: <workdir>/movie_results
+  bool snapshot = false;              ///< the batch is the whole truth: absent movies go
+  double max_reject_ratio = 0.01;     ///< SPEC 3.4's default reject limit
+  std::size_t max_record_bytes = std::size_t{16} << 20;
+  std::chrono::milliseconds lock_timeout{0};
+  staging::StageOptions stage;
+
+  std::string effective_db_url() const;
+  std::filesystem::path effective_log_dir() const;
+  std::filesystem::path effective_results_dir() const;
+  staging::StagingDirs staging_dirs() const { return {workdir / "staging"}; }
+};
+
+/// One loaded batch, for the run summary.
+struct LoadedBatch {
+  std::int64_t batch_id = 0;
+  store::BatchSource source;
+  std::vector<FileStats> files;
+};
+
+/// The steps of a run. Each throws marquee::Error (with its exit code) for what ends the run.
+class Job {
+ public:
+  explicit Job(JobOptions options);
+
+  /// stage + load + report, then run_summary.json.
+  void run(const std::string& source);
+  /// Downloads only.
+  void stage(const std::string& source);
+  /// Loads every complete archive in staging/incoming/, oldest first, under the run lock.
+  void load();
+  /// Writes the reports from what is loaded.
+  void report();
+  /// Prints the batches loaded and what waits in staging.
+  void status(std::ostream& out);
+
+  const std::vector<LoadedBatch>& loaded() const { return loaded_; }
+
+ private:
+  store::Store& store();
+  void load_files(const class DatasetFiles& files, const store::BatchSource& source);
+  void load_staged(const staging::StagedArchive& archive);
+  void write_summary(const std::string& source, const std::string& sha256);
+
+  JobOptions options_;
+  std::unique_ptr<store::Store> store_;
+  std::vector<LoadedBatch> loaded_;
+  std::vector<std::filesystem::path> written_;
+  std::string run_id_;
+  std::string started_at_;
+};
+
+}  // namespace marquee::pipeline

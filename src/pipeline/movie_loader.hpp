@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "dataset/record_rules.hpp"
+#include "format/byte_source.hpp"
+#include "store/store.hpp"
+
+namespace marquee::pipeline {
+
+/// The accounting of one loaded file (SPEC 3.4 and the run summary of SPEC 5).
+struct FileStats {
+  std::string file;
+  std::uint64_t rows_read = 0;
+  std::uint64_t rows_loaded = 0;
+  std::uint64_t rows_rejected = 0;
+  std::uint64_t duplicate_superseded = 0;
+  std::map<std::string, std::uint64_t> rejected_by_reason;
+  dataset::WarningTally warnings;
+  std::uint64_t movies_without_year = 0;
+  std::filesystem::path rejects_file;
+  double seconds = 0;
+};
+
+/// Writes rejected records to rejects/<batch_id>/<entry>.rejects.csv (columns
+/// line,reason,detail,record) through a temporary file renamed into place by finish().
+class RejectSink {
+ public:
+  RejectSink(const std::filesystem::path& path);
+  ~RejectSink();
+  RejectSink(const RejectSink&) = delete;
+  RejectSink& operator=(const RejectSink&) = delete;
+  void add(const dataset::RowError& error);
+  /// Completes the file; returns its path.
+  const std::filesystem::path& finish();
+
+ private:
+  void flush();
+  std::filesystem::path path_, tmp_;
+  std::FILE* file_ = nullptr;
+  std::string buffer_;
+};
+
+struct MovieLoadOptions {
+  std::size_t max_record_bytes = std::size_t{16} << 20;
+  std::size_t read_buffer = 1 << 20;
+};
+
+/// Streams movies_metadata.csv through the record rules into the batch. Rejects go to `rejects`,
+/// never silently away; the counts always balance: read = loaded + rejected + superseded.
+FileStats load_movies(format::ByteSource& source, const std::string& file_label,
+                      store::BatchWriter& writer, RejectSink& rejects, const MovieLoadOptions& options);
+
+}  // namespace marquee::pipeline

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace marquee::report {
+
+/// The four report files of SPEC 5, each the output of sql/reports/<name>.sql.
+inline constexpr std::array<std::string_view, 4> kReportNames = {
+    "company_yearly", "company_genre_yearly", "genre_yearly", "most_popular_genre_by_year"};
+
+struct WrittenReport {
+  std::string name;
+  std::filesystem::path path;
+  std::uint64_t rows = 0;
+};
+
+/// One CSV field as SPEC 5 writes it: quoted only when it holds a comma, quote, CR or LF.
+void append_csv_field(std::string& out, std::string_view value);
+
+/// Runs every report query and writes movie_results/<name>.csv. Each file is written in full to
+/// a temporary folder beside results_dir, synced, then renamed into place, so a reader sees the
+/// previous report or the new one, never half of one. Throws marquee::Error on failure, leaving
+/// the previous reports in place.
+std::vector<WrittenReport> write_reports(store::Store& store, const std::filesystem::path& results_dir);
+
+/// Movies left out of every report because they have no release year.
+std::uint64_t movies_without_year(store::Store& store);
+
+/// Writes `text` to `path` through a temporary file in the same folder, fsync and rename.
+void write_file_atomically(const std::filesystem::path& path, std::string_view text);
+
+}  // namespace marquee::report

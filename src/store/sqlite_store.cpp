@@ -1,0 +1,446 @@
+#include "store/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <fmt/format.h>
+
+#include "common/clock.hpp"
+#include "common/error.hpp"
+#include "store/embedded_sql.hpp"
+
+namespace marquee::store {
+namespace {
+
+/// One prepared statement; reset after each use so it can run again.
+class Statement {
+ public:
+  Statement() = default;
+  Statement(sqlite3* db, std::string_view sql, const std::string& where) : db_(db) {
+    if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                           &stmt_, nullptr) != SQLITE_OK) {
+      throw Error(ExitCode::kDatabase, fmt::format("{}: cannot prepare a statement: {}", where,
+                                                   sqlite3_errmsg(db)));
+    }
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) { other.stmt_ = nullptr; }
+  Statement& operator=(Statement&& other) noexcept {
+    std::swap(db_, other.db_);
+    std::swap(stmt_, other.stmt_);
+    return *this;
+  }
+
+  Statement& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Statement& bind(int i, double v) {
+    sqlite3_bind_double(stmt_, i, v);
+    return *this;
+  }
+  Statement& bind(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  template <typename T>
+  Statement& bind(int i, const std::optional<T>& v) {
+    if (v) return bind(i, *v);
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+  Statement& bind(int i, const std::optional<bool>& v) {
+    if (v) return bind(i, std::int64_t{*v ? 1 : 0});
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+  Statement& bind(int i, const std::optional<int>& v) {
+    if (v) return bind(i, std::int64_t{*v});
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+
+  /// Steps once; true when a row is available.
+  bool step(const char* what) {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    std::string msg = sqlite3_errmsg(db_);
+    sqlite3_reset(stmt_);
+    throw Error(ExitCode::kDatabase, fmt::format("{}: {}", what, msg));
+  }
+  void run(const char* what) {
+    step(what);
+    reset();
+  }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class SqliteStore;
+
+class SqliteBatchWriter final : public BatchWriter {
+ public:
+  SqliteBatchWriter(SqliteStore& store, std::int64_t batch_id);
+  ~SqliteBatchWriter() override;
+  bool upsert_movie(const dataset::MovieRow& row) override;
+  void commit(const BatchCounts& counts, bool snapshot) override;
+  void rollback(const std::string& reason) override;
+
+ private:
+  void prepare();
+  SqliteStore& store_;
+  bool open_ = false;
+  std::int64_t seq_ = 0;
+  Statement find_movie_, delete_genres_, delete_companies_, delete_countries_, delete_languages_,
+      delete_staged_names_, upsert_collection_, upsert_movie_, insert_genre_, insert_movie_genre_,
+      insert_company_, insert_movie_company_, upsert_country_, insert_movie_country_,
+      upsert_language_, insert_movie_language_, stage_name_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const std::filesystem::path& path) : path_(path) {
+    int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    if (rc != SQLITE_OK) {
+      std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw Error(ExitCode::kDatabase,
+                  fmt::format("{}: cannot open the database: {}; check that the folder exists and "
+                              "is writable",
+                              describe(), msg));
+    }
+    sqlite3_busy_timeout(db_, 30000);
+    exec("PRAGMA journal_mode = WAL");
+    exec("PRAGMA synchronous = FULL");
+    exec("PRAGMA foreign_keys = ON");
+    exec("PRAGMA temp_store = MEMORY");
+    exec("PRAGMA cache_size = -65536");
+    migrate();
+  }
+  ~SqliteStore() override { sqlite3_close_v2(db_); }
+
+  std::string_view engine() const override { return "sqlite"; }
+  std::string describe() const override { return "sqlite:" + path_.string(); }
+  sqlite3* db() const { return db_; }
+
+  void exec(std::string_view sql, const char* what = nullptr) {
+    char* err = nullptr;
+    std::string text(sql);
+    if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err != nullptr ? err : "unknown error";
+      sqlite3_free(err);
+      throw Error(ExitCode::kDatabase,
+                  fmt::format("{}: {}: {}", describe(), what != nullptr ? what : text.substr(0, 60), msg));
+    }
+  }
+
+  Statement prepare(std::string_view sql) { return Statement(db_, sql, describe()); }
+
+  std::optional<BatchRecord> loaded_batch(const std::string& sha256) override {
+    std::optional<BatchRecord> found;
+    for (auto& b : select_batches("WHERE sha256 = ? AND status = 'loaded' ORDER BY id DESC LIMIT 1", sha256)) {
+      found = std::move(b);
+    }
+    return found;
+  }
+
+  std::int64_t insert_batch_row(const BatchSource& source, std::string_view status,
+                                const std::string& message) {
+    auto st = prepare(
+        "INSERT INTO ingest_batch (source, sha256, etag, staged_at, started_at, status, message, "
+        "finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    std::string now = utc_now_iso8601();
+    st.bind(1, source.source).bind(2, source.sha256).bind(3, source.etag).bind(4, source.staged_at);
+    st.bind(5, now).bind(6, status);
+    if (!message.empty()) st.bind(7, message).bind(8, now);
+    st.run("recording the batch in ingest_batch");
+    return sqlite3_last_insert_rowid(db_);
+  }
+
+  std::unique_ptr<BatchWriter> begin_batch(const BatchSource& source) override {
+    std::int64_t id = insert_batch_row(source, "started", "");
+    return std::make_unique<SqliteBatchWriter>(*this, id);
+  }
+
+  std::int64_t record_failed_batch(const BatchSource& source, const std::string& reason) override {
+    return insert_batch_row(source, "failed", reason);
+  }
+
+  std::vector<BatchRecord> batches() override { return select_batches("ORDER BY id", ""); }
+
+  std::vector<std::string> query(std::string_view sql, std::span<const Param> params,
+                                 const RowVisitor& visit) override {
+    auto st = prepare(sql);
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      if (auto* n = std::get_if<std::int64_t>(&params[i])) {
+        st.bind(static_cast<int>(i + 1), *n);
+      } else {
+        st.bind(static_cast<int>(i + 1), std::get<std::string>(params[i]));
+      }
+    }
+    int ncol = sqlite3_column_count(st.get());
+    std::vector<std::string> columns;
+    for (int c = 0; c < ncol; ++c) columns.emplace_back(sqlite3_column_name(st.get(), c));
+    std::vector<Cell> row(static_cast<std::size_t>(ncol));
+    std::string what = describe() + ": query";
+    while (st.step(what.c_str())) {
+      for (int c = 0; c < ncol; ++c) {
+        if (sqlite3_column_type(st.get(), c) == SQLITE_NULL) {
+          row[c].reset();
+        } else {
+          auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), c));
+          row[c].emplace(text, static_cast<std::size_t>(sqlite3_column_bytes(st.get(), c)));
+        }
+      }
+      visit(columns, row);
+    }
+    return columns;
+  }
+
+ private:
+  std::vector<BatchRecord> select_batches(const std::string& where, const std::string& arg) {
+    auto st = prepare(
+        "SELECT id, source, sha256, coalesce(etag, ''), coalesce(staged_at, ''), started_at, "
+        "coalesce(finished_at, ''), status, rows_read, rows_loaded, rows_rejected, "
+        "duplicate_superseded, warnings FROM ingest_batch " +
+        where);
+    if (!arg.empty()) st.bind(1, arg);
+    std::vector<BatchRecord> out;
+    auto text = [&](int c) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st.get(), c))); };
+    while (st.step("reading ingest_batch")) {
+      BatchRecord b;
+      b.id = sqlite3_column_int64(st.get(), 0);
+      b.source = {text(1), text(2), text(3), text(4)};
+      b.started_at = text(5);
+      b.finished_at = text(6);
+      b.status = text(7);
+      b.counts = {static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 8)),
+                  static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 9)),
+                  static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 10)),
+                  static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 11)),
+                  static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 12))};
+      out.push_back(std::move(b));
+    }
+    return out;
+  }
+
+  int schema_version() {
+    bool has_table = false;
+    {
+      auto st = prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+      has_table = st.step("reading the schema version");
+    }
+    if (!has_table) return 0;
+    auto st = prepare("SELECT max(version) FROM schema_version");
+    st.step("reading the schema version");
+    return sqlite3_column_int(st.get(), 0);
+  }
+
+  /// Versioned migrations: each step moves the schema one version up, in its own transaction.
+  void migrate() {
+    exec("BEGIN IMMEDIATE", "locking the database for migration");
+    try {
+      int version = schema_version();
+      if (version > kSchemaVersion) {
+        throw Error(ExitCode::kDatabase,
+                    fmt::format("{}: the database has schema version {}, newer than this marquee "
+                                "understands ({}); use a newer marquee or another --db",
+                                describe(), version, kSchemaVersion));
+      }
+      if (version == 0) {
+        exec("CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)");
+      }
+      for (int v = version + 1; v <= kSchemaVersion; ++v) {
+        exec(embedded_sql(fmt::format("schema/sqlite_v{}.sql", v)),
+             fmt::format("migrating to schema version {}", v).c_str());
+        auto st = prepare("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)");
+        st.bind(1, std::int64_t{v}).bind(2, utc_now_iso8601()).run("recording the schema version");
+      }
+      exec("COMMIT", "committing the migration");
+    } catch (...) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
+
+  std::filesystem::path path_;
+  sqlite3* db_ = nullptr;
+};
+
+SqliteBatchWriter::SqliteBatchWriter(SqliteStore& store, std::int64_t batch_id) : store_(store) {
+  batch_id_ = batch_id;
+  store_.exec("BEGIN IMMEDIATE", "starting the batch transaction");
+  open_ = true;
+  try {
+    prepare();
+  } catch (...) {
+    rollback("could not prepare the batch statements");
+    throw;
+  }
+}
+
+void SqliteBatchWriter::prepare() {
+  store_.exec(
+      "CREATE TEMP TABLE IF NOT EXISTS stage_name (kind INTEGER NOT NULL, id INTEGER NOT NULL, "
+      "name TEXT NOT NULL, movie_id INTEGER NOT NULL, seq INTEGER NOT NULL)");
+  store_.exec("DELETE FROM temp.stage_name");
+  store_.exec("CREATE INDEX IF NOT EXISTS temp.stage_name_movie ON stage_name (movie_id)");
+  store_.exec("CREATE INDEX IF NOT EXISTS temp.stage_name_id ON stage_name (kind, id, seq)");
+  find_movie_ = store_.prepare("SELECT batch_id FROM movie WHERE id = ?");
+  delete_genres_ = store_.prepare("DELETE FROM movie_genre WHERE movie_id = ?");
+  delete_companies_ = store_.prepare("DELETE FROM movie_company WHERE movie_id = ?");
+  delete_countries_ = store_.prepare("DELETE FROM movie_country WHERE movie_id = ?");
+  delete_languages_ = store_.prepare("DELETE FROM movie_language WHERE movie_id = ?");
+  delete_staged_names_ = store_.prepare("DELETE FROM temp.stage_name WHERE movie_id = ?");
+  upsert_collection_ = store_.prepare(
+      "INSERT INTO collection (id, name, poster_path, backdrop_path) VALUES (?, ?, ?, ?) "
+      "ON CONFLICT (id) DO UPDATE SET name = excluded.name, poster_path = excluded.poster_path, "
+      "backdrop_path = excluded.backdrop_path");
+  upsert_movie_ = store_.prepare(
+      "INSERT INTO movie (id, imdb_id, title, original_title, original_language, overview, "
+      "tagline, homepage, poster_path, status, adult, video, release_date, release_year, budget, "
+      "revenue, popularity, popularity_micros, runtime, vote_average, vote_count, collection_id, "
+      "batch_id, source_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET imdb_id = excluded.imdb_id, title = "
+      "excluded.title, original_title = excluded.original_title, original_language = "
+      "excluded.original_language, overview = excluded.overview, tagline = excluded.tagline, "
+      "homepage = excluded.homepage, poster_path = excluded.poster_path, status = "
+      "excluded.status, adult = excluded.adult, video = excluded.video, release_date = "
+      "excluded.release_date, release_year = excluded.release_year, budget = excluded.budget, "
+      "revenue = excluded.revenue, popularity = excluded.popularity, popularity_micros = "
+      "excluded.popularity_micros, runtime = excluded.runtime, vote_average = "
+      "excluded.vote_average, vote_count = excluded.vote_count, collection_id = "
+      "excluded.collection_id, batch_id = excluded.batch_id, source_line = excluded.source_line");
+  insert_genre_ = store_.prepare("INSERT INTO genre (id, name) VALUES (?, ?) ON CONFLICT (id) DO NOTHING");
+  insert_movie_genre_ = store_.prepare("INSERT INTO movie_genre (movie_id, genre_id) VALUES (?, ?)");
+  insert_company_ = store_.prepare(
+      "INSERT INTO production_company (id, name) VALUES (?, ?) ON CONFLICT (id) DO NOTHING");
+  insert_movie_company_ = store_.prepare("INSERT INTO movie_company (movie_id, company_id) VALUES (?, ?)");
+  upsert_country_ = store_.prepare(
+      "INSERT INTO production_country (iso_3166_1, name) VALUES (?, ?) "
+      "ON CONFLICT (iso_3166_1) DO UPDATE SET name = excluded.name");
+  insert_movie_country_ = store_.prepare("INSERT INTO movie_country (movie_id, iso_3166_1) VALUES (?, ?)");
+  upsert_language_ = store_.prepare(
+      "INSERT INTO spoken_language (iso_639_1, name) VALUES (?, ?) "
+      "ON CONFLICT (iso_639_1) DO UPDATE SET name = excluded.name");
+  insert_movie_language_ = store_.prepare("INSERT INTO movie_language (movie_id, iso_639_1) VALUES (?, ?)");
+  stage_name_ = store_.prepare("INSERT INTO temp.stage_name (kind, id, name, movie_id, seq) VALUES (?, ?, ?, ?, ?)");
+}
+
+SqliteBatchWriter::~SqliteBatchWriter() {
+  if (open_) {
+    try {
+      rollback("the batch was abandoned before it committed");
+    } catch (...) {
+    }
+  }
+}
+
+bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
+  bool existed = false;
+  bool superseded = false;
+  find_movie_.bind(1, row.id);
+  if (find_movie_.step("looking up a movie")) {
+    existed = true;
+    superseded = sqlite3_column_int64(find_movie_.get(), 0) == batch_id_;
+  }
+  find_movie_.reset();
+  if (existed) {
+    for (Statement* st : {&delete_genres_, &delete_companies_, &delete_countries_, &delete_languages_,
+                          &delete_staged_names_}) {
+      st->bind(1, row.id).run("replacing a movie's link rows");
+    }
+  }
+  if (row.collection) {
+    const auto& c = *row.collection;
+    upsert_collection_.bind(1, c.id).bind(2, c.name).bind(3, c.poster_path).bind(4, c.backdrop_path);
+    upsert_collection_.run("writing collection");
+  }
+  std::optional<double> popularity;
+  if (row.popularity_micros) popularity = static_cast<double>(*row.popularity_micros) / 1e6;
+  auto& m = upsert_movie_;
+  m.bind(1, row.id).bind(2, row.imdb_id).bind(3, row.title).bind(4, row.original_title);
+  m.bind(5, row.original_language).bind(6, row.overview).bind(7, row.tagline).bind(8, row.homepage);
+  m.bind(9, row.poster_path).bind(10, row.status).bind(11, row.adult).bind(12, row.video);
+  m.bind(13, row.release_date).bind(14, row.release_year).bind(15, row.budget).bind(16, row.revenue);
+  m.bind(17, popularity).bind(18, row.popularity_micros).bind(19, row.runtime);
+  m.bind(20, row.vote_average).bind(21, row.vote_count);
+  m.bind(22, row.collection ? std::optional<std::int64_t>(row.collection->id) : std::nullopt);
+  m.bind(23, batch_id_).bind(24, static_cast<std::int64_t>(row.line));
+  m.run("writing movie");
+
+  for (const auto& g : row.genres) {
+    insert_genre_.bind(1, g.id).bind(2, g.name).run("writing genre");
+    insert_movie_genre_.bind(1, row.id).bind(2, g.id).run("writing movie_genre");
+    stage_name_.bind(1, std::int64_t{0}).bind(2, g.id).bind(3, g.name).bind(4, row.id).bind(5, ++seq_);
+    stage_name_.run("staging a genre name");
+  }
+  for (const auto& c : row.companies) {
+    insert_company_.bind(1, c.id).bind(2, c.name).run("writing production_company");
+    insert_movie_company_.bind(1, row.id).bind(2, c.id).run("writing movie_company");
+    stage_name_.bind(1, std::int64_t{1}).bind(2, c.id).bind(3, c.name).bind(4, row.id).bind(5, ++seq_);
+    stage_name_.run("staging a company name");
+  }
+  for (const auto& c : row.countries) {
+    upsert_country_.bind(1, c.code).bind(2, c.name).run("writing production_country");
+    insert_movie_country_.bind(1, row.id).bind(2, c.code).run("writing movie_country");
+  }
+  for (const auto& l : row.languages) {
+    upsert_language_.bind(1, l.code).bind(2, l.name).run("writing spoken_language");
+    insert_movie_language_.bind(1, row.id).bind(2, l.code).run("writing movie_language");
+  }
+  return superseded;
+}
+
+void SqliteBatchWriter::commit(const BatchCounts& counts, bool snapshot) {
+  store_.exec(
+      "UPDATE genre SET name = (SELECT s.name FROM temp.stage_name s WHERE s.kind = 0 AND s.id = "
+      "genre.id ORDER BY s.seq DESC LIMIT 1) WHERE id IN (SELECT id FROM temp.stage_name WHERE "
+      "kind = 0)",
+      "settling genre names");
+  store_.exec(
+      "UPDATE production_company SET name = (SELECT s.name FROM temp.stage_name s WHERE s.kind = 1 "
+      "AND s.id = production_company.id ORDER BY s.seq DESC LIMIT 1) WHERE id IN (SELECT id FROM "
+      "temp.stage_name WHERE kind = 1)",
+      "settling production_company names");
+  if (snapshot) {
+    auto st = store_.prepare("DELETE FROM movie WHERE batch_id <> ?");
+    st.bind(1, batch_id_).run("removing movies absent from the snapshot");
+  }
+  auto st = store_.prepare(
+      "UPDATE ingest_batch SET status = 'loaded', finished_at = ?, rows_read = ?, rows_loaded = ?, "
+      "rows_rejected = ?, duplicate_superseded = ?, warnings = ? WHERE id = ?");
+  st.bind(1, utc_now_iso8601()).bind(2, static_cast<std::int64_t>(counts.rows_read));
+  st.bind(3, static_cast<std::int64_t>(counts.rows_loaded)).bind(4, static_cast<std::int64_t>(counts.rows_rejected));
+  st.bind(5, static_cast<std::int64_t>(counts.duplicate_superseded));
+  st.bind(6, static_cast<std::int64_t>(counts.warnings)).bind(7, batch_id_);
+  st.run("recording the batch counts");
+  store_.exec("DELETE FROM temp.stage_name");
+  store_.exec("COMMIT", "committing the batch");
+  open_ = false;
+}
+
+void SqliteBatchWriter::rollback(const std::string& reason) {
+  if (open_) {
+    open_ = false;
+    sqlite3_exec(store_.db(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  auto st = store_.prepare("UPDATE ingest_batch SET status = 'failed', finished_at = ?, message = ? WHERE id = ?");
+  st.bind(1, utc_now_iso8601()).bind(2, reason).bind(3, batch_id_).run("marking the batch failed");
+}
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& path) {
+  return std::make_unique<SqliteStore>(path);
+}
+
+}  // namespace marquee::store

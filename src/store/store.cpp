@@ -1,0 +1,24 @@
+#include "store/store.hpp"
+
+#include <fmt/format.h>
+
+#include "common/error.hpp"
+#include "store/embedded_sql.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace marquee::store {
+
+std::unique_ptr<Store> open_store(const std::string& url) {
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    throw Error(ExitCode::kUsage, fmt::format("--db {}: PostgreSQL is not built into this marquee", url));
+  }
+  std::string path = url.starts_with("sqlite:") ? url.substr(7) : url;
+  if (path.empty()) throw Error(ExitCode::kUsage, "--db sqlite: needs a file path (sqlite:PATH)");
+  return open_sqlite_store(path);
+}
+
+std::string report_sql(std::string_view name) {
+  return embedded_sql(fmt::format("reports/{}.sql", name));
+}
+
+}  // namespace marquee::store

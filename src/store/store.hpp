@@ -1,0 +1,100 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "dataset/movie_row.hpp"
+
+namespace marquee::store {
+
+/// What identifies a batch before it is loaded: one staged archive.
+struct BatchSource {
+  std::string source;  ///< URL or path, never with credentials
+  std::string sha256;
+  std::string etag;
+  std::string staged_at;  ///< ISO 8601 UTC
+};
+
+/// The accounting of SPEC 3.4: rows_read = rows_loaded + rows_rejected + duplicate_superseded.
+struct BatchCounts {
+  std::uint64_t rows_read = 0;
+  std::uint64_t rows_loaded = 0;
+  std::uint64_t rows_rejected = 0;
+  std::uint64_t duplicate_superseded = 0;
+  std::uint64_t warnings = 0;
+};
+
+/// One row of ingest_batch.
+struct BatchRecord {
+  std::int64_t id = 0;
+  BatchSource source;
+  std::string started_at, finished_at, status;  ///< status: started, loaded, failed
+  BatchCounts counts;
+};
+
+/// One batch's writes: a single transaction that either commits whole or leaves nothing.
+class BatchWriter {
+ public:
+  virtual ~BatchWriter() = default;
+  std::int64_t batch_id() const { return batch_id_; }
+  /// Replaces the movie's row and all its link rows (SPEC 4). Returns true when the same id was
+  /// already written by this batch: that earlier record is then superseded (the last one wins).
+  virtual bool upsert_movie(const dataset::MovieRow& row) = 0;
+  /// Settles genre and company names (the last surviving record that mentions an id wins),
+  /// removes movies absent from a snapshot batch, records the counts and commits.
+  virtual void commit(const BatchCounts& counts, bool snapshot) = 0;
+  /// Rolls back; the batch row is marked failed with `reason`. Also what the destructor does
+  /// when neither was called.
+  virtual void rollback(const std::string& reason) = 0;
+
+ protected:
+  std::int64_t batch_id_ = 0;
+};
+
+using Param = std::variant<std::int64_t, std::string>;
+using Cell = std::optional<std::string>;
+/// Called once per result row with the column names and the row's cells as text (NULL → nullopt).
+using RowVisitor = std::function<void(const std::vector<std::string>& columns, const std::vector<Cell>& row)>;
+
+/// The relational model behind one interface: SQLite (embedded default) or PostgreSQL.
+class Store {
+ public:
+  virtual ~Store() = default;
+  /// "sqlite" or "postgresql".
+  virtual std::string_view engine() const = 0;
+  /// The database for messages, without a password ("sqlite:/path/db", "postgresql://u@h:p/db").
+  virtual std::string describe() const = 0;
+  /// The loaded batch with this archive sha256, if any.
+  virtual std::optional<BatchRecord> loaded_batch(const std::string& sha256) = 0;
+  /// Records a new batch row (status started, committed at once so its id is never reused) and
+  /// opens the batch transaction.
+  virtual std::unique_ptr<BatchWriter> begin_batch(const BatchSource& source) = 0;
+  /// Records a batch that failed before any data was written (a corrupt archive, say).
+  virtual std::int64_t record_failed_batch(const BatchSource& source, const std::string& reason) = 0;
+  virtual std::vector<BatchRecord> batches() = 0;
+  /// Runs one read-only statement; `?` placeholders are bound to params in order. Returns the
+  /// result's column names (known even when there are no rows).
+  virtual std::vector<std::string> query(std::string_view sql, std::span<const Param> params,
+                                         const RowVisitor& visit) = 0;
+};
+
+/// Opens by URL: "sqlite:PATH", a plain path, or "postgresql://…"/"postgres://…". Creates or
+/// migrates the schema; a database of a newer schema version fails clearly (exit 4).
+std::unique_ptr<Store> open_store(const std::string& url);
+
+/// The schema version this build writes.
+inline constexpr int kSchemaVersion = 1;
+
+/// Text of sql/reports/<name>.sql, looked up beside the executable's source tree or installed
+/// share folder, or compiled in (so a moved binary still works).
+std::string report_sql(std::string_view name);
+
+}  // namespace marquee::store
