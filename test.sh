@@ -57,7 +57,8 @@ echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1
 
 s3_port=$(free_port)
 mkdir -p "$svc_dir/s3"
-node "$MARQUEE_NODE_MODULES/s3rver/bin/s3rver.js" --address 127.0.0.1 --port "$s3_port" \
+# s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 keeps in its legacy provider.
+node --openssl-legacy-provider "$MARQUEE_NODE_MODULES/s3rver/bin/s3rver.js" --address 127.0.0.1 --port "$s3_port" \
   --directory "$svc_dir/s3" --silent >"$svc_dir/s3rver.log" 2>&1 &
 s3_pid=$!
 for _ in $(seq 50); do

@@ -12,6 +12,15 @@ namespace marquee::format {
 
 /// A value of Python's literal syntax as repr() writes it (SPEC 3.3).
 struct PyValue {
+  // A user-provided, non-constexpr destructor: with an implicit one, clang 14 in C++20 mode
+  // needs std::pair<PyValue, PyValue> complete while instantiating it, and fails.
+  PyValue() = default;
+  PyValue(const PyValue&) = default;
+  PyValue(PyValue&&) noexcept = default;
+  PyValue& operator=(const PyValue&) = default;
+  PyValue& operator=(PyValue&&) noexcept = default;
+  ~PyValue() {}
+
   enum class Kind { kNone, kBool, kInt, kFloat, kString, kList, kTuple, kDict };
   Kind kind = Kind::kNone;
   bool boolean = false;

@@ -200,7 +200,7 @@ void Job::load_files(const DatasetFiles& files, const store::BatchSource& source
     batch.files.push_back(std::move(stats));
   } catch (const Error& e) {
     writer->rollback(e.what());
-    throw;
+    throw Error(e.code(), fmt::format("batch {}: {}", batch_id, e.what()));
   } catch (const std::exception& e) {
     writer->rollback(e.what());
     throw Error(ExitCode::kDatabase, fmt::format("batch {}: {}", batch_id, e.what()));
@@ -223,7 +223,7 @@ void Job::load_staged(const staging::StagedArchive& archive) {
   } catch (const Error& e) {
     if (e.code() == ExitCode::kBadData) {
       staging::mark_failed(archive, dirs, e.what());
-      spdlog::error("load: {} moved to {}", archive.path.filename().string(), dirs.failed().string());
+      spdlog::info("load: {} moved to {} with its reason beside it", archive.path.filename().string(), dirs.failed().string());
     }
     throw;
   }
@@ -297,7 +297,9 @@ void Job::run(const std::string& source) {
   }
   report();
   write_summary(source, sha256);
-  spdlog::info("run {}: done; files written: {}", run_id_, fmt::join(written_, ", "));
+  std::vector<std::string> names;
+  for (const auto& p : written_) names.push_back(p.string());
+  spdlog::info("run {}: done; files written: {}", run_id_, fmt::join(names, ", "));
 }
 
 void Job::status(std::ostream& out) {

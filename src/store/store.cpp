@@ -4,13 +4,14 @@
 
 #include "common/error.hpp"
 #include "store/embedded_sql.hpp"
+#include "store/postgres_store.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace marquee::store {
 
 std::unique_ptr<Store> open_store(const std::string& url) {
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
-    throw Error(ExitCode::kUsage, fmt::format("--db {}: PostgreSQL is not built into this marquee", url));
+    return open_postgres_store(url);
   }
   std::string path = url.starts_with("sqlite:") ? url.substr(7) : url;
   if (path.empty()) throw Error(ExitCode::kUsage, "--db sqlite: needs a file path (sqlite:PATH)");

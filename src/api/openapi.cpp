@@ -1,0 +1,250 @@
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "api/routes.hpp"
+#include "api/server.hpp"
+
+namespace marquee::api {
+namespace {
+
+using nlohmann::ordered_json;
+
+ordered_json integer(bool nullable = false) {
+  ordered_json s = {{"type", "integer"}, {"format", "int64"}};
+  if (nullable) s["nullable"] = true;
+  return s;
+}
+
+ordered_json string(bool nullable = false) {
+  ordered_json s = {{"type", "string"}};
+  if (nullable) s["nullable"] = true;
+  return s;
+}
+
+ordered_json popularity() {
+  return {{"type", "string"},
+          {"nullable", true},
+          {"pattern", "^-?[0-9]+\\.[0-9]{6}$"},
+          {"description",
+           "Mean popularity rounded half to even to exactly six decimals, as the report CSV writes "
+           "it; a string so "
+           "that no digit is lost. Null when no movie of the group has a popularity."}};
+}
+
+ordered_json ref(const std::string& name) {
+  return {{"$ref", "#/components/schemas/" + name}};
+}
+
+/// An object schema whose properties are all required, in the order the API writes them.
+ordered_json object(std::vector<std::pair<std::string, ordered_json>> properties,
+                    std::string description = "") {
+  ordered_json props = ordered_json::object();
+  ordered_json required = ordered_json::array();
+  for (auto& [name, schema] : properties) {
+    required.push_back(name);
+    props[name] = std::move(schema);
+  }
+  ordered_json s = {
+      {"type", "object"}, {"required", std::move(required)}, {"properties", std::move(props)}};
+  if (!description.empty()) s["description"] = std::move(description);
+  return s;
+}
+
+ordered_json array_of(const std::string& name) {
+  return {{"type", "array"}, {"items", ref(name)}};
+}
+
+ordered_json columns() {
+  return {{"type", "array"},
+          {"items", {{"type", "string"}}},
+          {"description", "The report's columns, in CSV order."}};
+}
+
+/// Responses carrying report rows: the report's columns and its rows with exactly those keys.
+ordered_json rows_response(const std::string& row, bool with_company) {
+  std::vector<std::pair<std::string, ordered_json>> props;
+  if (with_company) {
+    props.emplace_back("company_id", integer());
+    props.emplace_back("company_name", string());
+  }
+  props.emplace_back("columns", columns());
+  props.emplace_back("count", integer());
+  props.emplace_back("rows", array_of(row));
+  return object(std::move(props));
+}
+
+ordered_json page(const std::string& item) {
+  return object({{"total", integer()},
+                 {"limit", integer()},
+                 {"offset", integer()},
+                 {"items", array_of(item)}});
+}
+
+ordered_json schemas() {
+  ordered_json s = ordered_json::object();
+  s["Error"] = object(
+      {{"error", string()}, {"parameter", string()}},
+      "A rejected request. `parameter` names the offending parameter; it is absent for unknown "
+      "routes and store failures.");
+  s["Error"]["required"] = {"error"};
+  s["CompanyYearlyRow"] = object({{"company_id", integer()},
+                                  {"company_name", string()},
+                                  {"year", integer()},
+                                  {"movies", integer()},
+                                  {"budget_movies", integer()},
+                                  {"total_budget", integer(true)},
+                                  {"revenue_movies", integer()},
+                                  {"total_revenue", integer(true)},
+                                  {"profit_movies", integer()},
+                                  {"total_profit", integer(true)},
+                                  {"avg_popularity", popularity()}},
+                                 "One row of company_yearly.csv.");
+  s["CompanyGenreRow"] = object({{"company_id", integer()},
+                                 {"company_name", string()},
+                                 {"year", integer()},
+                                 {"genre_id", integer()},
+                                 {"genre_name", string()},
+                                 {"releases", integer()}},
+                                "One row of company_genre_yearly.csv.");
+  s["GenreYearlyRow"] = object({{"year", integer()},
+                                {"genre_id", integer()},
+                                {"genre_name", string()},
+                                {"movies", integer()},
+                                {"avg_popularity", popularity()},
+                                {"popularity_rank", integer()},
+                                {"budget_movies", integer()},
+                                {"total_budget", integer(true)},
+                                {"revenue_movies", integer()},
+                                {"total_revenue", integer(true)},
+                                {"profit_movies", integer()},
+                                {"total_profit", integer(true)}},
+                               "One row of genre_yearly.csv.");
+  s["MostPopularRow"] = object({{"year", integer()},
+                                {"genre_id", integer()},
+                                {"genre_name", string()},
+                                {"movies", integer()},
+                                {"avg_popularity", popularity()}},
+                               "One row of most_popular_genre_by_year.csv.");
+  s["Company"] =
+      object({{"id", integer()},
+              {"name", string()},
+              {"movies", integer()},
+              {"first_year", integer(true)},
+              {"last_year", integer(true)}},
+             "`movies` counts the company's movies that have a release year: the sum of its "
+             "company_yearly movies.");
+  s["Genre"] = object({{"id", integer()},
+                       {"name", string()},
+                       {"movies", integer()},
+                       {"first_year", integer(true)},
+                       {"last_year", integer(true)}});
+  s["Batch"] = object({{"id", integer()},
+                       {"source", string()},
+                       {"sha256", string()},
+                       {"etag", string(true)},
+                       {"staged_at", string(true)},
+                       {"started_at", string()},
+                       {"finished_at", string(true)},
+                       {"status", {{"type", "string"}, {"enum", {"started", "loaded", "failed"}}}},
+                       {"rows_read", integer()},
+                       {"rows_loaded", integer()},
+                       {"rows_rejected", integer()},
+                       {"duplicate_superseded", integer()},
+                       {"warnings", integer()}},
+                      "One row of ingest_batch.");
+  s["CompanyList"] = page("Company");
+  s["CompanyYearly"] = rows_response("CompanyYearlyRow", true);
+  s["CompanyGenres"] = rows_response("CompanyGenreRow", true);
+  s["GenreList"] = object({{"count", integer()}, {"items", array_of("Genre")}});
+  s["GenreYearly"] = rows_response("GenreYearlyRow", false);
+  s["MostPopular"] = rows_response("MostPopularRow", false);
+  s["BatchList"] = page("Batch");
+  s["Health"] = object({{"status", {{"type", "string"}, {"enum", {"ok"}}}},
+                        {"engine", string()},
+                        {"store", string()},
+                        {"loaded_batches", integer()},
+                        {"last_batch_id", integer(true)},
+                        {"last_batch_finished_at", string(true)},
+                        {"reports_built_at", string(true)}});
+  s["Unavailable"] =
+      object({{"status", {{"type", "string"}, {"enum", {"unavailable"}}}}, {"error", string()}});
+  s["OpenApi"] = {{"type", "object"}, {"description", "This document."}};
+  return s;
+}
+
+ordered_json parameter(const ParamSpec& p) {
+  ordered_json schema;
+  switch (p.kind) {
+    case ParamKind::kInteger:
+    case ParamKind::kYear:
+      schema = integer();
+      schema["minimum"] = p.min;
+      if (p.max != std::numeric_limits<std::int64_t>::max()) schema["maximum"] = p.max;
+      if (p.default_integer) schema["default"] = *p.default_integer;
+      break;
+    case ParamKind::kText:
+      schema = {{"type", "string"}, {"maxLength", p.max_length}};
+      break;
+    case ParamKind::kChoice:
+      schema = {{"type", "string"}, {"enum", p.choices}, {"default", p.choices.front()}};
+      break;
+  }
+  return {{"name", p.name},
+          {"in", p.in == ParamIn::kPath ? "path" : "query"},
+          {"required", p.in == ParamIn::kPath},
+          {"description", p.description},
+          {"schema", std::move(schema)}};
+}
+
+ordered_json json_content(const std::string& schema) {
+  return {{"application/json", {{"schema", ref(schema)}}}};
+}
+
+}  // namespace
+
+nlohmann::ordered_json openapi_document() {
+  ordered_json paths = ordered_json::object();
+  for (const auto& route : route_table()) {
+    ordered_json params = ordered_json::array();
+    for (const auto& p : route.params) params.push_back(parameter(p));
+    ordered_json responses = {
+        {"200", {{"description", "OK"}, {"content", json_content(route.response_schema)}}}};
+    if (!route.params.empty()) {
+      responses["400"] = {
+          {"description",
+           "A parameter is malformed, out of range, unknown, repeated, or names no company or "
+           "genre; `parameter` says which."},
+          {"content", json_content("Error")}};
+    }
+    if (route.path == "/health") {
+      responses["503"] = {{"description", "The store does not answer."},
+                          {"content", json_content("Unavailable")}};
+    } else if (route.path != "/api/openapi.json") {
+      responses["503"] = {{"description", "The store failed while answering."},
+                          {"content", json_content("Error")}};
+    }
+    paths[route.path]["get"] = {{"operationId", route.operation_id},
+                                {"summary", route.summary},
+                                {"description", route.description},
+                                {"parameters", std::move(params)},
+                                {"responses", std::move(responses)}};
+  }
+  return {{"openapi", "3.0.3"},
+          {"info",
+           {{"title", "marquee API"},
+            {"version", "1.0.0"},
+            {"description",
+             "Read-only answers to the questions of SPEC section 2, from the same sql/reports/ "
+             "queries as the report "
+             "CSVs and with the same digits. Integers are JSON numbers; avg_popularity is the "
+             "CSV's six-decimal "
+             "string; an empty CSV field is null. An empty query value counts as absent."}}},
+          {"paths", std::move(paths)},
+          {"components", {{"schemas", schemas()}}}};
+}
+
+}  // namespace marquee::api

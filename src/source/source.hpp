@@ -1,0 +1,76 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace marquee::source {
+
+/// How transfers behave; the same for S3, HTTP(S) and files.
+struct TransferOptions {
+  /// Retries on 5xx/429/timeouts/resets. A download counts only the attempts in a row that
+  /// added no byte to the file, so a long transfer over a flaky link still finishes.
+  int max_retries = 5;
+  std::chrono::milliseconds base_backoff{500};  ///< doubled each retry, with jitter
+  std::chrono::seconds connect_timeout{15};
+  std::chrono::seconds low_speed_time{60};  ///< abort a transfer that moved no byte this long
+  bool no_sign_request = false;             ///< S3 requests unsigned even when credentials exist
+  bool progress = false;                    ///< a progress bar, when stderr is a terminal
+};
+
+/// What the server (or the file system) says about an object before it is fetched.
+struct ObjectInfo {
+  std::string etag;                   ///< quotes stripped; empty when there is none (files)
+  std::optional<std::uint64_t> size;  ///< the whole object's length, when known
+  std::string last_modified;          ///< ISO 8601 UTC, empty when unknown
+};
+
+struct DownloadReport {
+  ObjectInfo object;               ///< as the response that completed the file described it
+  std::uint64_t resumed_from = 0;  ///< bytes of an earlier .part that were kept (Range resume)
+  std::uint64_t fetched = 0;       ///< bytes received in this call
+  int retries = 0;                 ///< failed attempts that were retried
+  bool restarted = false;          ///< the object changed under the .part (ETag), so it began again
+};
+
+/// One place to fetch an archive from: s3://bucket/key, http(s)://…, file://… or a path.
+class Source {
+ public:
+  virtual ~Source() = default;
+
+  /// The source for logs, messages and records: never holds credentials or a query string.
+  virtual const std::string& description() const = 0;
+  /// A safe file name for the archive in staging (the last path segment, sanitized).
+  virtual const std::string& file_name() const = 0;
+  /// The file itself when the source is local, so a caller may use it in place.
+  virtual std::optional<std::filesystem::path> local_path() const { return std::nullopt; }
+
+  /// One HEAD request (a stat for files). Throws marquee::Error(kSource) for 403/404 and for
+  /// a server that stays unreachable after the retries.
+  virtual ObjectInfo head() = 0;
+
+  /// Fetches the whole object into `part`. A `part` left by an earlier call is resumed with a
+  /// Range request when the object's ETag is still the one recorded beside it in
+  /// part_state_path(part); otherwise it starts from zero. Retries per TransferOptions. On
+  /// return `part` holds exactly the object's bytes; the caller verifies, fsyncs and renames it
+  /// and then removes part_state_path(part).
+  virtual DownloadReport download(const std::filesystem::path& part,
+                                  const ObjectInfo& expected) = 0;
+};
+
+/// Opens SOURCE by its form: s3://bucket/key, https://…, http://…, file://…, or a plain path.
+/// S3 settings (credentials, region, endpoint) come from the environment as the AWS tools read
+/// them (see s3.hpp). Throws marquee::Error(kUsage) for an unsupported scheme or a URL without
+/// a file name.
+std::unique_ptr<Source> open_source(const std::string& source, const TransferOptions& options);
+
+/// Where download() keeps the validator (ETag) that a resumed .part must still match.
+std::filesystem::path part_state_path(const std::filesystem::path& part);
+
+/// A URL without user info, query or fragment: safe to log and record.
+std::string redact_url(const std::string& url);
+
+}  // namespace marquee::source

@@ -1,0 +1,248 @@
+// Browser test of the dashboard: loads the golden fixture with the real binary, starts
+// `marquee serve`, drives Debian's chromium with playwright-core, picks a company and checks that
+// the chart and the table show that company's numbers (those of company_yearly.csv), then that
+// the page still works without chart.js, and that SIGTERM stops the server cleanly.
+//
+//   MARQUEE_BINARY=build/marquee node tests/api/dashboard_browser_test.mjs
+//
+// Environment: MARQUEE_BINARY (required), MARQUEE_NODE_MODULES (default <repo>/build/node/node_modules),
+// MARQUEE_ARTIFACTS_DIR (default <binary dir>/test-artifacts; the screenshots go there),
+// MARQUEE_CHROMIUM (default /usr/bin/chromium). Exits 77 (skipped) when playwright-core or
+// chromium is missing, 1 on a failure.
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const kSkip = 77;
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const binary = process.env.MARQUEE_BINARY;
+if (!binary || !fs.existsSync(binary)) {
+  console.error(`MARQUEE_BINARY must name the built marquee binary (got '${binary ?? ''}')`);
+  process.exit(1);
+}
+const nodeModules = process.env.MARQUEE_NODE_MODULES || path.join(repo, 'build/node/node_modules');
+const artifacts = process.env.MARQUEE_ARTIFACTS_DIR || path.join(path.dirname(path.resolve(binary)), 'test-artifacts');
+const chromiumPath = process.env.MARQUEE_CHROMIUM || '/usr/bin/chromium';
+const golden = path.join(repo, 'tests/fixtures/golden');
+
+let chromium;
+try {
+  ({ chromium } = createRequire(path.join(nodeModules, 'noop.js'))('playwright-core'));
+} catch (err) {
+  console.error(`skipped: playwright-core is not installed in ${nodeModules} (npm ci in build/node): ${err.message}`);
+  process.exit(kSkip);
+}
+if (!fs.existsSync(chromiumPath)) {
+  console.error(`skipped: no chromium at ${chromiumPath} (apt-get install chromium)`);
+  process.exit(kSkip);
+}
+
+/** A report CSV as SPEC 5 writes it: RFC 4180 quoting, LF line ends. */
+function parseCsv(text) {
+  const records = [];
+  let record = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { record.push(field); field = ''; }
+    else if (c === '\n') { record.push(field); records.push(record); record = []; field = ''; }
+    else field += c;
+  }
+  const [header, ...rows] = records;
+  return rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHealth(base, server) {
+  const deadline = Date.now() + 30000;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`marquee serve exited with ${server.exitCode}`);
+    try {
+      const res = await fetch(`${base}/health`);
+      if (res.ok) return;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${base}/health did not answer within 30 s`);
+}
+
+function waitForExit(child, ms) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    const timer = setTimeout(() => resolve(null), ms);
+    child.on('exit', (code) => { clearTimeout(timer); resolve(code); });
+  });
+}
+
+const integer = new Intl.NumberFormat('en-US');
+const shown = (v) => (v === '' ? '—' : integer.format(Number(v)));
+
+async function checkDashboard(context, base, company, expected, popular) {
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  // No external network: anything not addressed to this server is refused and reported.
+  await page.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith(base)) return route.continue();
+    problems.push(`external request: ${url}`);
+    return route.abort();
+  });
+  await page.setViewportSize({ width: 1360, height: 900 });
+  await page.goto(`${base}/`);
+  await page.waitForSelector('#company-results button');
+
+  // Pick the company by searching for it.
+  await page.fill('#company-search', company.name);
+  const button = page.locator(`#company-results button[data-company-id="${company.id}"]`);
+  await button.waitFor();
+  await button.click();
+  await page.waitForSelector(`#company-table[data-company-id="${company.id}"]`);
+  await page.waitForFunction(
+    (n) => document.querySelectorAll('#company-table tbody tr').length === n, expected.length);
+  assert.equal(await page.textContent('#company-title'), company.name);
+
+  // The table: every cell's value is the report's, and budgets are shown with separators.
+  const cells = await page.$$eval('#company-table tbody tr', (rows) =>
+    rows.map((tr) => [...tr.cells].map((td) => ({ value: td.dataset.value, text: td.textContent }))));
+  const columns = ['year', 'movies', 'total_budget', 'budget_movies', 'total_revenue', 'revenue_movies',
+    'total_profit', 'profit_movies', 'avg_popularity'];
+  expected.forEach((row, i) => {
+    columns.forEach((col, j) => assert.equal(cells[i][j].value, row[col], `row ${row.year} ${col}`));
+    assert.equal(cells[i][2].text, shown(row.total_budget), `row ${row.year} budget as shown`);
+    assert.equal(cells[i][8].text, row.avg_popularity || '—', `row ${row.year} avg_popularity as shown`);
+  });
+
+  return { page, problems, cells };
+}
+
+async function main() {
+  fs.mkdirSync(artifacts, { recursive: true });
+  const tmpRoot = path.join(path.dirname(path.resolve(binary)), 'test-tmp');
+  fs.mkdirSync(tmpRoot, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(tmpRoot, 'browser-'));
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'marquee-chromium-'));
+  let server = null;
+  let context = null;
+  try {
+    fs.mkdirSync(path.join(dir, 'data'));
+    fs.copyFileSync(path.join(golden, 'movies_metadata.csv'), path.join(dir, 'data/movies_metadata.csv'));
+    const workdir = path.join(dir, 'work');
+    const run = spawnSync(binary, ['run', path.join(dir, 'data'), '--workdir', workdir, '--max-reject-ratio', '0.05'],
+      { encoding: 'utf8' });
+    assert.equal(run.status, 0, `marquee run failed:\n${run.stdout}${run.stderr}`);
+
+    // The company with the most years in the report, so that the chart has something to show.
+    const yearly = parseCsv(fs.readFileSync(path.join(golden, 'expected/company_yearly.csv'), 'utf8'));
+    const popular = parseCsv(fs.readFileSync(path.join(golden, 'expected/most_popular_genre_by_year.csv'), 'utf8'));
+    const byCompany = new Map();
+    for (const row of yearly) {
+      if (!byCompany.has(row.company_id)) byCompany.set(row.company_id, []);
+      byCompany.get(row.company_id).push(row);
+    }
+    const [id, expected] = [...byCompany].sort((a, b) => b[1].length - a[1].length || a[0] - b[0])[0];
+    const company = { id, name: expected[0].company_name };
+
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    let serverLog = '';
+    server = spawn(binary, ['serve', '--workdir', workdir, '--host', '127.0.0.1', '--port', String(port),
+      '--threads', '4'], { env: { ...process.env, MARQUEE_NODE_MODULES: nodeModules } });
+    server.stdout.on('data', (d) => { serverLog += d; });
+    server.stderr.on('data', (d) => { serverLog += d; });
+    await waitForHealth(base, server);
+
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: chromiumPath,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--disable-quic'],
+    });
+
+    // 1. With charts.
+    const { page, problems } = await checkDashboard(context, base, company, expected, popular);
+    const chart = await page.evaluate(() => {
+      const canvas = document.getElementById('company-chart');
+      const c = window.Chart && window.Chart.getChart(canvas);
+      return {
+        visible: canvas.offsetWidth > 0 && canvas.offsetHeight > 0,
+        labels: c ? c.data.labels.map(String) : null,
+        budget: c ? c.data.datasets[0].data : null,
+        revenue: c ? c.data.datasets[1].data : null,
+        profit: c ? c.data.datasets[2].data : null,
+      };
+    });
+    assert.ok(chart.visible, 'the company chart canvas is visible');
+    assert.ok(chart.labels, 'a chart is drawn on the company canvas');
+    const num = (v) => (v === '' ? null : Number(v));
+    assert.deepEqual(chart.labels, expected.map((r) => r.year), 'chart years');
+    assert.deepEqual(chart.budget, expected.map((r) => num(r.total_budget)), 'chart budgets');
+    assert.deepEqual(chart.revenue, expected.map((r) => num(r.total_revenue)), 'chart revenues');
+    assert.deepEqual(chart.profit, expected.map((r) => num(r.total_profit)), 'chart profits');
+
+    await page.waitForFunction((n) => document.querySelectorAll('#popular-timeline li').length === n, popular.length);
+    const timeline = await page.$$eval('#popular-timeline li', (items) =>
+      items.map((li) => [li.querySelector('.year').textContent, li.querySelector('.genre').textContent]));
+    assert.deepEqual(timeline, popular.map((r) => [r.year, r.genre_name]), 'most popular genre timeline');
+    await page.waitForSelector('#genre-table tbody tr');
+    assert.ok(await page.evaluate(() => !!window.Chart.getChart(document.getElementById('genre-chart'))),
+      'genre chart drawn');
+    assert.ok(await page.isHidden('#charts-unavailable'), 'no charts-unavailable notice');
+    await page.screenshot({ path: path.join(artifacts, 'dashboard.png'), fullPage: true });
+    assert.deepEqual(problems, [], 'no console errors, page errors or external requests');
+    await page.close();
+
+    // 2. Without chart.js the tables still show the numbers and the page says why charts are missing.
+    await context.route('**/vendor/chart.umd.js', (route) => route.fulfill({ status: 404, body: '' }));
+    const bare = await checkDashboard(context, base, company, expected, popular);
+    assert.ok(await bare.page.isVisible('#charts-unavailable'), 'the charts-unavailable notice shows');
+    assert.ok(await bare.page.isHidden('#company-chart'), 'no empty chart box');
+    await bare.page.screenshot({ path: path.join(artifacts, 'dashboard-no-charts.png'), fullPage: true });
+    const realProblems = bare.problems.filter((p) => !p.includes('404') && !p.includes('chart.umd.js'));
+    assert.deepEqual(realProblems, [], 'no errors besides the missing chart.js');
+    await context.close();
+    context = null;
+
+    // 3. SIGTERM: a clean stop, logged, and every request was logged with its status and time.
+    server.kill('SIGTERM');
+    const code = await waitForExit(server, 10000);
+    assert.equal(code, 0, `marquee serve exit code after SIGTERM\n${serverLog}`);
+    server = null;
+    assert.match(serverLog, /SIGTERM/);
+    assert.match(serverLog, /GET \/api\/companies\/\d+\/yearly 200 [\d.]+ ms/);
+    console.log(`dashboard browser test passed; screenshots in ${artifacts}`);
+  } finally {
+    if (context) await context.close().catch(() => {});
+    if (server && server.exitCode === null) server.kill('SIGKILL');
+    fs.rmSync(profile, { recursive: true, force: true });
+    if (!process.env.MARQUEE_KEEP_TEST_DIRS) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(`dashboard browser test failed: ${err.stack || err}`);
+  process.exit(1);
+});

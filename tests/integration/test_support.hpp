@@ -1,0 +1,97 @@
+#pragma once
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace marquee::testing {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  ///< stdout and stderr together
+};
+
+inline std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+/// Runs a shell command, capturing its output and exit code.
+inline CommandResult run_command(const std::string& command) {
+  CommandResult result;
+  std::FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return result;
+  std::array<char, 4096> buf{};
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) result.output.append(buf.data(), n);
+  int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+inline std::string marquee_binary() { return std::string(MARQUEE_BINARY_DIR) + "/marquee"; }
+
+/// Runs build/marquee with the given arguments (each shell-quoted).
+inline CommandResult run_marquee(const std::vector<std::string>& args) {
+  std::string command = shell_quote(marquee_binary());
+  for (const auto& a : args) command += " " + shell_quote(a);
+  return run_command(command);
+}
+
+/// A fresh folder under the build tree, removed when the test ends.
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = std::filesystem::path(MARQUEE_BINARY_DIR) / "test-tmp" / fmt::format("t{:08x}{:08x}", rd(), rd());
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (std::getenv("MARQUEE_KEEP_TEST_DIRS") == nullptr) std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+inline std::filesystem::path fixture(const std::string& relative) {
+  return std::filesystem::path(MARQUEE_FIXTURES_DIR) / relative;
+}
+
+/// Zips the given files (stored under their base names) into `zip` with Info-ZIP's zip.
+inline void make_zip(const std::filesystem::path& zip, const std::vector<std::filesystem::path>& files) {
+  std::string command = "zip -q -j " + shell_quote(zip.string());
+  for (const auto& f : files) command += " " + shell_quote(f.string());
+  auto r = run_command(command);
+  if (r.exit_code != 0) throw std::runtime_error("zip failed: " + r.output);
+}
+
+}  // namespace marquee::testing
