@@ -28,34 +28,18 @@ if ! (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 export MARQUEE_NODE_MODULES="$node_dir/node_modules"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$root/scripts/pg.sh"
 svc_dir=$(mktemp -d /tmp/marquee-test-services.XXXXXX)
-chmod 755 "$svc_dir"
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-pg_data="$svc_dir/pg"
 s3_pid=""
 cleanup() {
   [ -n "$s3_pid" ] && kill "$s3_pid" 2>/dev/null
-  if [ -f "$pg_data/postmaster.pid" ]; then
-    runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_data" -m immediate stop >/dev/null 2>&1
-  fi
+  marquee_pg_stop "$svc_dir"
   rm -rf "$svc_dir"
 }
 trap cleanup EXIT
+marquee_pg_start "$svc_dir" || exit 1
 
-pg_port=$(free_port)
-mkdir -p "$pg_data" && chown postgres "$pg_data"
-as_pg=()
-[ "$(id -u)" -eq 0 ] && as_pg=(runuser -u postgres --)
-"${as_pg[@]}" "$pg_bin/initdb" -D "$pg_data" -A trust -U postgres >"$svc_dir/initdb.log" 2>&1 ||
-  { cat "$svc_dir/initdb.log" >&2; echo "initdb failed" >&2; exit 1; }
-"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg_data/server.log" -w \
-  -o "-h 127.0.0.1 -p $pg_port -k $pg_data -c fsync=off -c max_connections=200" start >/dev/null ||
-  { cat "$pg_data/server.log" >&2; echo "PostgreSQL did not start" >&2; exit 1; }
-export MARQUEE_TEST_PG="postgresql://postgres@127.0.0.1:$pg_port/postgres"
-echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pg_port"
-
-s3_port=$(free_port)
+s3_port=$(marquee_free_port)
 mkdir -p "$svc_dir/s3"
 # s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 keeps in its legacy provider.
 node --openssl-legacy-provider "$MARQUEE_NODE_MODULES/s3rver/bin/s3rver.js" --address 127.0.0.1 --port "$s3_port" \

@@ -8,7 +8,7 @@ MARQUEE_BUILD_PACKAGES=(
 )
 MARQUEE_TEST_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
-  postgresql sqlite3 zip unzip python3 nodejs chromium procps
+  postgresql sqlite3 zip unzip python3 nodejs chromium procps bc
 )
 
 marquee_missing_packages() {

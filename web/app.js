@@ -53,8 +53,8 @@ function moneyChart(canvasId, rows) {
         { type: 'bar', label: 'Budget', data: rows.map((r) => r.total_budget), backgroundColor: colors.budget },
         { type: 'bar', label: 'Revenue', data: rows.map((r) => r.total_revenue), backgroundColor: colors.revenue },
         {
-          type: 'line', label: 'Profit', data: rows.map((r) => r.total_profit), borderColor: colors.profit,
-          backgroundColor: colors.profit, spanGaps: false, tension: 0.2, pointRadius: 3,
+          type: 'bar', label: 'Profit', data: rows.map((r) => r.total_profit),
+          backgroundColor: rows.map((r) => (r.total_profit < 0 ? colors.loss : colors.profit)),
         },
       ],
     },

@@ -28,31 +28,33 @@ CREATE TABLE production_company (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE production_country (iso_3166_1 TEXT PRIMARY KEY, name TEXT);
 CREATE TABLE spoken_language (iso_639_1 TEXT PRIMARY KEY, name TEXT);
 
+-- The columns the reports read come first and the long texts last: SQLite reads a row from its
+-- start, so a report never walks past an overview (often on overflow pages) to find a budget.
 CREATE TABLE movie (
   id INTEGER PRIMARY KEY CHECK (id > 0),
-  imdb_id TEXT,
-  title TEXT,
-  original_title TEXT,
-  original_language TEXT,
-  overview TEXT,
-  tagline TEXT,
-  homepage TEXT,
-  poster_path TEXT,
-  status TEXT,
-  adult INTEGER,
-  video INTEGER,
-  release_date TEXT,
   release_year INTEGER,
   budget INTEGER CHECK (budget > 0),
   revenue INTEGER CHECK (revenue > 0),
-  popularity REAL,
   popularity_micros INTEGER,
+  popularity REAL,
+  batch_id INTEGER NOT NULL REFERENCES ingest_batch (id),
+  source_line INTEGER,
+  release_date TEXT,
+  adult INTEGER,
+  video INTEGER,
   runtime REAL,
   vote_average REAL,
   vote_count REAL,
   collection_id INTEGER REFERENCES collection (id),
-  batch_id INTEGER NOT NULL REFERENCES ingest_batch (id),
-  source_line INTEGER
+  imdb_id TEXT,
+  title TEXT,
+  original_title TEXT,
+  original_language TEXT,
+  status TEXT,
+  poster_path TEXT,
+  homepage TEXT,
+  tagline TEXT,
+  overview TEXT
 );
 CREATE INDEX movie_release_year ON movie (release_year);
 CREATE INDEX movie_batch ON movie (batch_id);

@@ -342,6 +342,9 @@ Server::Server(ServeOptions options) : impl_(std::make_unique<Impl>()) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
+  // httplib writes headers and body in separate sends; with Nagle's algorithm the body then waits
+  // for the client's delayed ACK, about 40 ms per keep-alive request.
+  d.http.set_tcp_nodelay(true);
   d.http.set_keep_alive_max_count(1000);
   d.http.set_keep_alive_timeout(2);
   d.http.set_payload_max_length(64 * 1024);

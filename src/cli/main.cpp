@@ -1,9 +1,9 @@
 #include <csignal>
 #include <iostream>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "common/error.hpp"
 #include "gen/generator.hpp"
@@ -23,17 +23,21 @@ struct CommonFlags {
 };
 
 void add_common(CLI::App& cmd, CommonFlags& flags) {
-  cmd.add_option("--workdir", flags.job.workdir, "Work directory for staging, rejects, reports, logs")
+  cmd.add_option("--workdir", flags.job.workdir,
+                 "Work directory for staging, rejects, reports, logs")
       ->capture_default_str();
-  cmd.add_option("--db", flags.job.db_url,
-                 "Database: sqlite:PATH (default <workdir>/marquee.db) or postgresql://user@host:port/db")
+  cmd.add_option(
+         "--db", flags.job.db_url,
+         "Database: sqlite:PATH (default <workdir>/marquee.db) or postgresql://user@host:port/db")
       ->envname("MARQUEE_DB");
-  cmd.add_option("--log-dir", flags.job.log_dir, "Folder of the main and error logs (default <workdir>/log)");
+  cmd.add_option("--log-dir", flags.job.log_dir,
+                 "Folder of the main and error logs (default <workdir>/log)");
   cmd.add_flag("-v,--verbose", flags.verbose, "Debug output on the terminal");
 }
 
 void add_load_flags(CLI::App& cmd, CommonFlags& flags) {
-  cmd.add_flag("--snapshot", flags.job.snapshot, "The batch is a full snapshot: movies absent from it are removed");
+  cmd.add_flag("--snapshot", flags.job.snapshot,
+               "The batch is a full snapshot: movies absent from it are removed");
   cmd.add_option("--max-reject-ratio", flags.job.max_reject_ratio,
                  "Fail the batch when more than this share of records is rejected")
       ->check(CLI::Range(0.0, 1.0))
@@ -51,7 +55,8 @@ void add_stage_flags(CLI::App& cmd, CommonFlags& flags) {
   cmd.add_option("--retries", flags.job.stage.max_retries, "Download retries on transient errors")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
-  cmd.add_flag("--no-sign-request", flags.job.stage.no_sign_request, "Do not sign S3 requests (public buckets)");
+  cmd.add_flag("--no-sign-request", flags.job.stage.no_sign_request,
+               "Do not sign S3 requests (public buckets)");
 }
 
 }  // namespace
@@ -64,18 +69,21 @@ int main(int argc, char** argv) {
 
   std::string source;
   auto* run = app.add_subcommand("run", "Stage SOURCE, load it, write the reports");
-  run->add_option("source", source, "s3://bucket/key, https://..., file://..., a .zip, or a folder of CSVs")
+  run->add_option("source", source,
+                  "s3://bucket/key, https://..., file://..., a .zip, or a folder of CSVs")
       ->required();
   add_common(*run, flags);
   add_load_flags(*run, flags);
   add_stage_flags(*run, flags);
 
   auto* stage = app.add_subcommand("stage", "Download SOURCE into staging/incoming/ only");
-  stage->add_option("source", source, "s3://bucket/key, https://..., file://... or a path")->required();
+  stage->add_option("source", source, "s3://bucket/key, https://..., file://... or a path")
+      ->required();
   add_common(*stage, flags);
   add_stage_flags(*stage, flags);
 
-  auto* load = app.add_subcommand("load", "Load every complete archive waiting in staging/incoming/");
+  auto* load =
+      app.add_subcommand("load", "Load every complete archive waiting in staging/incoming/");
   add_common(*load, flags);
   add_load_flags(*load, flags);
 
@@ -105,12 +113,14 @@ int main(int argc, char** argv) {
   }
 
   try {
-    flags.job.lock_timeout = std::chrono::milliseconds(static_cast<long long>(flags.lock_timeout_seconds * 1000));
+    flags.job.lock_timeout =
+        std::chrono::milliseconds(static_cast<long long>(flags.lock_timeout_seconds * 1000));
     flags.job.stage.progress = true;
     if (generate->parsed()) {
       marquee::pipeline::setup_logging({}, false);
       auto manifest = marquee::gen::generate(gen_options);
-      spdlog::info("generate: wrote {} and {}.manifest.json", gen_options.out.string(), gen_options.out.string());
+      spdlog::info("generate: wrote {} and {}.manifest.json", gen_options.out.string(),
+                   gen_options.out.string());
       return 0;
     }
     marquee::pipeline::setup_logging(flags.job.effective_log_dir(), flags.verbose);

@@ -44,15 +44,30 @@ enum Column : int {
   kColumnCount
 };
 
-constexpr std::array<std::string_view, kColumnCount> kColumnNames = {
-    "adult",        "belongs_to_collection", "budget",
-    "genres",       "homepage",              "id",
-    "imdb_id",      "original_language",     "original_title",
-    "overview",     "popularity",            "poster_path",
-    "production_companies", "production_countries", "release_date",
-    "revenue",      "runtime",               "spoken_languages",
-    "status",       "tagline",               "title",
-    "video",        "vote_average",          "vote_count"};
+constexpr std::array<std::string_view, kColumnCount> kColumnNames = {"adult",
+                                                                     "belongs_to_collection",
+                                                                     "budget",
+                                                                     "genres",
+                                                                     "homepage",
+                                                                     "id",
+                                                                     "imdb_id",
+                                                                     "original_language",
+                                                                     "original_title",
+                                                                     "overview",
+                                                                     "popularity",
+                                                                     "poster_path",
+                                                                     "production_companies",
+                                                                     "production_countries",
+                                                                     "release_date",
+                                                                     "revenue",
+                                                                     "runtime",
+                                                                     "spoken_languages",
+                                                                     "status",
+                                                                     "tagline",
+                                                                     "title",
+                                                                     "video",
+                                                                     "vote_average",
+                                                                     "vote_count"};
 
 bool is_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -100,25 +115,38 @@ struct ParsedLiterals {
 
 std::string_view to_string(RejectReason reason) {
   switch (reason) {
-    case RejectReason::kFieldCount: return "field_count";
-    case RejectReason::kBadId: return "bad_id";
-    case RejectReason::kBadBool: return "bad_bool";
-    case RejectReason::kBadNumber: return "bad_number";
-    case RejectReason::kBadLiteral: return "bad_literal";
+    case RejectReason::kFieldCount:
+      return "field_count";
+    case RejectReason::kBadId:
+      return "bad_id";
+    case RejectReason::kBadBool:
+      return "bad_bool";
+    case RejectReason::kBadNumber:
+      return "bad_number";
+    case RejectReason::kBadLiteral:
+      return "bad_literal";
   }
   return "unknown";
 }
 
 std::string_view to_string(WarningKind kind) {
   switch (kind) {
-    case WarningKind::kInvalidUtf8: return "invalid_utf8";
-    case WarningKind::kBadReleaseDate: return "bad_release_date";
-    case WarningKind::kBadGenreItem: return "bad_genre_item";
-    case WarningKind::kBadCompanyItem: return "bad_company_item";
-    case WarningKind::kPopularityRounded: return "popularity_rounded";
-    case WarningKind::kBadCountryItem: return "bad_country_item";
-    case WarningKind::kBadLanguageItem: return "bad_language_item";
-    case WarningKind::kBadCollection: return "bad_collection";
+    case WarningKind::kInvalidUtf8:
+      return "invalid_utf8";
+    case WarningKind::kBadReleaseDate:
+      return "bad_release_date";
+    case WarningKind::kBadGenreItem:
+      return "bad_genre_item";
+    case WarningKind::kBadCompanyItem:
+      return "bad_company_item";
+    case WarningKind::kPopularityRounded:
+      return "popularity_rounded";
+    case WarningKind::kBadCountryItem:
+      return "bad_country_item";
+    case WarningKind::kBadLanguageItem:
+      return "bad_language_item";
+    case WarningKind::kBadCollection:
+      return "bad_collection";
   }
   return "unknown";
 }
@@ -141,7 +169,8 @@ std::optional<std::int64_t> parse_money(std::string_view text) {
   if (!is_digits(digits)) return std::nullopt;
   if (point != std::string_view::npos) {
     std::string_view zeros = text.substr(point + 1);
-    if (zeros.empty() || zeros.find_first_not_of('0') != std::string_view::npos) return std::nullopt;
+    if (zeros.empty() || zeros.find_first_not_of('0') != std::string_view::npos)
+      return std::nullopt;
   }
   std::int64_t value = 0;
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
@@ -152,7 +181,8 @@ std::optional<std::int64_t> parse_money(std::string_view text) {
 namespace {
 
 /// Splits a decimal number into its significant digits and a power of ten; false if malformed.
-bool decompose_number(std::string_view s, bool& negative, std::string& digits, long long& exponent) {
+bool decompose_number(std::string_view s, bool& negative, std::string& digits,
+                      long long& exponent) {
   std::size_t i = 0;
   negative = false;
   if (i < s.size() && (s[i] == '+' || s[i] == '-')) negative = s[i++] == '-';
@@ -211,8 +241,9 @@ std::optional<std::int64_t> parse_micros(std::string_view text, bool& rounded) {
     kept = digits + std::string(static_cast<std::size_t>(shift), '0');
   } else {
     long long drop = -shift;
-    std::size_t keep_len =
-        drop >= static_cast<long long>(digits.size()) ? 0 : digits.size() - static_cast<std::size_t>(drop);
+    std::size_t keep_len = drop >= static_cast<long long>(digits.size())
+                               ? 0
+                               : digits.size() - static_cast<std::size_t>(drop);
     kept = digits.substr(0, keep_len);
     // The dropped part as a fraction of one unit: compare with one half, digit by digit.
     std::string dropped = digits.substr(keep_len);
@@ -324,9 +355,13 @@ std::variant<MovieRow, RowError> MovieRecordRules::apply(const format::CsvRecord
 
   bool ok = true;
   row.adult = parse_bool(f[kAdult], ok);
-  if (!ok) return reject(RejectReason::kBadBool, fmt::format("adult '{}' is not True or False", f[kAdult]));
+  if (!ok)
+    return reject(RejectReason::kBadBool,
+                  fmt::format("adult '{}' is not True or False", f[kAdult]));
   row.video = parse_bool(f[kVideo], ok);
-  if (!ok) return reject(RejectReason::kBadBool, fmt::format("video '{}' is not True or False", f[kVideo]));
+  if (!ok)
+    return reject(RejectReason::kBadBool,
+                  fmt::format("video '{}' is not True or False", f[kVideo]));
 
   for (int c : {kBudget, kRevenue}) {
     if (f[c].empty()) continue;
@@ -373,11 +408,11 @@ std::variant<MovieRow, RowError> MovieRecordRules::apply(const format::CsvRecord
     std::optional<PyValue>* out;
     bool list;
   };
-  for (auto [c, out, list] : {LiteralColumn{kCollection, &lit.collection, false},
-                              LiteralColumn{kGenres, &lit.genres, true},
-                              LiteralColumn{kCompanies, &lit.companies, true},
-                              LiteralColumn{kCountries, &lit.countries, true},
-                              LiteralColumn{kLanguages, &lit.languages, true}}) {
+  for (auto [c, out, list] :
+       {LiteralColumn{kCollection, &lit.collection, false},
+        LiteralColumn{kGenres, &lit.genres, true}, LiteralColumn{kCompanies, &lit.companies, true},
+        LiteralColumn{kCountries, &lit.countries, true},
+        LiteralColumn{kLanguages, &lit.languages, true}}) {
     if (f[c].empty()) continue;
     try {
       *out = format::parse_py_literal(f[c]);
@@ -433,7 +468,8 @@ std::variant<MovieRow, RowError> MovieRecordRules::apply(const format::CsvRecord
     if (!list) return;
     for (const PyValue& item : list->items) {
       const PyValue* iid = item.kind == PyValue::Kind::kDict ? item.find("id") : nullptr;
-      const std::string* name = item.kind == PyValue::Kind::kDict ? string_of(item.find("name")) : nullptr;
+      const std::string* name =
+          item.kind == PyValue::Kind::kDict ? string_of(item.find("name")) : nullptr;
       if (iid == nullptr || iid->kind != PyValue::Kind::kInt || name == nullptr) {
         pending.push_back({kind, record.line,
                            fmt::format("{}: an item without an integer 'id' and a string 'name' "
@@ -458,14 +494,18 @@ std::variant<MovieRow, RowError> MovieRecordRules::apply(const format::CsvRecord
                          std::string_view key, WarningKind kind, std::string_view column) {
     if (!list) return;
     for (const PyValue& item : list->items) {
-      const std::string* code = item.kind == PyValue::Kind::kDict ? string_of(item.find(key)) : nullptr;
-      const std::string* name = item.kind == PyValue::Kind::kDict ? string_of(item.find("name")) : nullptr;
+      const std::string* code =
+          item.kind == PyValue::Kind::kDict ? string_of(item.find(key)) : nullptr;
+      const std::string* name =
+          item.kind == PyValue::Kind::kDict ? string_of(item.find("name")) : nullptr;
       if (code == nullptr || code->empty()) {
-        pending.push_back({kind, record.line,
-                           fmt::format("{}: an item without a string '{}' was dropped", column, key)});
+        pending.push_back(
+            {kind, record.line,
+             fmt::format("{}: an item without a string '{}' was dropped", column, key)});
         continue;
       }
-      auto same = std::find_if(out.begin(), out.end(), [&](const CodedItem& n) { return n.code == *code; });
+      auto same =
+          std::find_if(out.begin(), out.end(), [&](const CodedItem& n) { return n.code == *code; });
       if (same != out.end()) {
         if (name != nullptr) same->name = *name;
       } else {

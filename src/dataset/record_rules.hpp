@@ -68,7 +68,8 @@ class MovieRecordRules {
   MovieRecordRules(const std::vector<std::string_view>& header, std::string file_label);
 
   /// A normalized row, or why the record is rejected. Warnings go to `warnings`.
-  std::variant<MovieRow, RowError> apply(const format::CsvRecord& record, WarningTally& warnings) const;
+  std::variant<MovieRow, RowError> apply(const format::CsvRecord& record,
+                                         WarningTally& warnings) const;
 
   /// Header columns this version does not know (logged once by the caller).
   const std::vector<std::string>& unknown_columns() const { return unknown_columns_; }

@@ -16,8 +16,9 @@ class FileSource final : public ByteSource {
   explicit FileSource(const std::filesystem::path& path) : name_(path.string()) {
     file_ = std::fopen(name_.c_str(), "rb");
     if (file_ == nullptr) {
-      throw Error(ExitCode::kSource, fmt::format("cannot open {}: {}; check the path and its permissions",
-                                                 name_, std::strerror(errno)));
+      throw Error(ExitCode::kSource,
+                  fmt::format("cannot open {}: {}; check the path and its permissions", name_,
+                              std::strerror(errno)));
     }
   }
   ~FileSource() override { std::fclose(file_); }
@@ -27,7 +28,8 @@ class FileSource final : public ByteSource {
   std::size_t read(std::span<char> buf) override {
     std::size_t n = std::fread(buf.data(), 1, buf.size(), file_);
     if (n < buf.size() && std::ferror(file_)) {
-      throw Error(ExitCode::kBadData, fmt::format("cannot read {}: {}", name_, std::strerror(errno)));
+      throw Error(ExitCode::kBadData,
+                  fmt::format("cannot read {}: {}", name_, std::strerror(errno)));
     }
     return n;
   }
@@ -40,7 +42,8 @@ class FileSource final : public ByteSource {
 
 class StringSource final : public ByteSource {
  public:
-  StringSource(std::string data, std::string name) : data_(std::move(data)), name_(std::move(name)) {}
+  StringSource(std::string data, std::string name)
+      : data_(std::move(data)), name_(std::move(name)) {}
   std::size_t read(std::span<char> buf) override {
     std::size_t n = std::min(buf.size(), data_.size() - pos_);
     std::memcpy(buf.data(), data_.data() + pos_, n);

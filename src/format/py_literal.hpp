@@ -24,11 +24,11 @@ struct PyValue {
   enum class Kind { kNone, kBool, kInt, kFloat, kString, kList, kTuple, kDict };
   Kind kind = Kind::kNone;
   bool boolean = false;
-  std::int64_t integer = 0;  ///< kInt (an int that does not fit in 64 bits fails the parse)
-  double real = 0.0;         ///< kFloat
-  std::string text;          ///< kString, UTF-8
-  std::vector<PyValue> items;                           ///< kList, kTuple
-  std::vector<std::pair<PyValue, PyValue>> entries;     ///< kDict, in source order
+  std::int64_t integer = 0;    ///< kInt (an int that does not fit in 64 bits fails the parse)
+  double real = 0.0;           ///< kFloat
+  std::string text;            ///< kString, UTF-8
+  std::vector<PyValue> items;  ///< kList, kTuple
+  std::vector<std::pair<PyValue, PyValue>> entries;  ///< kDict, in source order
 
   /// For a dict: the value of the last entry whose key is the string `key`, or nullptr.
   const PyValue* find(std::string_view key) const;

@@ -16,10 +16,11 @@ std::string base_name_of(std::string_view stored) {
 
 void DatasetFiles::add(File file) {
   if (const File* other = find(file.base_name)) {
-    throw Error(ExitCode::kBadData,
-                fmt::format("{}: entries '{}' and '{}' have the same base name; marquee cannot tell "
-                            "which one to load — remove one from the archive",
-                            label_, other->stored_name, file.stored_name));
+    throw Error(
+        ExitCode::kBadData,
+        fmt::format("{}: entries '{}' and '{}' have the same base name; marquee cannot tell "
+                    "which one to load — remove one from the archive",
+                    label_, other->stored_name, file.stored_name));
   }
   files_.push_back(std::move(file));
 }

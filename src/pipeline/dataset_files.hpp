@@ -20,7 +20,7 @@ class DatasetFiles {
   static DatasetFiles from_directory(const std::filesystem::path& dir);
 
   struct File {
-    std::string base_name;  ///< "movies_metadata.csv"
+    std::string base_name;    ///< "movies_metadata.csv"
     std::string stored_name;  ///< the name in the archive ("data/movies_metadata.csv")
     std::uint64_t size = 0;
     std::function<std::unique_ptr<format::ByteSource>()> open;

@@ -8,14 +8,15 @@
 #include <random>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "pipeline/dataset_files.hpp"
 #include "pipeline/run_lock.hpp"
 #include "report/report_writer.hpp"
+#include "store/postgres_store.hpp"
 
 namespace marquee::pipeline {
 namespace fs = std::filesystem;
@@ -25,7 +26,8 @@ constexpr std::string_view kMoviesFile = "movies_metadata.csv";
 
 /// Entries the dataset ships that this version reads no table from; logged, never an error.
 bool is_known_optional(std::string_view name) {
-  return name == "links.csv" || name == "keywords.csv" || name == "credits.csv" || name == "ratings.csv";
+  return name == "links.csv" || name == "keywords.csv" || name == "credits.csv" ||
+         name == "ratings.csv";
 }
 bool is_ignored_subset(std::string_view name) {
   return name == "links_small.csv" || name == "ratings_small.csv";
@@ -57,8 +59,8 @@ std::string sha256_of_files(const DatasetFiles& files) {
 fs::path local_directory(const std::string& source) {
   std::string path = source.starts_with("file://") ? source.substr(7) : source;
   std::error_code ec;
-  if (!source.starts_with("s3://") && !source.starts_with("http://") && !source.starts_with("https://") &&
-      fs::is_directory(path, ec)) {
+  if (!source.starts_with("s3://") && !source.starts_with("http://") &&
+      !source.starts_with("https://") && fs::is_directory(path, ec)) {
     return path;
   }
   return {};
@@ -93,7 +95,9 @@ nlohmann::json stats_json(const FileStats& s) {
 std::string JobOptions::effective_db_url() const {
   return db_url.empty() ? "sqlite:" + (workdir / "marquee.db").string() : db_url;
 }
-fs::path JobOptions::effective_log_dir() const { return log_dir.empty() ? workdir / "log" : log_dir; }
+fs::path JobOptions::effective_log_dir() const {
+  return log_dir.empty() ? workdir / "log" : log_dir;
+}
 fs::path JobOptions::effective_results_dir() const {
   return results_dir.empty() ? workdir / "movie_results" : results_dir;
 }
@@ -103,8 +107,9 @@ Job::Job(JobOptions options)
   std::error_code ec;
   fs::create_directories(options_.workdir, ec);
   if (ec || !fs::is_directory(options_.workdir)) {
-    throw Error(ExitCode::kUsage, fmt::format("cannot create the work directory {}: {}; choose another --workdir",
-                                              options_.workdir.string(), ec.message()));
+    throw Error(ExitCode::kUsage,
+                fmt::format("cannot create the work directory {}: {}; choose another --workdir",
+                            options_.workdir.string(), ec.message()));
   }
 }
 
@@ -121,11 +126,11 @@ void Job::stage(const std::string& source) {
   dirs.create();
   auto result = staging::stage(source, dirs, options_.stage);
   if (result.skipped_unchanged) {
-    spdlog::info("stage: {} unchanged since it was last staged (ETag {}); nothing downloaded", source,
-                 result.archive.etag);
+    spdlog::info("stage: {} unchanged since it was last staged (ETag {}); nothing downloaded",
+                 source, result.archive.etag);
   } else {
-    spdlog::info("stage: wrote {} ({} bytes, sha256 {})", result.archive.path.string(), result.archive.size,
-                 result.archive.sha256);
+    spdlog::info("stage: wrote {} ({} bytes, sha256 {})", result.archive.path.string(),
+                 result.archive.size, result.archive.sha256);
     written_.push_back(result.archive.path);
   }
 }
@@ -138,19 +143,21 @@ void Job::load_files(const DatasetFiles& files, const store::BatchSource& source
   }
   const auto* movies = files.find(kMoviesFile);
   if (movies == nullptr) {
-    std::string message = fmt::format("{}: the required entry {} is missing; this is not The Movies Dataset "
-                                      "archive, or it is incomplete — stage a complete one",
-                                      files.label(), kMoviesFile);
+    std::string message = fmt::format(
+        "{}: the required entry {} is missing; this is not The Movies Dataset "
+        "archive, or it is incomplete — stage a complete one",
+        files.label(), kMoviesFile);
     store().record_failed_batch(source, message);
     throw Error(ExitCode::kBadData, message);
   }
   for (const auto& f : files.files()) {
     if (f.base_name == kMoviesFile) continue;
     if (is_ignored_subset(f.base_name)) {
-      spdlog::info("load: {}: {} is a subset of the full files; ignored", files.label(), f.stored_name);
+      spdlog::info("load: {}: {} is a subset of the full files; ignored", files.label(),
+                   f.stored_name);
     } else if (is_known_optional(f.base_name)) {
-      spdlog::info("load: {}: {} ({} bytes) is not needed for the reports; not loaded", files.label(),
-                   f.stored_name, f.size);
+      spdlog::info("load: {}: {} ({} bytes) is not needed for the reports; not loaded",
+                   files.label(), f.stored_name, f.size);
     } else {
       spdlog::info("load: {}: unknown entry {} skipped", files.label(), f.stored_name);
     }
@@ -169,33 +176,38 @@ void Job::load_files(const DatasetFiles& files, const store::BatchSource& source
                                   {options_.max_record_bytes, 1 << 20});
     stats.rejects_file = rejects.finish();
     written_.push_back(stats.rejects_file);
-    double ratio = stats.rows_read == 0 ? 0.0 : static_cast<double>(stats.rows_rejected) / stats.rows_read;
+    double ratio =
+        stats.rows_read == 0 ? 0.0 : static_cast<double>(stats.rows_rejected) / stats.rows_read;
     if (ratio > options_.max_reject_ratio) {
-      throw Error(ExitCode::kBadData,
-                  fmt::format("{}: {} of {} records rejected ({:.2f}%), above the reject limit of {:.2f}%; "
-                              "nothing of batch {} was committed — see {} and fix the data, or raise "
-                              "--max-reject-ratio",
-                              movies->stored_name, stats.rows_rejected, stats.rows_read, ratio * 100,
-                              options_.max_reject_ratio * 100, batch_id, stats.rejects_file.string()));
+      throw Error(
+          ExitCode::kBadData,
+          fmt::format("{}: {} of {} records rejected ({:.2f}%), above the reject limit of {:.2f}%; "
+                      "nothing of batch {} was committed — see {} and fix the data, or raise "
+                      "--max-reject-ratio",
+                      movies->stored_name, stats.rows_rejected, stats.rows_read, ratio * 100,
+                      options_.max_reject_ratio * 100, batch_id, stats.rejects_file.string()));
     }
     store::BatchCounts counts{stats.rows_read, stats.rows_loaded, stats.rows_rejected,
                               stats.duplicate_superseded, stats.warnings.total()};
     writer->commit(counts, options_.snapshot);
     store::Param id = batch_id;
-    store().query("SELECT COUNT(*) FROM movie WHERE batch_id = ? AND release_year IS NULL", {&id, 1},
+    store().query("SELECT COUNT(*) FROM movie WHERE batch_id = ? AND release_year IS NULL",
+                  {&id, 1},
                   [&](const std::vector<std::string>&, const std::vector<store::Cell>& row) {
                     stats.movies_without_year = row[0] ? std::stoull(*row[0]) : 0;
                   });
     spdlog::info(
-        "load: batch {} committed: {} read, {} loaded, {} rejected, {} duplicates superseded, {} warnings, "
+        "load: batch {} committed: {} read, {} loaded, {} rejected, {} duplicates superseded, {} "
+        "warnings, "
         "{} without a year, in {:.2f}s{}",
-        batch_id, stats.rows_read, stats.rows_loaded, stats.rows_rejected, stats.duplicate_superseded,
-        stats.warnings.total(), stats.movies_without_year, stats.seconds,
-        options_.snapshot ? " (snapshot: movies absent from it were removed)" : "");
+        batch_id, stats.rows_read, stats.rows_loaded, stats.rows_rejected,
+        stats.duplicate_superseded, stats.warnings.total(), stats.movies_without_year,
+        stats.seconds, options_.snapshot ? " (snapshot: movies absent from it were removed)" : "");
     if (stats.warnings.total() > 0) {
-      spdlog::warn("batch {}: {}: {} warnings (values set to NULL or items dropped); the first of each kind "
-                   "are above",
-                   batch_id, kMoviesFile, stats.warnings.total());
+      spdlog::warn(
+          "batch {}: {}: {} warnings (values set to NULL or items dropped); the first of each kind "
+          "are above",
+          batch_id, kMoviesFile, stats.warnings.total());
     }
     batch.files.push_back(std::move(stats));
   } catch (const Error& e) {
@@ -223,7 +235,8 @@ void Job::load_staged(const staging::StagedArchive& archive) {
   } catch (const Error& e) {
     if (e.code() == ExitCode::kBadData) {
       staging::mark_failed(archive, dirs, e.what());
-      spdlog::info("load: {} moved to {} with its reason beside it", archive.path.filename().string(), dirs.failed().string());
+      spdlog::info("load: {} moved to {} with its reason beside it",
+                   archive.path.filename().string(), dirs.failed().string());
     }
     throw;
   }
@@ -231,10 +244,21 @@ void Job::load_staged(const staging::StagedArchive& archive) {
   spdlog::info("load: {} moved to {}", archive.path.filename().string(), dirs.archive().string());
 }
 
+std::unique_ptr<store::PostgresRunLock> Job::database_lock() {
+  // The file lock guards this work directory; PostgreSQL's advisory lock guards the database
+  // against loaders on other machines.
+  if (store().engine() != "postgresql") return nullptr;
+  store::RunLockOptions lock_options;
+  lock_options.no_wait = options_.lock_timeout.count() == 0;
+  lock_options.timeout = options_.lock_timeout;
+  return std::make_unique<store::PostgresRunLock>(options_.effective_db_url(), lock_options);
+}
+
 void Job::load() {
   auto dirs = options_.staging_dirs();
   dirs.create();
   RunLock lock(options_.workdir / "marquee.lock", options_.lock_timeout);
+  auto db_lock = database_lock();
   auto waiting = staging::pending(dirs.incoming());
   if (waiting.empty()) spdlog::info("load: nothing waiting in {}", dirs.incoming().string());
   for (const auto& archive : waiting) load_staged(archive);
@@ -257,7 +281,8 @@ void Job::write_summary(const std::string& source, const std::string& sha256) {
   nlohmann::json files = nlohmann::json::object();
   nlohmann::json batches = nlohmann::json::array();
   for (const auto& b : loaded_) {
-    batches.push_back({{"batch_id", b.batch_id}, {"source", b.source.source}, {"sha256", b.source.sha256}});
+    batches.push_back(
+        {{"batch_id", b.batch_id}, {"source", b.source.source}, {"sha256", b.source.sha256}});
     for (const auto& f : b.files) files[f.file] = stats_json(f);
   }
   std::vector<std::string> written;
@@ -284,6 +309,7 @@ void Job::run(const std::string& source) {
   std::string sha256;
   if (fs::path dir = local_directory(source); !dir.empty()) {
     RunLock lock(options_.workdir / "marquee.lock", options_.lock_timeout);
+    auto db_lock = database_lock();
     auto files = DatasetFiles::from_directory(dir);
     sha256 = sha256_of_files(files);
     load_files(files, {fs::absolute(dir).string(), sha256, "", utc_now_iso8601()});
@@ -305,24 +331,27 @@ void Job::run(const std::string& source) {
 void Job::status(std::ostream& out) {
   auto all = store().batches();
   out << fmt::format("database: {}\n", store().describe());
-  out << fmt::format("{:>6}  {:<8}  {:<24}  {:>9}  {:>9}  {:>9}  {:>10}  {}\n", "batch", "status", "finished",
-                     "read", "loaded", "rejected", "superseded", "source");
+  out << fmt::format("{:>6}  {:<8}  {:<24}  {:>9}  {:>9}  {:>9}  {:>10}  {}\n", "batch", "status",
+                     "finished", "read", "loaded", "rejected", "superseded", "source");
   for (const auto& b : all) {
     out << fmt::format("{:>6}  {:<8}  {:<24}  {:>9}  {:>9}  {:>9}  {:>10}  {}\n", b.id, b.status,
-                       b.finished_at, b.counts.rows_read, b.counts.rows_loaded, b.counts.rows_rejected,
-                       b.counts.duplicate_superseded, b.source.source);
+                       b.finished_at, b.counts.rows_read, b.counts.rows_loaded,
+                       b.counts.rows_rejected, b.counts.duplicate_superseded, b.source.source);
   }
   auto dirs = options_.staging_dirs();
   std::error_code ec;
   if (fs::is_directory(dirs.incoming(), ec)) {
     auto waiting = staging::pending(dirs.incoming());
     out << fmt::format("waiting in {}: {}\n", dirs.incoming().string(), waiting.size());
-    for (const auto& a : waiting) out << fmt::format("  {} ({} bytes, staged {})\n", a.path.filename().string(), a.size, a.staged_at);
+    for (const auto& a : waiting)
+      out << fmt::format("  {} ({} bytes, staged {})\n", a.path.filename().string(), a.size,
+                         a.staged_at);
   }
   std::uint64_t movies = 0;
-  store().query("SELECT COUNT(*) FROM movie", {}, [&](const auto&, const std::vector<store::Cell>& row) {
-    movies = row[0] ? std::stoull(*row[0]) : 0;
-  });
+  store().query("SELECT COUNT(*) FROM movie", {},
+                [&](const auto&, const std::vector<store::Cell>& row) {
+                  movies = row[0] ? std::stoull(*row[0]) : 0;
+                });
   out << fmt::format("movies loaded: {}\n", movies);
 }
 

@@ -7,6 +7,7 @@
 
 #include "pipeline/movie_loader.hpp"
 #include "staging/staging.hpp"
+#include "store/postgres_store.hpp"
 #include "store/store.hpp"
 
 namespace marquee::pipeline {
@@ -56,6 +57,7 @@ class Job {
 
  private:
   store::Store& store();
+  std::unique_ptr<store::PostgresRunLock> database_lock();
   void load_files(const class DatasetFiles& files, const store::BatchSource& source);
   void load_staged(const staging::StagedArchive& archive);
   void write_summary(const std::string& source, const std::string& sha256);

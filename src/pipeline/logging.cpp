@@ -20,16 +20,19 @@ void setup_logging(const std::filesystem::path& log_dir, bool verbose) {
     std::error_code ec;
     std::filesystem::create_directories(log_dir, ec);
     try {
-      auto main_log = std::make_shared<spdlog::sinks::basic_file_sink_mt>((log_dir / kMainLogName).string());
+      auto main_log =
+          std::make_shared<spdlog::sinks::basic_file_sink_mt>((log_dir / kMainLogName).string());
       main_log->set_level(spdlog::level::debug);
-      auto error_log = std::make_shared<spdlog::sinks::basic_file_sink_mt>((log_dir / kErrorLogName).string());
+      auto error_log =
+          std::make_shared<spdlog::sinks::basic_file_sink_mt>((log_dir / kErrorLogName).string());
       error_log->set_level(spdlog::level::warn);
       sinks.push_back(main_log);
       sinks.push_back(error_log);
     } catch (const spdlog::spdlog_ex& e) {
-      throw Error(ExitCode::kUsage, fmt::format("cannot open the logs in {}: {}; choose a writable --log-dir "
-                                                "or --workdir",
-                                                log_dir.string(), e.what()));
+      throw Error(ExitCode::kUsage,
+                  fmt::format("cannot open the logs in {}: {}; choose a writable --log-dir "
+                              "or --workdir",
+                              log_dir.string(), e.what()));
     }
   }
   auto logger = std::make_shared<spdlog::logger>("marquee", sinks.begin(), sinks.end());

@@ -22,8 +22,9 @@ RejectSink::RejectSink(const std::filesystem::path& path) : path_(path) {
   tmp_ += ".part";
   file_ = std::fopen(tmp_.c_str(), "wb");
   if (file_ == nullptr) {
-    throw Error(ExitCode::kUsage, fmt::format("cannot create the rejects file {}: {}; choose a writable --workdir",
-                                              tmp_.string(), std::strerror(errno)));
+    throw Error(ExitCode::kUsage,
+                fmt::format("cannot create the rejects file {}: {}; choose a writable --workdir",
+                            tmp_.string(), std::strerror(errno)));
   }
   buffer_ = "line,reason,detail,record\n";
 }
@@ -66,22 +67,25 @@ const std::filesystem::path& RejectSink::finish() {
 }
 
 FileStats load_movies(format::ByteSource& source, const std::string& file_label,
-                      store::BatchWriter& writer, RejectSink& rejects, const MovieLoadOptions& options) {
+                      store::BatchWriter& writer, RejectSink& rejects,
+                      const MovieLoadOptions& options) {
   auto started = std::chrono::steady_clock::now();
   FileStats stats;
   stats.file = file_label;
   format::CsvReader reader(source, {options.read_buffer, options.max_record_bytes});
   format::CsvRecord record;
   if (!reader.next(record)) {
-    throw Error(ExitCode::kBadData,
-                fmt::format("{}: the file is empty (no header); the archive is damaged — stage it again",
-                            source.name()));
+    throw Error(
+        ExitCode::kBadData,
+        fmt::format("{}: the file is empty (no header); the archive is damaged — stage it again",
+                    source.name()));
   }
   std::vector<std::string> header_text(record.fields.begin(), record.fields.end());
   std::vector<std::string_view> header(header_text.begin(), header_text.end());
   dataset::MovieRecordRules rules(header, source.name());
   if (!rules.unknown_columns().empty()) {
-    spdlog::info("{}: columns not used by marquee: {}", file_label, fmt::join(rules.unknown_columns(), ", "));
+    spdlog::info("{}: columns not used by marquee: {}", file_label,
+                 fmt::join(rules.unknown_columns(), ", "));
   }
   if (!rules.missing_columns().empty()) {
     spdlog::warn("batch {}: {}: line 1: columns missing from the header, loaded as NULL: {}",
@@ -105,8 +109,8 @@ FileStats load_movies(format::ByteSource& source, const std::string& file_label,
   }
   stats.rows_loaded = stats.rows_read - stats.rows_rejected - stats.duplicate_superseded;
   if (stats.rows_rejected > kLoggedRejects) {
-    spdlog::warn("batch {}: {}: {} more rejected records are in the rejects file", writer.batch_id(),
-                 file_label, stats.rows_rejected - kLoggedRejects);
+    spdlog::warn("batch {}: {}: {} more rejected records are in the rejects file",
+                 writer.batch_id(), file_label, stats.rows_rejected - kLoggedRejects);
   }
   for (const auto& w : stats.warnings.examples()) {
     spdlog::warn("batch {}: {}: line {}: {}: {}", writer.batch_id(), file_label, w.line,

@@ -52,6 +52,7 @@ struct MovieLoadOptions {
 /// Streams movies_metadata.csv through the record rules into the batch. Rejects go to `rejects`,
 /// never silently away; the counts always balance: read = loaded + rejected + superseded.
 FileStats load_movies(format::ByteSource& source, const std::string& file_label,
-                      store::BatchWriter& writer, RejectSink& rejects, const MovieLoadOptions& options);
+                      store::BatchWriter& writer, RejectSink& rejects,
+                      const MovieLoadOptions& options);
 
 }  // namespace marquee::pipeline

@@ -100,7 +100,8 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view t
   std::filesystem::rename(tmp, path, ec);
   if (ec) {
     std::filesystem::remove(tmp, ec);
-    throw Error(ExitCode::kDatabase, fmt::format("cannot rename {} into place: {}", path.string(), ec.message()));
+    throw Error(ExitCode::kDatabase,
+                fmt::format("cannot rename {} into place: {}", path.string(), ec.message()));
   }
   sync_directory(path.parent_path());
 }
@@ -114,19 +115,23 @@ std::uint64_t movies_without_year(store::Store& store) {
   return count;
 }
 
-std::vector<WrittenReport> write_reports(store::Store& store, const std::filesystem::path& results_dir) {
+std::vector<WrittenReport> write_reports(store::Store& store,
+                                         const std::filesystem::path& results_dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(results_dir, ec);
   if (ec) {
-    throw Error(ExitCode::kDatabase, fmt::format("cannot create {}: {}; choose a writable --workdir",
-                                                 results_dir.string(), ec.message()));
+    throw Error(ExitCode::kDatabase,
+                fmt::format("cannot create {}: {}; choose a writable --workdir",
+                            results_dir.string(), ec.message()));
   }
-  fs::path staging = results_dir.parent_path() / fmt::format(".{}.tmp-{}", results_dir.filename().string(), ::getpid());
+  fs::path staging = results_dir.parent_path() /
+                     fmt::format(".{}.tmp-{}", results_dir.filename().string(), ::getpid());
   fs::remove_all(staging, ec);
   fs::create_directories(staging, ec);
   if (ec) {
-    throw Error(ExitCode::kDatabase, fmt::format("cannot create {}: {}", staging.string(), ec.message()));
+    throw Error(ExitCode::kDatabase,
+                fmt::format("cannot create {}: {}", staging.string(), ec.message()));
   }
   std::vector<WrittenReport> written;
   try {
@@ -146,17 +151,19 @@ std::vector<WrittenReport> write_reports(store::Store& store, const std::filesys
         header_written = true;
       };
       std::string sql = store::report_sql(name);
-      auto columns = store.query(sql, {}, [&](const std::vector<std::string>& columns, const std::vector<store::Cell>& row) {
-        if (!header_written) write_header(columns);
-        line.clear();
-        for (std::size_t i = 0; i < row.size(); ++i) {
-          if (i > 0) line.push_back(',');
-          if (row[i]) append_csv_field(line, *row[i]);
-        }
-        line.push_back('\n');
-        out.write(line);
-        ++report.rows;
-      });
+      auto columns = store.query(
+          sql, {},
+          [&](const std::vector<std::string>& columns, const std::vector<store::Cell>& row) {
+            if (!header_written) write_header(columns);
+            line.clear();
+            for (std::size_t i = 0; i < row.size(); ++i) {
+              if (i > 0) line.push_back(',');
+              if (row[i]) append_csv_field(line, *row[i]);
+            }
+            line.push_back('\n');
+            out.write(line);
+            ++report.rows;
+          });
       if (!header_written) write_header(columns);  // no rows: a header-only file
       out.close();
       written.push_back(std::move(report));

@@ -28,7 +28,8 @@ void append_csv_field(std::string& out, std::string_view value);
 /// a temporary folder beside results_dir, synced, then renamed into place, so a reader sees the
 /// previous report or the new one, never half of one. Throws marquee::Error on failure, leaving
 /// the previous reports in place.
-std::vector<WrittenReport> write_reports(store::Store& store, const std::filesystem::path& results_dir);
+std::vector<WrittenReport> write_reports(store::Store& store,
+                                         const std::filesystem::path& results_dir);
 
 /// Movies left out of every report because they have no release year.
 std::uint64_t movies_without_year(store::Store& store);

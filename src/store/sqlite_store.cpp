@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <unordered_map>
+#include <unordered_set>
+
 #include <fmt/format.h>
 
 #include "common/clock.hpp"
@@ -18,12 +21,14 @@ class Statement {
   Statement(sqlite3* db, std::string_view sql, const std::string& where) : db_(db) {
     if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
                            &stmt_, nullptr) != SQLITE_OK) {
-      throw Error(ExitCode::kDatabase, fmt::format("{}: cannot prepare a statement: {}", where,
-                                                   sqlite3_errmsg(db)));
+      throw Error(ExitCode::kDatabase,
+                  fmt::format("{}: cannot prepare a statement: {}", where, sqlite3_errmsg(db)));
     }
   }
   ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) { other.stmt_ = nullptr; }
+  Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) {
+    other.stmt_ = nullptr;
+  }
   Statement& operator=(Statement&& other) noexcept {
     std::swap(db_, other.db_);
     std::swap(stmt_, other.stmt_);
@@ -39,7 +44,8 @@ class Statement {
     return *this;
   }
   Statement& bind(int i, std::string_view v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    // SQLITE_STATIC: every bound value outlives the step, and statements are reset after each use.
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
     return *this;
   }
   template <typename T>
@@ -98,16 +104,20 @@ class SqliteBatchWriter final : public BatchWriter {
   SqliteStore& store_;
   bool open_ = false;
   std::int64_t seq_ = 0;
+  /// Ids and names already written in this batch: skips statements that would change nothing.
+  std::unordered_set<std::int64_t> genres_seen_, companies_seen_;
+  std::unordered_map<std::string, std::string> countries_seen_, languages_seen_;
   Statement find_movie_, delete_genres_, delete_companies_, delete_countries_, delete_languages_,
-      delete_staged_names_, upsert_collection_, upsert_movie_, insert_genre_, insert_movie_genre_,
-      insert_company_, insert_movie_company_, upsert_country_, insert_movie_country_,
-      upsert_language_, insert_movie_language_, stage_name_;
+      upsert_collection_, upsert_movie_, insert_genre_, insert_movie_genre_, insert_company_,
+      insert_movie_company_, upsert_country_, insert_movie_country_, upsert_language_,
+      insert_movie_language_, stage_name_;
 };
 
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const std::filesystem::path& path) : path_(path) {
-    int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    int rc =
+        sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
     if (rc != SQLITE_OK) {
       std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
       sqlite3_close(db_);
@@ -120,7 +130,10 @@ class SqliteStore final : public Store {
     sqlite3_busy_timeout(db_, 30000);
     exec("PRAGMA journal_mode = WAL");
     exec("PRAGMA synchronous = FULL");
-    exec("PRAGMA foreign_keys = ON");
+    // The loader keeps references whole inside its one transaction (placeholders before links,
+    // links replaced with their movie, snapshot deletes explicit), so SQLite's per-row foreign
+    // key checks, which doubled the load time, are off; the keys stay declared in the schema.
+    exec("PRAGMA foreign_keys = OFF");
     exec("PRAGMA temp_store = MEMORY");
     exec("PRAGMA cache_size = -65536");
     migrate();
@@ -137,8 +150,9 @@ class SqliteStore final : public Store {
     if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
       std::string msg = err != nullptr ? err : "unknown error";
       sqlite3_free(err);
-      throw Error(ExitCode::kDatabase,
-                  fmt::format("{}: {}: {}", describe(), what != nullptr ? what : text.substr(0, 60), msg));
+      throw Error(
+          ExitCode::kDatabase,
+          fmt::format("{}: {}: {}", describe(), what != nullptr ? what : text.substr(0, 60), msg));
     }
   }
 
@@ -146,7 +160,8 @@ class SqliteStore final : public Store {
 
   std::optional<BatchRecord> loaded_batch(const std::string& sha256) override {
     std::optional<BatchRecord> found;
-    for (auto& b : select_batches("WHERE sha256 = ? AND status = 'loaded' ORDER BY id DESC LIMIT 1", sha256)) {
+    for (auto& b : select_batches("WHERE sha256 = ? AND status = 'loaded' ORDER BY id DESC LIMIT 1",
+                                  sha256)) {
       found = std::move(b);
     }
     return found;
@@ -214,7 +229,9 @@ class SqliteStore final : public Store {
         where);
     if (!arg.empty()) st.bind(1, arg);
     std::vector<BatchRecord> out;
-    auto text = [&](int c) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st.get(), c))); };
+    auto text = [&](int c) {
+      return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st.get(), c)));
+    };
     while (st.step("reading ingest_batch")) {
       BatchRecord b;
       b.id = sqlite3_column_int64(st.get(), 0);
@@ -235,7 +252,8 @@ class SqliteStore final : public Store {
   int schema_version() {
     bool has_table = false;
     {
-      auto st = prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+      auto st =
+          prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
       has_table = st.step("reading the schema version");
     }
     if (!has_table) return 0;
@@ -290,16 +308,16 @@ SqliteBatchWriter::SqliteBatchWriter(SqliteStore& store, std::int64_t batch_id) 
 void SqliteBatchWriter::prepare() {
   store_.exec(
       "CREATE TEMP TABLE IF NOT EXISTS stage_name (kind INTEGER NOT NULL, id INTEGER NOT NULL, "
-      "name TEXT NOT NULL, movie_id INTEGER NOT NULL, seq INTEGER NOT NULL)");
+      "name TEXT NOT NULL, movie_id INTEGER NOT NULL, line INTEGER NOT NULL, seq INTEGER NOT "
+      "NULL)");
+  store_.exec("DROP INDEX IF EXISTS temp.stage_name_id");
   store_.exec("DELETE FROM temp.stage_name");
-  store_.exec("CREATE INDEX IF NOT EXISTS temp.stage_name_movie ON stage_name (movie_id)");
-  store_.exec("CREATE INDEX IF NOT EXISTS temp.stage_name_id ON stage_name (kind, id, seq)");
+
   find_movie_ = store_.prepare("SELECT batch_id FROM movie WHERE id = ?");
   delete_genres_ = store_.prepare("DELETE FROM movie_genre WHERE movie_id = ?");
   delete_companies_ = store_.prepare("DELETE FROM movie_company WHERE movie_id = ?");
   delete_countries_ = store_.prepare("DELETE FROM movie_country WHERE movie_id = ?");
   delete_languages_ = store_.prepare("DELETE FROM movie_language WHERE movie_id = ?");
-  delete_staged_names_ = store_.prepare("DELETE FROM temp.stage_name WHERE movie_id = ?");
   upsert_collection_ = store_.prepare(
       "INSERT INTO collection (id, name, poster_path, backdrop_path) VALUES (?, ?, ?, ?) "
       "ON CONFLICT (id) DO UPDATE SET name = excluded.name, poster_path = excluded.poster_path, "
@@ -319,20 +337,27 @@ void SqliteBatchWriter::prepare() {
       "excluded.popularity_micros, runtime = excluded.runtime, vote_average = "
       "excluded.vote_average, vote_count = excluded.vote_count, collection_id = "
       "excluded.collection_id, batch_id = excluded.batch_id, source_line = excluded.source_line");
-  insert_genre_ = store_.prepare("INSERT INTO genre (id, name) VALUES (?, ?) ON CONFLICT (id) DO NOTHING");
-  insert_movie_genre_ = store_.prepare("INSERT INTO movie_genre (movie_id, genre_id) VALUES (?, ?)");
+  insert_genre_ =
+      store_.prepare("INSERT INTO genre (id, name) VALUES (?, ?) ON CONFLICT (id) DO NOTHING");
+  insert_movie_genre_ =
+      store_.prepare("INSERT INTO movie_genre (movie_id, genre_id) VALUES (?, ?)");
   insert_company_ = store_.prepare(
       "INSERT INTO production_company (id, name) VALUES (?, ?) ON CONFLICT (id) DO NOTHING");
-  insert_movie_company_ = store_.prepare("INSERT INTO movie_company (movie_id, company_id) VALUES (?, ?)");
+  insert_movie_company_ =
+      store_.prepare("INSERT INTO movie_company (movie_id, company_id) VALUES (?, ?)");
   upsert_country_ = store_.prepare(
       "INSERT INTO production_country (iso_3166_1, name) VALUES (?, ?) "
       "ON CONFLICT (iso_3166_1) DO UPDATE SET name = excluded.name");
-  insert_movie_country_ = store_.prepare("INSERT INTO movie_country (movie_id, iso_3166_1) VALUES (?, ?)");
+  insert_movie_country_ =
+      store_.prepare("INSERT INTO movie_country (movie_id, iso_3166_1) VALUES (?, ?)");
   upsert_language_ = store_.prepare(
       "INSERT INTO spoken_language (iso_639_1, name) VALUES (?, ?) "
       "ON CONFLICT (iso_639_1) DO UPDATE SET name = excluded.name");
-  insert_movie_language_ = store_.prepare("INSERT INTO movie_language (movie_id, iso_639_1) VALUES (?, ?)");
-  stage_name_ = store_.prepare("INSERT INTO temp.stage_name (kind, id, name, movie_id, seq) VALUES (?, ?, ?, ?, ?)");
+  insert_movie_language_ =
+      store_.prepare("INSERT INTO movie_language (movie_id, iso_639_1) VALUES (?, ?)");
+  stage_name_ = store_.prepare(
+      "INSERT INTO temp.stage_name (kind, id, name, movie_id, line, seq) VALUES (?, ?, ?, ?, ?, "
+      "?)");
 }
 
 SqliteBatchWriter::~SqliteBatchWriter() {
@@ -353,15 +378,21 @@ bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
     superseded = sqlite3_column_int64(find_movie_.get(), 0) == batch_id_;
   }
   find_movie_.reset();
+  // Genre and company names are settled at commit from the surviving records only (matched by
+  // movie and line), so the mentions of a superseded record simply stop counting.
+  const auto line = static_cast<std::int64_t>(row.line);
   if (existed) {
-    for (Statement* st : {&delete_genres_, &delete_companies_, &delete_countries_, &delete_languages_,
-                          &delete_staged_names_}) {
+    for (Statement* st :
+         {&delete_genres_, &delete_companies_, &delete_countries_, &delete_languages_}) {
       st->bind(1, row.id).run("replacing a movie's link rows");
     }
   }
   if (row.collection) {
     const auto& c = *row.collection;
-    upsert_collection_.bind(1, c.id).bind(2, c.name).bind(3, c.poster_path).bind(4, c.backdrop_path);
+    upsert_collection_.bind(1, c.id)
+        .bind(2, c.name)
+        .bind(3, c.poster_path)
+        .bind(4, c.backdrop_path);
     upsert_collection_.run("writing collection");
   }
   std::optional<double> popularity;
@@ -370,7 +401,10 @@ bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
   m.bind(1, row.id).bind(2, row.imdb_id).bind(3, row.title).bind(4, row.original_title);
   m.bind(5, row.original_language).bind(6, row.overview).bind(7, row.tagline).bind(8, row.homepage);
   m.bind(9, row.poster_path).bind(10, row.status).bind(11, row.adult).bind(12, row.video);
-  m.bind(13, row.release_date).bind(14, row.release_year).bind(15, row.budget).bind(16, row.revenue);
+  m.bind(13, row.release_date)
+      .bind(14, row.release_year)
+      .bind(15, row.budget)
+      .bind(16, row.revenue);
   m.bind(17, popularity).bind(18, row.popularity_micros).bind(19, row.runtime);
   m.bind(20, row.vote_average).bind(21, row.vote_count);
   m.bind(22, row.collection ? std::optional<std::int64_t>(row.collection->id) : std::nullopt);
@@ -378,29 +412,56 @@ bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
   m.run("writing movie");
 
   for (const auto& g : row.genres) {
-    insert_genre_.bind(1, g.id).bind(2, g.name).run("writing genre");
+    if (genres_seen_.insert(g.id).second)
+      insert_genre_.bind(1, g.id).bind(2, g.name).run("writing genre");
     insert_movie_genre_.bind(1, row.id).bind(2, g.id).run("writing movie_genre");
-    stage_name_.bind(1, std::int64_t{0}).bind(2, g.id).bind(3, g.name).bind(4, row.id).bind(5, ++seq_);
-    stage_name_.run("staging a genre name");
+    stage_name_.bind(1, std::int64_t{0})
+        .bind(2, g.id)
+        .bind(3, g.name)
+        .bind(4, row.id)
+        .bind(5, line);
+    stage_name_.bind(6, ++seq_).run("staging a genre name");
   }
   for (const auto& c : row.companies) {
-    insert_company_.bind(1, c.id).bind(2, c.name).run("writing production_company");
+    if (companies_seen_.insert(c.id).second) {
+      insert_company_.bind(1, c.id).bind(2, c.name).run("writing production_company");
+    }
     insert_movie_company_.bind(1, row.id).bind(2, c.id).run("writing movie_company");
-    stage_name_.bind(1, std::int64_t{1}).bind(2, c.id).bind(3, c.name).bind(4, row.id).bind(5, ++seq_);
-    stage_name_.run("staging a company name");
+    stage_name_.bind(1, std::int64_t{1})
+        .bind(2, c.id)
+        .bind(3, c.name)
+        .bind(4, row.id)
+        .bind(5, line);
+    stage_name_.bind(6, ++seq_).run("staging a company name");
   }
+  // Countries and languages take the last name seen; unchanged names cost no statement.
   for (const auto& c : row.countries) {
-    upsert_country_.bind(1, c.code).bind(2, c.name).run("writing production_country");
+    auto [it, added] = countries_seen_.try_emplace(c.code, c.name);
+    if (added || it->second != c.name) {
+      it->second = c.name;
+      upsert_country_.bind(1, c.code).bind(2, c.name).run("writing production_country");
+    }
     insert_movie_country_.bind(1, row.id).bind(2, c.code).run("writing movie_country");
   }
   for (const auto& l : row.languages) {
-    upsert_language_.bind(1, l.code).bind(2, l.name).run("writing spoken_language");
+    auto [it, added] = languages_seen_.try_emplace(l.code, l.name);
+    if (added || it->second != l.name) {
+      it->second = l.name;
+      upsert_language_.bind(1, l.code).bind(2, l.name).run("writing spoken_language");
+    }
     insert_movie_language_.bind(1, row.id).bind(2, l.code).run("writing movie_language");
   }
   return superseded;
 }
 
 void SqliteBatchWriter::commit(const BatchCounts& counts, bool snapshot) {
+  // Mentions of superseded records go first: a surviving mention's line is its movie's line.
+  auto drop_stale = store_.prepare(
+      "DELETE FROM temp.stage_name WHERE line <> (SELECT m.source_line FROM movie m WHERE m.id = "
+      "stage_name.movie_id AND m.batch_id = ?)");
+  drop_stale.bind(1, batch_id_).run("dropping names of superseded records");
+  // Built once here: sorting all mentions is cheaper than keeping an index up to date per row.
+  store_.exec("CREATE INDEX temp.stage_name_id ON stage_name (kind, id, seq)");
   store_.exec(
       "UPDATE genre SET name = (SELECT s.name FROM temp.stage_name s WHERE s.kind = 0 AND s.id = "
       "genre.id ORDER BY s.seq DESC LIMIT 1) WHERE id IN (SELECT id FROM temp.stage_name WHERE "
@@ -412,6 +473,11 @@ void SqliteBatchWriter::commit(const BatchCounts& counts, bool snapshot) {
       "temp.stage_name WHERE kind = 1)",
       "settling production_company names");
   if (snapshot) {
+    for (const char* table : {"movie_genre", "movie_company", "movie_country", "movie_language"}) {
+      auto links = store_.prepare(fmt::format(
+          "DELETE FROM {} WHERE movie_id IN (SELECT id FROM movie WHERE batch_id <> ?)", table));
+      links.bind(1, batch_id_).run("removing links of movies absent from the snapshot");
+    }
     auto st = store_.prepare("DELETE FROM movie WHERE batch_id <> ?");
     st.bind(1, batch_id_).run("removing movies absent from the snapshot");
   }
@@ -419,7 +485,8 @@ void SqliteBatchWriter::commit(const BatchCounts& counts, bool snapshot) {
       "UPDATE ingest_batch SET status = 'loaded', finished_at = ?, rows_read = ?, rows_loaded = ?, "
       "rows_rejected = ?, duplicate_superseded = ?, warnings = ? WHERE id = ?");
   st.bind(1, utc_now_iso8601()).bind(2, static_cast<std::int64_t>(counts.rows_read));
-  st.bind(3, static_cast<std::int64_t>(counts.rows_loaded)).bind(4, static_cast<std::int64_t>(counts.rows_rejected));
+  st.bind(3, static_cast<std::int64_t>(counts.rows_loaded))
+      .bind(4, static_cast<std::int64_t>(counts.rows_rejected));
   st.bind(5, static_cast<std::int64_t>(counts.duplicate_superseded));
   st.bind(6, static_cast<std::int64_t>(counts.warnings)).bind(7, batch_id_);
   st.run("recording the batch counts");
@@ -433,7 +500,8 @@ void SqliteBatchWriter::rollback(const std::string& reason) {
     open_ = false;
     sqlite3_exec(store_.db(), "ROLLBACK", nullptr, nullptr, nullptr);
   }
-  auto st = store_.prepare("UPDATE ingest_batch SET status = 'failed', finished_at = ?, message = ? WHERE id = ?");
+  auto st = store_.prepare(
+      "UPDATE ingest_batch SET status = 'failed', finished_at = ?, message = ? WHERE id = ?");
   st.bind(1, utc_now_iso8601()).bind(2, reason).bind(3, batch_id_).run("marking the batch failed");
 }
 

@@ -62,7 +62,8 @@ class BatchWriter {
 using Param = std::variant<std::int64_t, std::string>;
 using Cell = std::optional<std::string>;
 /// Called once per result row with the column names and the row's cells as text (NULL → nullopt).
-using RowVisitor = std::function<void(const std::vector<std::string>& columns, const std::vector<Cell>& row)>;
+using RowVisitor =
+    std::function<void(const std::vector<std::string>& columns, const std::vector<Cell>& row)>;
 
 /// The relational model behind one interface: SQLite (embedded default) or PostgreSQL.
 class Store {
@@ -78,7 +79,8 @@ class Store {
   /// opens the batch transaction.
   virtual std::unique_ptr<BatchWriter> begin_batch(const BatchSource& source) = 0;
   /// Records a batch that failed before any data was written (a corrupt archive, say).
-  virtual std::int64_t record_failed_batch(const BatchSource& source, const std::string& reason) = 0;
+  virtual std::int64_t record_failed_batch(const BatchSource& source,
+                                           const std::string& reason) = 0;
   virtual std::vector<BatchRecord> batches() = 0;
   /// Runs one read-only statement; `?` placeholders are bound to params in order. Returns the
   /// result's column names (known even when there are no rows).

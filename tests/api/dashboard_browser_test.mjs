@@ -5,7 +5,8 @@
 //
 //   MARQUEE_BINARY=build/marquee node tests/api/dashboard_browser_test.mjs
 //
-// Environment: MARQUEE_BINARY (required), MARQUEE_NODE_MODULES (default <repo>/build/node/node_modules),
+// Environment: MARQUEE_BINARY (required), MARQUEE_NODE_MODULES (default <binary dir>/node/node_modules,
+// then <repo>/build/node/node_modules),
 // MARQUEE_ARTIFACTS_DIR (default <binary dir>/test-artifacts; the screenshots go there),
 // MARQUEE_CHROMIUM (default /usr/bin/chromium). Exits 77 (skipped) when playwright-core or
 // chromium is missing, 1 on a failure.
@@ -26,7 +27,9 @@ if (!binary || !fs.existsSync(binary)) {
   console.error(`MARQUEE_BINARY must name the built marquee binary (got '${binary ?? ''}')`);
   process.exit(1);
 }
-const nodeModules = process.env.MARQUEE_NODE_MODULES || path.join(repo, 'build/node/node_modules');
+const nodeModules = process.env.MARQUEE_NODE_MODULES ||
+  [path.join(path.dirname(path.resolve(binary)), 'node/node_modules'), path.join(repo, 'build/node/node_modules')]
+    .find((dir) => fs.existsSync(path.join(dir, 'playwright-core'))) || path.join(repo, 'build/node/node_modules');
 const artifacts = process.env.MARQUEE_ARTIFACTS_DIR || path.join(path.dirname(path.resolve(binary)), 'test-artifacts');
 const chromiumPath = process.env.MARQUEE_CHROMIUM || '/usr/bin/chromium';
 const golden = path.join(repo, 'tests/fixtures/golden');
@@ -99,14 +102,16 @@ function waitForExit(child, ms) {
 const integer = new Intl.NumberFormat('en-US');
 const shown = (v) => (v === '' ? '—' : integer.format(Number(v)));
 
-async function checkDashboard(context, base, company, expected, popular) {
+async function checkDashboard(context, base, company, expected, { withoutCharts = false } = {}) {
   const page = await context.newPage();
   const problems = [];
   page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('response', (res) => { if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`); });
   // No external network: anything not addressed to this server is refused and reported.
   await page.route('**/*', (route) => {
     const url = route.request().url();
+    if (withoutCharts && url === `${base}/vendor/chart.umd.js`) return route.fulfill({ status: 404, body: '' });
     if (url.startsWith(base)) return route.continue();
     problems.push(`external request: ${url}`);
     return route.abort();
@@ -183,7 +188,7 @@ async function main() {
     });
 
     // 1. With charts.
-    const { page, problems } = await checkDashboard(context, base, company, expected, popular);
+    const { page, problems } = await checkDashboard(context, base, company, expected);
     const chart = await page.evaluate(() => {
       const canvas = document.getElementById('company-chart');
       const c = window.Chart && window.Chart.getChart(canvas);
@@ -216,12 +221,11 @@ async function main() {
     await page.close();
 
     // 2. Without chart.js the tables still show the numbers and the page says why charts are missing.
-    await context.route('**/vendor/chart.umd.js', (route) => route.fulfill({ status: 404, body: '' }));
-    const bare = await checkDashboard(context, base, company, expected, popular);
+    const bare = await checkDashboard(context, base, company, expected, { withoutCharts: true });
     assert.ok(await bare.page.isVisible('#charts-unavailable'), 'the charts-unavailable notice shows');
     assert.ok(await bare.page.isHidden('#company-chart'), 'no empty chart box');
     await bare.page.screenshot({ path: path.join(artifacts, 'dashboard-no-charts.png'), fullPage: true });
-    const realProblems = bare.problems.filter((p) => !p.includes('404') && !p.includes('chart.umd.js'));
+    const realProblems = bare.problems.filter((p) => !p.includes('status of 404') && !p.includes('chart.umd.js'));
     assert.deepEqual(realProblems, [], 'no errors besides the missing chart.js');
     await context.close();
     context = null;

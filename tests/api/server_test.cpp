@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,6 +16,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <libpq-fe.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
@@ -191,12 +193,24 @@ Reply get(int port, const std::string& target) {
   return r;
 }
 
+/// The server's log lines (one per request), kept in memory instead of flooding the test output.
+std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt>& log_sink() {
+  static auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(5000);
+  return sink;
+}
+
+class QuietLogs : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("api-test", log_sink()));
+  }
+};
+[[maybe_unused]] const auto* const kQuietLogs = ::testing::AddGlobalTestEnvironment(new QuietLogs);
+
 /// The golden fixture loaded once, served for the whole suite.
 class ApiTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    log_sink_ = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(5000);
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("api-test", log_sink_));
     root_ = fresh_dir("golden");
     db_ = load_batches(root_, {fs::path(MARQUEE_FIXTURES_DIR) / "golden/movies_metadata.csv"});
     server_ = new RunningServer(db_);
@@ -223,7 +237,6 @@ class ApiTest : public ::testing::Test {
 
   static inline fs::path root_, db_;
   static inline RunningServer* server_ = nullptr;
-  static inline std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> log_sink_;
 };
 
 /// The expected rows of a report for one company id, in report order.
@@ -669,7 +682,7 @@ TEST_F(ApiTest, LogsOneLinePerRequestWithMethodPathStatusAndTime) {
   get("/api/genres?log-probe=1");
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   int lines = 0;
-  for (const auto& line : log_sink_->last_formatted()) {
+  for (const auto& line : log_sink()->last_formatted()) {
     if (line.find("GET /api/genres?log-probe=1 400 ") != std::string::npos &&
         line.find(" ms") != std::string::npos) {
       ++lines;
@@ -718,6 +731,88 @@ TEST(ApiServer, AnswersFromTheLatestBatchAfterALoad) {
   EXPECT_EQ(row.at("total_profit"), 3000);
   EXPECT_EQ(row.at("avg_popularity"), "1.500000");
   EXPECT_EQ(get(server.port(), "/api/batches").body.at("total"), 2);
+  std::error_code ec;
+  fs::remove_all(root, ec);
+}
+
+/// The URL with its database name replaced.
+std::string with_database(const std::string& url, const std::string& db) {
+  auto authority = url.find("://");
+  auto slash = url.find('/', authority == std::string::npos ? 0 : authority + 3);
+  auto query = url.find('?');
+  std::string head = slash == std::string::npos ? url.substr(0, query) : url.substr(0, slash);
+  std::string tail = query == std::string::npos ? "" : url.substr(query);
+  return head + "/" + db + tail;
+}
+
+bool admin_exec(const std::string& url, const std::string& sql) {
+  PGconn* conn = PQconnectdb(url.c_str());
+  bool ok = PQstatus(conn) == CONNECTION_OK;
+  if (ok) {
+    PGresult* r = PQexec(conn, sql.c_str());
+    ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) ADD_FAILURE() << sql << ": " << PQerrorMessage(conn);
+    PQclear(r);
+  } else {
+    ADD_FAILURE() << "cannot connect to " << url << ": " << PQerrorMessage(conn);
+  }
+  PQfinish(conn);
+  return ok;
+}
+
+TEST(ApiServer, PostgresAnswersWithTheReportsDigits) {
+  const char* base = std::getenv("MARQUEE_TEST_PG");
+  if (base == nullptr || *base == '\0')
+    GTEST_SKIP() << "MARQUEE_TEST_PG is not set; ./test.sh starts a server and sets it";
+  std::random_device rd;
+  std::string name = fmt::format("marquee_api_{:08x}", rd());
+  ASSERT_TRUE(admin_exec(base, "CREATE DATABASE " + name));
+  std::string url = with_database(base, name);
+  auto root = fresh_dir("postgres");
+  {
+    pipeline::JobOptions options;
+    options.workdir = root / "work";
+    options.db_url = url;
+    options.max_reject_ratio = 0.05;
+    fs::create_directories(root / "data");
+    fs::copy_file(fs::path(MARQUEE_FIXTURES_DIR) / "golden/movies_metadata.csv",
+                  root / "data/movies_metadata.csv");
+    pipeline::Job(options).run((root / "data").string());
+
+    ServeOptions serve_options;
+    serve_options.db_url = url;
+    serve_options.port = 0;
+    serve_options.threads = 2;
+    Server server(serve_options);
+    server.bind();
+    std::thread listener([&] { server.listen(); });
+    for (int i = 0; i < 500 && !server.running(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+
+    Csv yearly = expected("company_yearly");
+    for (const auto& id : company_ids(yearly)) {
+      Reply r = get(server.port(), "/api/companies/" + id + "/yearly");
+      ASSERT_EQ(r.status, 200) << r.text;
+      EXPECT_EQ(json_rows(r.body, yearly.header), rows_of_company(yearly, id)) << "company " << id;
+    }
+    Csv genres = expected("company_genre_yearly");
+    for (const auto& id : company_ids(genres)) {
+      Reply r = get(server.port(), "/api/companies/" + id + "/genres");
+      ASSERT_EQ(r.status, 200) << r.text;
+      EXPECT_EQ(json_rows(r.body, genres.header), rows_of_company(genres, id)) << "company " << id;
+    }
+    Csv genre_yearly = expected("genre_yearly");
+    EXPECT_EQ(json_rows(get(server.port(), "/api/genres/yearly").body, genre_yearly.header),
+              genre_yearly.rows);
+    Csv popular = expected("most_popular_genre_by_year");
+    EXPECT_EQ(json_rows(get(server.port(), "/api/genres/most-popular").body, popular.header),
+              popular.rows);
+    Reply health = get(server.port(), "/health");
+    EXPECT_EQ(health.body.value("engine", ""), "postgresql") << health.text;
+    server.stop();
+    listener.join();
+  }
+  admin_exec(base, "DROP DATABASE " + name + " WITH (FORCE)");
   std::error_code ec;
   fs::remove_all(root, ec);
 }

@@ -9,8 +9,10 @@ namespace marquee::dataset {
 namespace {
 
 const char* kHeader =
-    "adult,belongs_to_collection,budget,genres,homepage,id,imdb_id,original_language,original_title,"
-    "overview,popularity,poster_path,production_companies,production_countries,release_date,revenue,"
+    "adult,belongs_to_collection,budget,genres,homepage,id,imdb_id,original_language,original_"
+    "title,"
+    "overview,popularity,poster_path,production_companies,production_countries,release_date,"
+    "revenue,"
     "runtime,spoken_languages,status,tagline,title,video,vote_average,vote_count\n";
 
 // Toy Story, byte for byte from the real movies_metadata.csv.
@@ -124,7 +126,8 @@ TEST(MovieRecordRules, FieldCountIsCheckedBeforeId) {
 }
 
 TEST(MovieRecordRules, IdMustBeAPositiveInteger) {
-  for (const char* id : {"abc", "0", "-5", "1.0", " 12", "1995-10-30", "", "99999999999999999999"}) {
+  for (const char* id :
+       {"abc", "0", "-5", "1.0", " 12", "1995-10-30", "", "99999999999999999999"}) {
     EXPECT_EQ(reason_of(apply_record(with_field(kId, id))), RejectReason::kBadId) << id;
   }
 }
@@ -190,7 +193,8 @@ TEST(MovieRecordRules, PopularityRoundedHalfToEvenWithWarning) {
 TEST(MovieRecordRules, BadLiteral) {
   EXPECT_EQ(reason_of(apply_record(with_field(kGenres, "[{'id': 16, 'name': 'Animation'"))),
             RejectReason::kBadLiteral);
-  EXPECT_EQ(reason_of(apply_record(with_field(kCompanies, "{'id': 1}"))), RejectReason::kBadLiteral);
+  EXPECT_EQ(reason_of(apply_record(with_field(kCompanies, "{'id': 1}"))),
+            RejectReason::kBadLiteral);
   EXPECT_EQ(reason_of(apply_record(with_field(kCollection, "[1, 2]"))), RejectReason::kBadLiteral);
 }
 
@@ -213,7 +217,8 @@ TEST(MovieRecordRules, EmptyDateIsNullWithoutWarning) {
 }
 
 TEST(MovieRecordRules, GenreItemWithoutIntegerIdIsDropped) {
-  auto a = apply_record(with_field(kGenres, "[{'id': '16', 'name': 'Animation'}, {'id': 35, 'name': 'Comedy'}]"));
+  auto a = apply_record(
+      with_field(kGenres, "[{'id': '16', 'name': 'Animation'}, {'id': 35, 'name': 'Comedy'}]"));
   ASSERT_EQ(row_of(a).genres.size(), 1u);
   EXPECT_EQ(row_of(a).genres[0].id, 35);
   EXPECT_EQ(a.warnings.count(WarningKind::kBadGenreItem), 1u);
@@ -226,7 +231,8 @@ TEST(MovieRecordRules, CompanyItemWithoutNameIsDropped) {
 }
 
 TEST(MovieRecordRules, RepeatedGenreCountsOnce) {
-  auto a = apply_record(with_field(kGenres, "[{'id': 35, 'name': 'Comedy'}, {'id': 35, 'name': 'Comedy'}]"));
+  auto a = apply_record(
+      with_field(kGenres, "[{'id': 35, 'name': 'Comedy'}, {'id': 35, 'name': 'Comedy'}]"));
   EXPECT_EQ(row_of(a).genres.size(), 1u);
 }
 

@@ -25,7 +25,8 @@ class BadInput : public ::testing::Test {
   }
 
   testing::CommandResult run(const std::string& zip_name, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"run", (dir_ / zip_name).string(), "--workdir", (dir_ / "work").string()};
+    std::vector<std::string> args = {"run", (dir_ / zip_name).string(), "--workdir",
+                                     (dir_ / "work").string()};
     args.insert(args.end(), extra.begin(), extra.end());
     return run_marquee(args);
   }
@@ -33,7 +34,8 @@ class BadInput : public ::testing::Test {
   std::int64_t movie_count() {
     auto store = store::open_store("sqlite:" + (dir_ / "work/marquee.db").string());
     std::int64_t n = -1;
-    store->query("SELECT COUNT(*) FROM movie", {}, [&](const auto&, const auto& row) { n = std::stoll(*row[0]); });
+    store->query("SELECT COUNT(*) FROM movie", {},
+                 [&](const auto&, const auto& row) { n = std::stoll(*row[0]); });
     return n;
   }
 
@@ -91,7 +93,9 @@ TEST_F(BadInput, HeaderWithoutIdExits3) {
 TEST_F(BadInput, RejectLimitExits3AndCommitsNothing) {
   std::string bad;
   for (int i = 0; i < 20; ++i) {
-    bad += fmt::format("False,,0,[],,bad{},tt1,en,x,y,1.0,,[],[],2000-01-01,0,1.0,[],Released,,T,False,1.0,1\n", i);
+    bad += fmt::format(
+        "False,,0,[],,bad{},tt1,en,x,y,1.0,,[],[],2000-01-01,0,1.0,[],Released,,T,False,1.0,1\n",
+        i);
   }
   zip_csv("rejects.zip", csv_with(bad));
   auto r = run("rejects.zip");
@@ -118,7 +122,8 @@ TEST_F(BadInput, DuplicateBaseNamesExit3) {
 
 TEST_F(BadInput, UnwritableWorkDirectoryExitsWithUsageError) {
   write_file(dir_ / "a-file", "not a folder");
-  auto r = run_marquee({"run", (dir_ / "good.zip").string(), "--workdir", (dir_ / "a-file/work").string()});
+  auto r = run_marquee(
+      {"run", (dir_ / "good.zip").string(), "--workdir", (dir_ / "a-file/work").string()});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("a-file/work"), std::string::npos) << r.output;
 }

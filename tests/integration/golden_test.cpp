@@ -20,7 +20,8 @@ constexpr const char* kReports[] = {"company_yearly", "company_genre_yearly", "g
 void expect_golden_reports(const std::filesystem::path& workdir) {
   for (const char* name : kReports) {
     std::string file = std::string(name) + ".csv";
-    EXPECT_EQ(read_file(workdir / "movie_results" / file), read_file(fixture("golden/expected/" + file)))
+    EXPECT_EQ(read_file(workdir / "movie_results" / file),
+              read_file(fixture("golden/expected/" + file)))
         << file << " differs from tests/fixtures/golden/expected/" << file;
   }
 }
@@ -28,14 +29,16 @@ void expect_golden_reports(const std::filesystem::path& workdir) {
 std::int64_t count_rows(const std::filesystem::path& db, const std::string& sql) {
   auto store = store::open_store("sqlite:" + db.string());
   std::int64_t n = -1;
-  store->query(sql, {}, [&](const auto&, const std::vector<store::Cell>& row) { n = std::stoll(*row[0]); });
+  store->query(sql, {},
+               [&](const auto&, const std::vector<store::Cell>& row) { n = std::stoll(*row[0]); });
   return n;
 }
 
 TEST(Golden, FolderSourceGivesTheExpectedReports) {
   TempDir dir;
   std::filesystem::create_directories(dir / "data");
-  std::filesystem::copy_file(fixture("golden/movies_metadata.csv"), dir / "data/movies_metadata.csv");
+  std::filesystem::copy_file(fixture("golden/movies_metadata.csv"),
+                             dir / "data/movies_metadata.csv");
   auto r = run_marquee({"run", (dir / "data").string(), "--workdir", (dir / "work").string(),
                         "--max-reject-ratio", "0.05"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -45,8 +48,8 @@ TEST(Golden, FolderSourceGivesTheExpectedReports) {
 TEST(Golden, ZipSourceGivesTheExpectedReportsAndAccounting) {
   TempDir dir;
   make_zip(dir / "the-movies-dataset.zip", {fixture("golden/movies_metadata.csv")});
-  auto r = run_marquee({"run", (dir / "the-movies-dataset.zip").string(), "--workdir", (dir / "work").string(),
-                        "--max-reject-ratio", "0.05"});
+  auto r = run_marquee({"run", (dir / "the-movies-dataset.zip").string(), "--workdir",
+                        (dir / "work").string(), "--max-reject-ratio", "0.05"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   expect_golden_reports(dir / "work");
 
@@ -57,7 +60,8 @@ TEST(Golden, ZipSourceGivesTheExpectedReportsAndAccounting) {
   EXPECT_EQ(movies["rows_loaded"], expected["rows_loaded"]);
   EXPECT_EQ(movies["duplicate_superseded"], expected["duplicate_superseded"]);
   EXPECT_EQ(movies["rows_rejected"]["total"], expected["rows_rejected"]);
-  for (auto& [reason, n] : expected["rejected"].items()) EXPECT_EQ(movies["rows_rejected"][reason], n) << reason;
+  for (auto& [reason, n] : expected["rejected"].items())
+    EXPECT_EQ(movies["rows_rejected"][reason], n) << reason;
   EXPECT_EQ(movies["movies_without_year"], expected["movies_without_year"]);
   EXPECT_EQ(summary["movies_without_year"], expected["movies_without_year"]);
   EXPECT_EQ(movies["warnings"]["invalid_utf8"], 1);
@@ -73,7 +77,8 @@ TEST(Golden, ZipSourceGivesTheExpectedReportsAndAccounting) {
 
   // Every file the run wrote is named in the main log.
   auto log = read_file(dir / "work/log/data-engineer-project.log");
-  for (const char* name : kReports) EXPECT_NE(log.find(std::string(name) + ".csv"), std::string::npos);
+  for (const char* name : kReports)
+    EXPECT_NE(log.find(std::string(name) + ".csv"), std::string::npos);
   EXPECT_NE(log.find("run_summary.json"), std::string::npos);
   EXPECT_NE(log.find("movies_metadata.rejects.csv"), std::string::npos);
   // Warnings and rejects reach the error log with batch, file and line.
@@ -85,16 +90,37 @@ TEST(Golden, ZipSourceGivesTheExpectedReportsAndAccounting) {
               !std::filesystem::exists(dir / "work/staging/incoming/the-movies-dataset.zip"));
 }
 
+TEST(Golden, PostgresGivesTheExpectedReports) {
+  testing::PostgresDatabase pg;
+  if (pg.url().empty())
+    GTEST_SKIP() << "MARQUEE_TEST_PG is not set (test.sh starts a PostgreSQL cluster)";
+  TempDir dir;
+  make_zip(dir / "the-movies-dataset.zip", {fixture("golden/movies_metadata.csv")});
+  auto r = run_marquee({"run", (dir / "the-movies-dataset.zip").string(), "--workdir",
+                        (dir / "work").string(), "--max-reject-ratio", "0.05", "--db", pg.url()});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  expect_golden_reports(dir / "work");
+  // Loading it again is a no-op there too.
+  auto again =
+      run_marquee({"run", (dir / "the-movies-dataset.zip").string(), "--workdir",
+                   (dir / "work").string(), "--max-reject-ratio", "0.05", "--db", pg.url()});
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("nothing to do"), std::string::npos) << again.output;
+}
+
 TEST(Golden, SameArchiveTwiceIsANoOp) {
   TempDir dir;
   make_zip(dir / "a.zip", {fixture("golden/movies_metadata.csv")});
-  std::vector<std::string> args = {"run", (dir / "a.zip").string(), "--workdir", (dir / "work").string(),
-                                   "--max-reject-ratio", "0.05"};
+  std::vector<std::string> args = {
+      "run", (dir / "a.zip").string(), "--workdir", (dir / "work").string(), "--max-reject-ratio",
+      "0.05"};
   ASSERT_EQ(run_marquee(args).exit_code, 0);
   auto second = run_marquee(args);
   ASSERT_EQ(second.exit_code, 0) << second.output;
   EXPECT_NE(second.output.find("nothing to do"), std::string::npos) << second.output;
-  EXPECT_EQ(count_rows(dir / "work/marquee.db", "SELECT COUNT(*) FROM ingest_batch WHERE status = 'loaded'"), 1);
+  EXPECT_EQ(count_rows(dir / "work/marquee.db",
+                       "SELECT COUNT(*) FROM ingest_batch WHERE status = 'loaded'"),
+            1);
   expect_golden_reports(dir / "work");
 }
 

@@ -33,13 +33,16 @@ inline CommandResult run_command(const std::string& command) {
   std::FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
   if (pipe == nullptr) return result;
   std::array<char, 4096> buf{};
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) result.output.append(buf.data(), n);
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), pipe))
+    result.output.append(buf.data(), n);
   int status = ::pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
 }
 
-inline std::string marquee_binary() { return std::string(MARQUEE_BINARY_DIR) + "/marquee"; }
+inline std::string marquee_binary() {
+  return std::string(MARQUEE_BINARY_DIR) + "/marquee";
+}
 
 /// Runs build/marquee with the given arguments (each shell-quoted).
 inline CommandResult run_marquee(const std::vector<std::string>& args) {
@@ -53,7 +56,8 @@ class TempDir {
  public:
   TempDir() {
     std::random_device rd;
-    path_ = std::filesystem::path(MARQUEE_BINARY_DIR) / "test-tmp" / fmt::format("t{:08x}{:08x}", rd(), rd());
+    path_ = std::filesystem::path(MARQUEE_BINARY_DIR) / "test-tmp" /
+            fmt::format("t{:08x}{:08x}", rd(), rd());
     std::filesystem::create_directories(path_);
   }
   ~TempDir() {
@@ -87,11 +91,41 @@ inline std::filesystem::path fixture(const std::string& relative) {
 }
 
 /// Zips the given files (stored under their base names) into `zip` with Info-ZIP's zip.
-inline void make_zip(const std::filesystem::path& zip, const std::vector<std::filesystem::path>& files) {
+inline void make_zip(const std::filesystem::path& zip,
+                     const std::vector<std::filesystem::path>& files) {
   std::string command = "zip -q -j " + shell_quote(zip.string());
   for (const auto& f : files) command += " " + shell_quote(f.string());
   auto r = run_command(command);
   if (r.exit_code != 0) throw std::runtime_error("zip failed: " + r.output);
 }
+
+/// A database of its own on the test PostgreSQL server (MARQUEE_TEST_PG, started by test.sh),
+/// dropped when the test ends. url() is empty when no server was given.
+class PostgresDatabase {
+ public:
+  PostgresDatabase() {
+    const char* admin = std::getenv("MARQUEE_TEST_PG");
+    if (admin == nullptr) return;
+    admin_ = admin;
+    std::random_device rd;
+    name_ = fmt::format("marquee_it_{:08x}", rd());
+    auto r = run_command("psql -q " + shell_quote(admin_) + " -c " +
+                         shell_quote("CREATE DATABASE " + name_));
+    if (r.exit_code != 0) throw std::runtime_error("CREATE DATABASE failed: " + r.output);
+    url_ = admin_.substr(0, admin_.rfind('/') + 1) + name_;
+  }
+  ~PostgresDatabase() {
+    if (!url_.empty()) {
+      run_command("psql -q " + shell_quote(admin_) + " -c " +
+                  shell_quote("DROP DATABASE " + name_ + " WITH (FORCE)"));
+    }
+  }
+  PostgresDatabase(const PostgresDatabase&) = delete;
+  PostgresDatabase& operator=(const PostgresDatabase&) = delete;
+  const std::string& url() const { return url_; }
+
+ private:
+  std::string admin_, name_, url_;
+};
 
 }  // namespace marquee::testing
