@@ -9,7 +9,7 @@ source "$root/scripts/deps.sh"
 marquee_install_packages "${MARQUEE_BUILD_PACKAGES[@]}" "${MARQUEE_TEST_PACKAGES[@]}" || exit 1
 
 echo "== build"
-marquee_build "$root" -DMARQUEE_WERROR=ON -DMARQUEE_TESTS=ON -DMARQUEE_BENCH=ON || { echo "build failed" >&2; exit 1; }
+marquee_build "$root" all -DMARQUEE_WERROR=ON -DMARQUEE_TESTS=ON -DMARQUEE_BENCH=ON || { echo "build failed" >&2; exit 1; }
 
 echo "== format check"
 files=$(git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp' 'fuzz/*.cpp' 2>/dev/null)

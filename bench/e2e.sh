@@ -33,7 +33,10 @@ psql -q "$MARQUEE_TEST_PG" -c "CREATE DATABASE baseline" -c "CREATE DATABASE mar
 base_url="${MARQUEE_TEST_PG%/*}/baseline"
 cols=$(head -1 "$work/movies_metadata.csv" | sed 's/,/ text, /g; s/$/ text/')
 psql -q "$base_url" -c "CREATE TABLE movies ($cols)"
-measure pg_copy psql -q "$base_url" -c "\\copy movies FROM '$work/movies_metadata.csv' CSV HEADER"
+# COPY refuses the unquoted bare CRs the real file holds (SPEC 3.2); the baseline gets a copy
+# with them blanked, so it does a little less than marquee does.
+perl -pe 's/\r(?!\n)/ /g' "$work/movies_metadata.csv" >"$work/movies_for_copy.csv"
+measure pg_copy psql -q "$base_url" -c "\\copy movies FROM '$work/movies_for_copy.csv' CSV HEADER"
 measure marquee_postgres "$bin" run "$work/data.zip" --workdir "$work/w2" --db "${MARQUEE_TEST_PG%/*}/marquee"
 
 cmp -s "$work/w1/movie_results/genre_yearly.csv" "$work/w2/movie_results/genre_yearly.csv" ||

@@ -36,11 +36,14 @@ marquee_install_packages() {
   fi
 }
 
-# Configures and builds build/ (Release); extra CMake flags may be passed.
+# marquee_build ROOT TARGET [CMAKE_ARGS...]: configures build/ (Release) and builds TARGET
+# ("all" for everything). CMake arguments apply on the first configure and whenever given again.
 marquee_build() {
-  local root="$1"; shift
-  cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/tmp/marquee-cmake.log 2>&1 ||
-    { cat /tmp/marquee-cmake.log >&2; echo "marquee: error: cmake configure failed" >&2; return 1; }
-  cmake --build "$root/build" -- -j"$(nproc)" 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] ' ;
+  local root="$1" target="$2"; shift 2
+  if [ ! -f "$root/build/build.ninja" ] || [ "$#" -gt 0 ]; then
+    cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/tmp/marquee-cmake.log 2>&1 ||
+      { cat /tmp/marquee-cmake.log >&2; echo "marquee: error: cmake configure failed (see above)" >&2; return 1; }
+  fi
+  cmake --build "$root/build" --target "$target" -- -j"$(nproc)" 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] '
   return "${PIPESTATUS[0]}"
 }

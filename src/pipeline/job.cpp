@@ -241,6 +241,7 @@ void Job::load_staged(const staging::StagedArchive& archive) {
     throw;
   }
   staging::mark_loaded(archive, dirs);
+  written_.push_back(dirs.archive() / archive.path.filename());
   spdlog::info("load: {} moved to {}", archive.path.filename().string(), dirs.archive().string());
 }
 
@@ -318,7 +319,6 @@ void Job::run(const std::string& source) {
     dirs.create();
     auto staged = staging::stage(source, dirs, options_.stage);
     sha256 = staged.archive.sha256;
-    if (!staged.skipped_unchanged) written_.push_back(staged.archive.path);
     load();
   }
   report();

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -91,6 +92,15 @@ class Statement {
 
 class SqliteStore;
 
+/// Secondary indexes of sql/schema/sqlite_v1.sql, with their definitions for a rebuild.
+constexpr const char* kSecondaryIndexes[] = {"movie_release_year", "movie_batch",
+                                             "movie_genre_genre", "movie_company_company"};
+constexpr const char* kSecondaryIndexDefinitions[] = {
+    "CREATE INDEX movie_release_year ON movie (release_year)",
+    "CREATE INDEX movie_batch ON movie (batch_id)",
+    "CREATE INDEX movie_genre_genre ON movie_genre (genre_id, movie_id)",
+    "CREATE INDEX movie_company_company ON movie_company (company_id, movie_id)"};
+
 class SqliteBatchWriter final : public BatchWriter {
  public:
   SqliteBatchWriter(SqliteStore& store, std::int64_t batch_id);
@@ -103,14 +113,28 @@ class SqliteBatchWriter final : public BatchWriter {
   void prepare();
   SqliteStore& store_;
   bool open_ = false;
-  std::int64_t seq_ = 0;
-  /// Ids and names already written in this batch: skips statements that would change nothing.
-  std::unordered_set<std::int64_t> genres_seen_, companies_seen_;
+  bool bulk_ = false;  ///< the store was empty: secondary indexes are rebuilt once at commit
+
+  /// The names a genre or company id was mentioned with in this batch, as runs in file order: a
+  /// new run starts only when the name changes, so memory follows the number of ids, not of
+  /// mentions. The name of the mention at line L is that of the last run starting at or before L.
+  struct NameRun {
+    std::int64_t line;
+    std::string name;
+  };
+  using NameRuns = std::unordered_map<std::int64_t, std::vector<NameRun>>;
+  /// Returns true when the id is new to this batch.
+  static bool note_name(NameRuns& runs, std::int64_t id, std::int64_t line,
+                        const std::string& name);
+  void settle_names(const NameRuns& runs, const char* table, const char* link_table,
+                    const char* link_column);
+  NameRuns genre_names_, company_names_;
+  /// Country and language names already written in this batch: unchanged ones cost no statement.
   std::unordered_map<std::string, std::string> countries_seen_, languages_seen_;
   Statement find_movie_, delete_genres_, delete_companies_, delete_countries_, delete_languages_,
       upsert_collection_, upsert_movie_, insert_genre_, insert_movie_genre_, insert_company_,
       insert_movie_company_, upsert_country_, insert_movie_country_, upsert_language_,
-      insert_movie_language_, stage_name_;
+      insert_movie_language_;
 };
 
 class SqliteStore final : public Store {
@@ -306,12 +330,17 @@ SqliteBatchWriter::SqliteBatchWriter(SqliteStore& store, std::int64_t batch_id) 
 }
 
 void SqliteBatchWriter::prepare() {
-  store_.exec(
-      "CREATE TEMP TABLE IF NOT EXISTS stage_name (kind INTEGER NOT NULL, id INTEGER NOT NULL, "
-      "name TEXT NOT NULL, movie_id INTEGER NOT NULL, line INTEGER NOT NULL, seq INTEGER NOT "
-      "NULL)");
-  store_.exec("DROP INDEX IF EXISTS temp.stage_name_id");
-  store_.exec("DELETE FROM temp.stage_name");
+  {
+    auto any = store_.prepare("SELECT EXISTS (SELECT 1 FROM movie)");
+    any.step("checking whether the store is empty");
+    bulk_ = sqlite3_column_int(any.get(), 0) == 0;
+  }
+  if (bulk_) {
+    // A first load into an empty store: building each secondary index once from sorted keys
+    // at commit is several times cheaper than updating it row by row.
+    for (const char* index : kSecondaryIndexes)
+      store_.exec(fmt::format("DROP INDEX IF EXISTS {}", index));
+  }
 
   find_movie_ = store_.prepare("SELECT batch_id FROM movie WHERE id = ?");
   delete_genres_ = store_.prepare("DELETE FROM movie_genre WHERE movie_id = ?");
@@ -355,9 +384,6 @@ void SqliteBatchWriter::prepare() {
       "ON CONFLICT (iso_639_1) DO UPDATE SET name = excluded.name");
   insert_movie_language_ =
       store_.prepare("INSERT INTO movie_language (movie_id, iso_639_1) VALUES (?, ?)");
-  stage_name_ = store_.prepare(
-      "INSERT INTO temp.stage_name (kind, id, name, movie_id, line, seq) VALUES (?, ?, ?, ?, ?, "
-      "?)");
 }
 
 SqliteBatchWriter::~SqliteBatchWriter() {
@@ -412,27 +438,16 @@ bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
   m.run("writing movie");
 
   for (const auto& g : row.genres) {
-    if (genres_seen_.insert(g.id).second)
+    if (note_name(genre_names_, g.id, line, g.name)) {
       insert_genre_.bind(1, g.id).bind(2, g.name).run("writing genre");
+    }
     insert_movie_genre_.bind(1, row.id).bind(2, g.id).run("writing movie_genre");
-    stage_name_.bind(1, std::int64_t{0})
-        .bind(2, g.id)
-        .bind(3, g.name)
-        .bind(4, row.id)
-        .bind(5, line);
-    stage_name_.bind(6, ++seq_).run("staging a genre name");
   }
   for (const auto& c : row.companies) {
-    if (companies_seen_.insert(c.id).second) {
+    if (note_name(company_names_, c.id, line, c.name)) {
       insert_company_.bind(1, c.id).bind(2, c.name).run("writing production_company");
     }
     insert_movie_company_.bind(1, row.id).bind(2, c.id).run("writing movie_company");
-    stage_name_.bind(1, std::int64_t{1})
-        .bind(2, c.id)
-        .bind(3, c.name)
-        .bind(4, row.id)
-        .bind(5, line);
-    stage_name_.bind(6, ++seq_).run("staging a company name");
   }
   // Countries and languages take the last name seen; unchanged names cost no statement.
   for (const auto& c : row.countries) {
@@ -454,24 +469,47 @@ bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
   return superseded;
 }
 
+bool SqliteBatchWriter::note_name(NameRuns& runs, std::int64_t id, std::int64_t line,
+                                  const std::string& name) {
+  auto [it, added] = runs.try_emplace(id);
+  if (it->second.empty() || it->second.back().name != name) it->second.push_back({line, name});
+  return added;
+}
+
+/// The name of an id is the one in the last surviving record (in file order) that mentions it
+/// (SPEC 4): its line is the largest source_line among this batch's movies linked to the id,
+/// since a superseded record's movie row and links were replaced by the later record's.
+void SqliteBatchWriter::settle_names(const NameRuns& runs, const char* table,
+                                     const char* link_table, const char* link_column) {
+  auto last_lines = store_.prepare(
+      fmt::format("SELECT l.{0}, MAX(m.source_line) FROM {1} l JOIN movie m ON m.id = l.movie_id "
+                  "WHERE m.batch_id = ? GROUP BY l.{0}",
+                  link_column, link_table));
+  auto rename =
+      store_.prepare(fmt::format("UPDATE {} SET name = ? WHERE id = ? AND name IS NOT ?", table));
+  last_lines.bind(1, batch_id_);
+  std::string what = fmt::format("settling {} names", table);
+  while (last_lines.step(what.c_str())) {
+    std::int64_t id = sqlite3_column_int64(last_lines.get(), 0);
+    std::int64_t line = sqlite3_column_int64(last_lines.get(), 1);
+    auto it = runs.find(id);
+    if (it == runs.end()) continue;
+    auto run = std::upper_bound(it->second.begin(), it->second.end(), line,
+                                [](std::int64_t l, const NameRun& r) { return l < r.line; });
+    if (run == it->second.begin()) continue;
+    const std::string& name = std::prev(run)->name;
+    rename.bind(1, name).bind(2, id).bind(3, name).run(what.c_str());
+  }
+  last_lines.reset();
+}
+
 void SqliteBatchWriter::commit(const BatchCounts& counts, bool snapshot) {
-  // Mentions of superseded records go first: a surviving mention's line is its movie's line.
-  auto drop_stale = store_.prepare(
-      "DELETE FROM temp.stage_name WHERE line <> (SELECT m.source_line FROM movie m WHERE m.id = "
-      "stage_name.movie_id AND m.batch_id = ?)");
-  drop_stale.bind(1, batch_id_).run("dropping names of superseded records");
-  // Built once here: sorting all mentions is cheaper than keeping an index up to date per row.
-  store_.exec("CREATE INDEX temp.stage_name_id ON stage_name (kind, id, seq)");
-  store_.exec(
-      "UPDATE genre SET name = (SELECT s.name FROM temp.stage_name s WHERE s.kind = 0 AND s.id = "
-      "genre.id ORDER BY s.seq DESC LIMIT 1) WHERE id IN (SELECT id FROM temp.stage_name WHERE "
-      "kind = 0)",
-      "settling genre names");
-  store_.exec(
-      "UPDATE production_company SET name = (SELECT s.name FROM temp.stage_name s WHERE s.kind = 1 "
-      "AND s.id = production_company.id ORDER BY s.seq DESC LIMIT 1) WHERE id IN (SELECT id FROM "
-      "temp.stage_name WHERE kind = 1)",
-      "settling production_company names");
+  if (bulk_) {
+    for (const char* definition : kSecondaryIndexDefinitions)
+      store_.exec(definition, "building an index");
+  }
+  settle_names(genre_names_, "genre", "movie_genre", "genre_id");
+  settle_names(company_names_, "production_company", "movie_company", "company_id");
   if (snapshot) {
     for (const char* table : {"movie_genre", "movie_company", "movie_country", "movie_language"}) {
       auto links = store_.prepare(fmt::format(
@@ -490,9 +528,11 @@ void SqliteBatchWriter::commit(const BatchCounts& counts, bool snapshot) {
   st.bind(5, static_cast<std::int64_t>(counts.duplicate_superseded));
   st.bind(6, static_cast<std::int64_t>(counts.warnings)).bind(7, batch_id_);
   st.run("recording the batch counts");
-  store_.exec("DELETE FROM temp.stage_name");
   store_.exec("COMMIT", "committing the batch");
   open_ = false;
+  // Move the batch from the WAL into the database file now: readers (the reports next) then
+  // find pages in the file instead of searching a WAL as large as the batch.
+  store_.exec("PRAGMA wal_checkpoint(TRUNCATE)", "checkpointing the batch");
 }
 
 void SqliteBatchWriter::rollback(const std::string& reason) {

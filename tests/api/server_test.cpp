@@ -818,14 +818,23 @@ TEST(ApiServer, PostgresAnswersWithTheReportsDigits) {
 }
 
 TEST(ApiServer, RefusesAMissingDatabase) {
+  auto root = fresh_dir("missing");
   ServeOptions options;
-  options.db_url = "sqlite:" + (fresh_dir("missing") / "nothing-here.db").string();
-  try {
-    Server server(options);
-    FAIL() << "a missing database was accepted";
-  } catch (const std::exception& e) {
-    EXPECT_NE(std::string(e.what()).find("no database there"), std::string::npos) << e.what();
-  }
+  options.db_url = "sqlite:" + (root / "nothing-here.db").string();
+  EXPECT_THROW(
+      {
+        try {
+          Server server(options);
+        } catch (const std::exception& e) {
+          EXPECT_NE(std::string(e.what()).find("no database there"), std::string::npos) << e.what();
+          throw;
+        }
+      },
+      std::exception);
+  EXPECT_FALSE(fs::exists(root / "nothing-here.db"))
+      << "serve created the database it was pointed at";
+  std::error_code ec;
+  fs::remove_all(root, ec);
 }
 
 TEST(ApiServer, StopsPromptlyWithAKeepAliveClientConnected) {
