@@ -8,7 +8,7 @@ MARQUEE_BUILD_PACKAGES=(
 )
 MARQUEE_TEST_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
-  postgresql sqlite3 zip unzip python3 nodejs chromium procps bc
+  postgresql sqlite3 zip unzip python3 nodejs chromium procps bc curl
 )
 
 marquee_missing_packages() {
