@@ -27,7 +27,15 @@ case "${1:-}" in
     demo="$workdir/demo/the-movies-dataset.zip"
     [ -f "$demo" ] || "$bin" generate --scale 1 --seed 1 --out "$demo"
     "$bin" run "$demo" --workdir "$workdir" ${args[@]+"${args[@]}"}
-    if [ "$serve" = 1 ]; then exec "$bin" serve --workdir "$workdir"; fi
+    if [ "$serve" = 1 ]; then
+      node_dir="$root/build/node"  # the dashboard's chart.js, pinned in tests/node/package-lock.json
+      if command -v npm >/dev/null && [ ! -f "$node_dir/node_modules/chart.js/dist/chart.umd.js" ]; then
+        mkdir -p "$node_dir" && cp "$root/tests/node/package.json" "$root/tests/node/package-lock.json" "$node_dir/" &&
+          (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+          echo "run.sh: npm ci failed; the dashboard will show tables without charts" >&2
+      fi
+      exec "$bin" serve --workdir "$workdir"
+    fi
     ;;
   ""|-*) exec "$bin" run "$canonical" "$@" ;;
   *) src="$1"; shift; exec "$bin" run "$src" "$@" ;;

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "api/server.hpp"
 #include "common/error.hpp"
 #include "gen/generator.hpp"
 #include "pipeline/job.hpp"
@@ -105,6 +106,19 @@ int main(int argc, char** argv) {
   generate->add_flag("--movies-only", gen_options.movies_only, "Only movies_metadata.csv");
   generate->add_option("--out", gen_options.out, "The .zip to write")->required();
 
+  marquee::api::ServeOptions serve_options;
+  auto* serve = app.add_subcommand("serve", "Serve the HTTP API and the dashboard (read-only)");
+  add_common(*serve, flags);
+  serve->add_option("--host", serve_options.host, "Address to listen on")->capture_default_str();
+  serve->add_option("--port", serve_options.port, "Port to listen on (0: any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  serve
+      ->add_option("--threads", serve_options.threads,
+                   "Worker threads, one database connection each")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -124,6 +138,11 @@ int main(int argc, char** argv) {
       return 0;
     }
     marquee::pipeline::setup_logging(flags.job.effective_log_dir(), flags.verbose);
+    if (serve->parsed()) {
+      serve_options.db_url = flags.job.effective_db_url();
+      marquee::api::serve(serve_options);  // until SIGTERM or SIGINT
+      return 0;
+    }
     marquee::pipeline::Job job(flags.job);
     if (run->parsed()) job.run(source);
     if (stage->parsed()) job.stage(source);

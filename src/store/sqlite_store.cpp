@@ -44,6 +44,8 @@ class Statement {
     sqlite3_bind_double(stmt_, i, v);
     return *this;
   }
+  /// Binding a temporary would leave SQLite a dangling pointer (values are bound SQLITE_STATIC).
+  Statement& bind(int i, std::string&& v) = delete;
   Statement& bind(int i, std::string_view v) {
     // SQLITE_STATIC: every bound value outlives the step, and statements are reset after each use.
     sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
@@ -304,7 +306,8 @@ class SqliteStore final : public Store {
         exec(embedded_sql(fmt::format("schema/sqlite_v{}.sql", v)),
              fmt::format("migrating to schema version {}", v).c_str());
         auto st = prepare("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)");
-        st.bind(1, std::int64_t{v}).bind(2, utc_now_iso8601()).run("recording the schema version");
+        std::string applied_at = utc_now_iso8601();
+        st.bind(1, std::int64_t{v}).bind(2, applied_at).run("recording the schema version");
       }
       exec("COMMIT", "committing the migration");
     } catch (...) {
@@ -522,7 +525,8 @@ void SqliteBatchWriter::commit(const BatchCounts& counts, bool snapshot) {
   auto st = store_.prepare(
       "UPDATE ingest_batch SET status = 'loaded', finished_at = ?, rows_read = ?, rows_loaded = ?, "
       "rows_rejected = ?, duplicate_superseded = ?, warnings = ? WHERE id = ?");
-  st.bind(1, utc_now_iso8601()).bind(2, static_cast<std::int64_t>(counts.rows_read));
+  std::string finished_at = utc_now_iso8601();
+  st.bind(1, finished_at).bind(2, static_cast<std::int64_t>(counts.rows_read));
   st.bind(3, static_cast<std::int64_t>(counts.rows_loaded))
       .bind(4, static_cast<std::int64_t>(counts.rows_rejected));
   st.bind(5, static_cast<std::int64_t>(counts.duplicate_superseded));
@@ -542,7 +546,8 @@ void SqliteBatchWriter::rollback(const std::string& reason) {
   }
   auto st = store_.prepare(
       "UPDATE ingest_batch SET status = 'failed', finished_at = ?, message = ? WHERE id = ?");
-  st.bind(1, utc_now_iso8601()).bind(2, reason).bind(3, batch_id_).run("marking the batch failed");
+  std::string finished_at = utc_now_iso8601();
+  st.bind(1, finished_at).bind(2, reason).bind(3, batch_id_).run("marking the batch failed");
 }
 
 }  // namespace
