@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <ostream>
 #include <random>
 
@@ -14,8 +15,10 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "pipeline/dataset_files.hpp"
+#include "pipeline/interrupt.hpp"
 #include "pipeline/run_lock.hpp"
 #include "report/report_writer.hpp"
+#include "source/s3.hpp"
 #include "store/postgres_store.hpp"
 
 namespace marquee::pipeline {
@@ -122,6 +125,8 @@ store::Store& Job::store() {
 }
 
 void Job::stage(const std::string& source) {
+  step_ = "stage";
+  current_source_ = source;
   auto dirs = options_.staging_dirs();
   dirs.create();
   auto result = staging::stage(source, dirs, options_.stage);
@@ -165,6 +170,7 @@ void Job::load_files(const DatasetFiles& files, const store::BatchSource& source
 
   auto writer = store().begin_batch(source);
   const std::int64_t batch_id = writer->batch_id();
+  current_batch_ = batch_id;
   spdlog::info("load: batch {} from {} (sha256 {})", batch_id, source.source, source.sha256);
   LoadedBatch batch{batch_id, source, {}};
   fs::path rejects_path = options_.workdir / "rejects" / std::to_string(batch_id) /
@@ -213,15 +219,21 @@ void Job::load_files(const DatasetFiles& files, const store::BatchSource& source
   } catch (const Error& e) {
     writer->rollback(e.what());
     throw Error(e.code(), fmt::format("batch {}: {}", batch_id, e.what()));
+  } catch (const Interrupted& e) {
+    writer->rollback(e.what());
+    spdlog::warn("load: batch {} rolled back: {}", batch_id, e.what());
+    throw;
   } catch (const std::exception& e) {
     writer->rollback(e.what());
     throw Error(ExitCode::kDatabase, fmt::format("batch {}: {}", batch_id, e.what()));
   }
   loaded_.push_back(std::move(batch));
+  current_batch_.reset();
 }
 
 void Job::load_staged(const staging::StagedArchive& archive) {
   store::BatchSource source{archive.source, archive.sha256, archive.etag, archive.staged_at};
+  current_source_ = archive.source;
   auto dirs = options_.staging_dirs();
   try {
     std::optional<DatasetFiles> files;
@@ -256,16 +268,52 @@ std::unique_ptr<store::PostgresRunLock> Job::database_lock() {
 }
 
 void Job::load() {
+  step_ = "load";
   auto dirs = options_.staging_dirs();
   dirs.create();
   RunLock lock(options_.workdir / "marquee.lock", options_.lock_timeout);
   auto db_lock = database_lock();
   auto waiting = staging::pending(dirs.incoming());
   if (waiting.empty()) spdlog::info("load: nothing waiting in {}", dirs.incoming().string());
-  for (const auto& archive : waiting) load_staged(archive);
+  // A bad archive goes to failed/ and the next one still loads (a later hourly archive must not
+  // wait behind a corrupt one); the run then ends with the first bad archive's error. Any other
+  // failure (the database, the lock) stops at once and leaves the archive where it is.
+  std::optional<Error> first_bad;
+  std::size_t bad = 0;
+  // The backfill lane: oldest data first, a few per run, so that it never delays the hourly flow.
+  auto backfill = staging::pending(dirs.backfill());
+  std::stable_sort(backfill.begin(), backfill.end(), [](const auto& a, const auto& b) {
+    return a.last_modified < b.last_modified;
+  });
+  if (!backfill.empty()) {
+    std::size_t take = std::min(backfill.size(), options_.backfill_batches);
+    spdlog::info("load: {} archives wait in {}; loading {} after incoming/ (--backfill-batches)",
+                 backfill.size(), dirs.backfill().string(), take);
+    waiting.insert(waiting.end(), backfill.begin(),
+                   backfill.begin() + static_cast<std::ptrdiff_t>(take));
+  }
+  for (const auto& archive : waiting) {
+    stop_if_requested(fmt::format("before {}", archive.path.filename().string()));
+    try {
+      load_staged(archive);
+    } catch (const Error& e) {
+      if (e.code() != ExitCode::kBadData) throw;
+      ++bad;
+      if (!first_bad) first_bad = e;
+      spdlog::warn("load: {} failed and was moved to {}; going on with the next archive",
+                   archive.path.filename().string(), dirs.failed().string());
+    }
+  }
+  if (first_bad) {
+    if (bad == 1) throw *first_bad;
+    throw Error(ExitCode::kBadData,
+                fmt::format("{} (and {} more archives failed; see {})", first_bad->what(), bad - 1,
+                            dirs.failed().string()));
+  }
 }
 
 void Job::report() {
+  step_ = "report";
   auto started = std::chrono::steady_clock::now();
   auto reports = report::write_reports(store(), options_.effective_results_dir());
   for (const auto& r : reports) {
@@ -307,14 +355,17 @@ void Job::write_summary(const std::string& source, const std::string& sha256) {
 
 void Job::run(const std::string& source) {
   spdlog::info("run {}: source {}", run_id_, source);
+  current_source_ = source;
   std::string sha256;
   if (fs::path dir = local_directory(source); !dir.empty()) {
+    step_ = "load";
     RunLock lock(options_.workdir / "marquee.lock", options_.lock_timeout);
     auto db_lock = database_lock();
     auto files = DatasetFiles::from_directory(dir);
     sha256 = sha256_of_files(files);
     load_files(files, {fs::absolute(dir).string(), sha256, "", utc_now_iso8601()});
   } else {
+    step_ = "stage";
     auto dirs = options_.staging_dirs();
     dirs.create();
     auto staged = staging::stage(source, dirs, options_.stage);
