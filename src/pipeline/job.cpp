@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <optional>
@@ -91,6 +92,73 @@ nlohmann::json stats_json(const FileStats& s) {
           {"movies_without_year", s.movies_without_year},
           {"rejects_file", s.rejects_file.string()},
           {"seconds", s.seconds}};
+}
+
+/// The archives a backfill SOURCE names: itself, the .zip files of a folder (by name), or every
+/// .zip under an s3://bucket/prefix/ (ListObjectsV2, all pages).
+std::vector<std::string> expand_backfill_source(const std::string& source,
+                                                const staging::StageOptions& stage) {
+  if (auto location = source::parse_s3_uri(source);
+      location && (location->key.empty() || location->key.ends_with('/'))) {
+    source::TransferOptions transfer;
+    transfer.max_retries = stage.max_retries;
+    transfer.base_backoff = stage.base_backoff;
+    transfer.connect_timeout = stage.connect_timeout;
+    transfer.low_speed_time = stage.low_speed_time;
+    transfer.no_sign_request = stage.no_sign_request;
+    source::S3Client client(source::resolve_s3_settings(location->bucket, stage.no_sign_request),
+                            transfer);
+    std::vector<std::string> archives;
+    for (const auto& object : client.list(*location)) {
+      if (object.key.ends_with(".zip")) {
+        archives.push_back(source::S3Location{location->bucket, object.key}.uri());
+      }
+    }
+    spdlog::info("backfill: {} lists {} .zip archives", source, archives.size());
+    return archives;
+  }
+  if (fs::path dir = local_directory(source); !dir.empty()) {
+    std::vector<std::string> archives;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      if (entry.is_regular_file() && entry.path().extension() == ".zip") {
+        archives.push_back(entry.path().string());
+      }
+    }
+    std::sort(archives.begin(), archives.end());
+    spdlog::info("backfill: {} holds {} .zip archives", source, archives.size());
+    return archives;
+  }
+  return {source};
+}
+
+/// How far the backfill lane has come: archives staged into it and loaded from it.
+struct BackfillProgress {
+  std::uint64_t staged = 0;
+  std::uint64_t loaded = 0;
+};
+
+fs::path backfill_progress_path(const staging::StagingDirs& dirs) {
+  return dirs.state() / "backfill_progress.json";
+}
+
+BackfillProgress read_backfill_progress(const staging::StagingDirs& dirs) {
+  BackfillProgress progress;
+  try {
+    std::ifstream in(backfill_progress_path(dirs));
+    if (!in) return progress;
+    auto state = nlohmann::json::parse(in);
+    progress.staged = state.value("staged", std::uint64_t{0});
+    progress.loaded = state.value("loaded", std::uint64_t{0});
+  } catch (const std::exception& e) {
+    spdlog::warn("backfill: ignoring the unreadable {}: {}",
+                 backfill_progress_path(dirs).string(), e.what());
+  }
+  return progress;
+}
+
+void write_backfill_progress(const staging::StagingDirs& dirs, const BackfillProgress& progress) {
+  nlohmann::json state = {{"staged", progress.staged}, {"loaded", progress.loaded}};
+  report::write_file_atomically(backfill_progress_path(dirs), state.dump(2) + "\n");
 }
 
 }  // namespace
@@ -296,6 +364,11 @@ void Job::load() {
     stop_if_requested(fmt::format("before {}", archive.path.filename().string()));
     try {
       load_staged(archive);
+      if (archive.path.parent_path() == dirs.backfill()) {
+        auto progress = read_backfill_progress(dirs);
+        ++progress.loaded;
+        write_backfill_progress(dirs, progress);
+      }
     } catch (const Error& e) {
       if (e.code() != ExitCode::kBadData) throw;
       ++bad;
@@ -398,12 +471,81 @@ void Job::status(std::ostream& out) {
       out << fmt::format("  {} ({} bytes, staged {})\n", a.path.filename().string(), a.size,
                          a.staged_at);
   }
+  if (fs::is_directory(dirs.backfill(), ec)) {
+    auto waiting = staging::pending(dirs.backfill());
+    auto progress = read_backfill_progress(dirs);
+    std::stable_sort(waiting.begin(), waiting.end(), [](const auto& a, const auto& b) {
+      return a.last_modified < b.last_modified;
+    });
+    out << fmt::format("backfill waiting in {}: {} ({} loaded of {} staged; {} per load)\n",
+                       dirs.backfill().string(), waiting.size(), progress.loaded, progress.staged,
+                       options_.backfill_batches);
+    for (const auto& a : waiting)
+      out << fmt::format("  {} ({} bytes, data time {})\n", a.path.filename().string(), a.size,
+                         a.last_modified.empty() ? "unknown" : a.last_modified);
+  }
   std::uint64_t movies = 0;
   store().query("SELECT COUNT(*) FROM movie", {},
                 [&](const auto&, const std::vector<store::Cell>& row) {
                   movies = row[0] ? std::stoull(*row[0]) : 0;
                 });
   out << fmt::format("movies loaded: {}\n", movies);
+}
+
+void Job::backfill(const std::vector<std::string>& sources) {
+  step_ = "backfill";
+  auto dirs = options_.staging_dirs();
+  dirs.create();
+  std::vector<std::string> archives;
+  for (const auto& source : sources) {
+    current_source_ = source;
+    auto expanded = expand_backfill_source(source, options_.stage);
+    archives.insert(archives.end(), expanded.begin(), expanded.end());
+  }
+  if (archives.empty()) {
+    spdlog::info("backfill: no archives found in {}", fmt::join(sources, ", "));
+    return;
+  }
+  std::uint64_t staged = 0;
+  for (const auto& archive : archives) {
+    stop_if_requested(fmt::format("before staging {}", archive));
+    current_source_ = archive;
+    auto result = staging::stage(archive, dirs, options_.stage, dirs.backfill());
+    if (result.skipped_unchanged) continue;
+    ++staged;
+    written_.push_back(result.archive.path);
+    spdlog::info("backfill: staged {} as {} (data time {})", archive,
+                 result.archive.path.filename().string(),
+                 result.archive.last_modified.empty() ? "unknown" : result.archive.last_modified);
+  }
+  auto progress = read_backfill_progress(dirs);
+  progress.staged += staged;
+  write_backfill_progress(dirs, progress);
+  spdlog::info("backfill: {} of {} archives staged into {}; `marquee load` takes {} per run after "
+               "incoming/",
+               staged, archives.size(), dirs.backfill().string(), options_.backfill_batches);
+}
+
+void Job::notify_failure(int exit_code, const std::string& message) {
+  RunFailure failure{run_id_,        step_.empty() ? "start" : step_, exit_code, message,
+                     current_source_, current_batch_};
+  RunHistory(options_.workdir).record_failure(failure);
+  if (options_.alerts.configured()) send_failure_alert(options_.alerts, failure);
+}
+
+void Job::notify_success() {
+  auto previous = RunHistory(options_.workdir).record_success(run_id_);
+  if (!previous) return;
+  spdlog::info("recovered: run {} succeeded after run {} failed in {} (exit {}): {}", run_id_,
+               previous->value("run_id", ""), previous->value("step", ""),
+               previous->value("exit_code", 0), previous->value("message", ""));
+  nlohmann::json recovered = {{"event", "recovered"},
+                              {"run_id", run_id_},
+                              {"previous_run_id", previous->value("run_id", "")},
+                              {"previous_step", previous->value("step", "")},
+                              {"previous_exit_code", previous->value("exit_code", 0)},
+                              {"previous_message", previous->value("message", "")}};
+  if (!options_.alerts.webhook_url.empty()) send_recovered_alert(options_.alerts, recovered);
 }
 
 }  // namespace marquee::pipeline

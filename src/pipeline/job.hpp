@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "pipeline/alerts.hpp"
 #include "pipeline/movie_loader.hpp"
 #include "staging/staging.hpp"
 #include "store/postgres_store.hpp"
@@ -23,6 +25,8 @@ struct JobOptions {
   std::size_t max_record_bytes = std::size_t{16} << 20;
   std::chrono::milliseconds lock_timeout{0};
   staging::StageOptions stage;
+  AlertOptions alerts;
+  std::size_t backfill_batches = 1;  ///< backfill archives loaded per `load`, after incoming/
 
   std::string effective_db_url() const;
   std::filesystem::path effective_log_dir() const;
@@ -52,6 +56,15 @@ class Job {
   void report();
   /// Prints the batches loaded and what waits in staging.
   void status(std::ostream& out);
+  /// Stages each SOURCE (an archive, a folder of .zip files, or an s3://bucket/prefix/ listed
+  /// with ListObjectsV2) into staging/backfill/, for `load` to trickle in after incoming/.
+  void backfill(const std::vector<std::string>& sources);
+
+  /// Announces a failed run (--on-failure, --alert-webhook) and records it in
+  /// <workdir>/state/last_run.json; the step, source and batch are the ones in progress.
+  void notify_failure(int exit_code, const std::string& message);
+  /// Records a successful run; the first success after a failure logs and posts `recovered`.
+  void notify_success();
 
   const std::vector<LoadedBatch>& loaded() const { return loaded_; }
 
@@ -68,6 +81,9 @@ class Job {
   std::vector<std::filesystem::path> written_;
   std::string run_id_;
   std::string started_at_;
+  std::string step_;  ///< what the run is doing, for alerts
+  std::string current_source_;
+  std::optional<std::int64_t> current_batch_;
 };
 
 }  // namespace marquee::pipeline

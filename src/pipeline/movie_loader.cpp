@@ -11,6 +11,7 @@
 
 #include "common/error.hpp"
 #include "format/csv_reader.hpp"
+#include "pipeline/interrupt.hpp"
 #include "report/report_writer.hpp"
 
 namespace marquee::pipeline {
@@ -93,6 +94,10 @@ FileStats load_movies(format::ByteSource& source, const std::string& file_label,
   }
   constexpr std::uint64_t kLoggedRejects = 50;
   while (reader.next(record)) {
+    if (stop_signal() != 0) {
+      stop_if_requested(fmt::format("in batch {} after {} records of {}", writer.batch_id(),
+                                    stats.rows_read, file_label));
+    }
     ++stats.rows_read;
     auto result = rules.apply(record, stats.warnings);
     if (auto* error = std::get_if<dataset::RowError>(&result)) {

@@ -130,28 +130,31 @@ std::string sha1_hex(std::string_view text) {
   return hex;
 }
 
-fs::path state_path(const StagingDirs& dirs, const std::string& source) {
-  return dirs.state() / (sha1_hex(source) + ".json");
+/// The incoming lane keeps its historical key; another lane keys by its folder name too.
+fs::path state_path(const StagingDirs& dirs, const std::string& source, const fs::path& into) {
+  if (into == dirs.incoming()) return dirs.state() / (sha1_hex(source) + ".json");
+  return dirs.state() / (sha1_hex(into.filename().string() + ":" + source) + ".json");
 }
 
 /// The archive last staged from `source`, when its ETag is on record.
-std::optional<StagedArchive> last_staged(const StagingDirs& dirs, const std::string& source) {
-  fs::path path = state_path(dirs, source);
+std::optional<StagedArchive> last_staged(const StagingDirs& dirs, const std::string& source,
+                                         const fs::path& into) {
+  fs::path path = state_path(dirs, source, into);
   if (!fs::exists(path)) return std::nullopt;
   try {
     std::ifstream in(path);
     json state = json::parse(in);
     if (state.at("source").get<std::string>() != source) return std::nullopt;
-    return from_json(state, dirs.incoming() / state.at("file").get<std::string>());
+    return from_json(state, into / state.at("file").get<std::string>());
   } catch (const std::exception& error) {
     spdlog::warn("ignoring unreadable staging state {}: {}", path.string(), error.what());
     return std::nullopt;
   }
 }
 
-void remember_staged(const StagingDirs& dirs, const StagedArchive& archive) {
+void remember_staged(const StagingDirs& dirs, const StagedArchive& archive, const fs::path& into) {
   if (archive.etag.empty()) return;
-  write_atomically(state_path(dirs, archive.source), to_json(archive).dump(2) + "\n");
+  write_atomically(state_path(dirs, archive.source, into), to_json(archive).dump(2) + "\n");
 }
 
 /// Throws Error(kBadData) unless `path` is a ZIP whose central directory reads.
@@ -176,7 +179,7 @@ void remove_part(const fs::path& part) {
 /// Verifies a finished .part and moves it to its name in incoming/ with its meta beside it.
 StagedArchive finalize(const fs::path& part, const std::string& name,
                        const std::string& description, const source::DownloadReport& report,
-                       const StagingDirs& dirs) {
+                       const fs::path& into, const std::string& last_modified) {
   std::uint64_t size = fs::file_size(part);
   if (report.object.size && size != *report.object.size) {
     remove_part(part);
@@ -194,7 +197,7 @@ StagedArchive finalize(const fs::path& part, const std::string& name,
   fsync_path(part, false);
   std::string sha256 = sha256_file(part);
 
-  fs::path target = dirs.incoming() / name;
+  fs::path target = into / name;
   if (fs::exists(target)) {
     std::string existing_sha256 =
         fs::exists(meta_path(target)) ? read_meta(target).sha256 : sha256_file(target);
@@ -205,16 +208,16 @@ StagedArchive finalize(const fs::path& part, const std::string& name,
                             description,
                             sha256,
                             report.object.etag,
-                            report.object.last_modified,
+                            last_modified,
                             utc_now_iso8601(),
                             size};
       write_meta(archive);
       return archive;
     }
-    target = unique_path(dirs.incoming(), name);
+    target = unique_path(into, name);
   }
   fs::rename(part, target);
-  fsync_path(dirs.incoming(), true);
+  fsync_path(into, true);
   std::error_code ignored;
   fs::remove(source::part_state_path(part), ignored);
 
@@ -222,7 +225,7 @@ StagedArchive finalize(const fs::path& part, const std::string& name,
                         description,
                         sha256,
                         report.object.etag,
-                        report.object.last_modified,
+                        last_modified,
                         utc_now_iso8601(),
                         size};
   write_meta(archive);
@@ -231,14 +234,14 @@ StagedArchive finalize(const fs::path& part, const std::string& name,
 
 /// A local file that already sits in incoming/: checked and described, not copied.
 StagedArchive stage_in_place(const fs::path& path, const std::string& description,
-                             const source::ObjectInfo& info) {
+                             const source::ObjectInfo& info, const std::string& as_of) {
   if (fs::exists(meta_path(path))) return read_meta(path);
   check_zip(path, description);
   StagedArchive archive{path,
                         description,
                         sha256_file(path),
                         "",
-                        info.last_modified,
+                        as_of.empty() ? info.last_modified : as_of,
                         utc_now_iso8601(),
                         fs::file_size(path)};
   write_meta(archive);
@@ -305,6 +308,11 @@ std::string sha256_file(const fs::path& path) {
 
 StageResult stage(const std::string& source_text, const StagingDirs& dirs,
                   const StageOptions& options) {
+  return stage(source_text, dirs, options, dirs.incoming());
+}
+
+StageResult stage(const std::string& source_text, const StagingDirs& dirs,
+                  const StageOptions& options, const fs::path& into) {
   auto started = std::chrono::steady_clock::now();
   dirs.create();
   source::TransferOptions transfer;
@@ -319,14 +327,14 @@ StageResult stage(const std::string& source_text, const StagingDirs& dirs,
 
   StageResult result;
   source::ObjectInfo info = source->head();
-  if (auto local = source->local_path(); local && directly_inside(*local, dirs.incoming())) {
-    result.archive = stage_in_place(*local, description, info);
+  if (auto local = source->local_path(); local && directly_inside(*local, into)) {
+    result.archive = stage_in_place(*local, description, info, options.as_of);
     spdlog::info("stage {}: already in {}, staged in place (sha256 {})", description,
-                 dirs.incoming().string(), result.archive.sha256);
+                 into.string(), result.archive.sha256);
     return result;
   }
   if (!info.etag.empty()) {
-    if (auto last = last_staged(dirs, description); last && last->etag == info.etag) {
+    if (auto last = last_staged(dirs, description, into); last && last->etag == info.etag) {
       result.archive = *last;
       result.skipped_unchanged = true;
       spdlog::info("stage {}: unchanged (ETag {}), staged as {} at {}; nothing to download",
@@ -335,14 +343,15 @@ StageResult stage(const std::string& source_text, const StagingDirs& dirs,
     }
   }
 
-  fs::path part = dirs.incoming() / (source->file_name() + ".part");
+  fs::path part = into / (source->file_name() + ".part");
   source::DownloadReport report = source->download(part, info);
-  result.archive = finalize(part, source->file_name(), description, report, dirs);
+  result.archive = finalize(part, source->file_name(), description, report, into,
+                            options.as_of.empty() ? report.object.last_modified : options.as_of);
   result.downloaded = !source->local_path().has_value();
   result.resumed_from = report.resumed_from;
   result.fetched = report.fetched;
   result.retries = report.retries;
-  remember_staged(dirs, result.archive);
+  remember_staged(dirs, result.archive, into);
 
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -39,6 +39,9 @@ struct StageOptions {
   std::chrono::seconds low_speed_time{60};  ///< abort a transfer stalled this long
   bool no_sign_request = false;             ///< S3 unsigned even with credentials
   bool progress = false;                    ///< progress bar (only when on a terminal)
+  /// The data time recorded as the archive's last_modified instead of the source's
+  /// Last-Modified or mtime (ISO 8601); empty: the source's.
+  std::string as_of;
 };
 
 struct StageResult {
@@ -57,6 +60,11 @@ struct StageResult {
 /// Throws marquee::Error with kSource (2) for unreachable/403/404, kBadData (3) for a file that
 /// is not a complete ZIP.
 StageResult stage(const std::string& source, const StagingDirs& dirs, const StageOptions& options);
+
+/// The same into another folder of `dirs` (the backfill lane: dirs.backfill()), so that
+/// archives staged there never wait in front of the hourly ones in incoming/.
+StageResult stage(const std::string& source, const StagingDirs& dirs, const StageOptions& options,
+                  const std::filesystem::path& into);
 
 /// Complete archives waiting in `folder` (incoming/ or backfill/), oldest staged first.
 std::vector<StagedArchive> pending(const std::filesystem::path& folder);
