@@ -1,0 +1,81 @@
+#include "report/report_writer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "common/error.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace marquee::report {
+namespace {
+
+std::string field(std::string_view v) {
+  std::string out;
+  append_csv_field(out, v);
+  return out;
+}
+
+TEST(CsvField, PlainTextIsNotQuoted) {
+  EXPECT_EQ(field("Pixar Animation Studios"), "Pixar Animation Studios");
+}
+TEST(CsvField, ApostropheIsNotQuoted) {
+  EXPECT_EQ(field("Po' Boy Productions"), "Po' Boy Productions");
+}
+TEST(CsvField, CommaIsQuoted) {
+  EXPECT_EQ(field("Lions Gate Films, Inc."), "\"Lions Gate Films, Inc.\"");
+}
+TEST(CsvField, QuoteIsDoubled) {
+  EXPECT_EQ(field("The \"Best\" Co"), "\"The \"\"Best\"\" Co\"");
+}
+TEST(CsvField, LineBreaksAreQuoted) {
+  EXPECT_EQ(field("a\nb"), "\"a\nb\"");
+  EXPECT_EQ(field("a\rb"), "\"a\rb\"");
+}
+TEST(CsvField, EmptyStaysEmpty) {
+  EXPECT_EQ(field(""), "");
+}
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(WriteReports, AnEmptyStoreGivesHeaderOnlyFiles) {
+  auto dir = std::filesystem::temp_directory_path() / fmt::format("marquee-report-{}", ::getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto store = store::open_sqlite_store(dir / "db");
+  auto written = write_reports(*store, dir / "movie_results");
+  ASSERT_EQ(written.size(), 4u);
+  EXPECT_EQ(slurp(dir / "movie_results/most_popular_genre_by_year.csv"),
+            "year,genre_id,genre_name,movies,avg_popularity\n");
+  EXPECT_EQ(slurp(dir / "movie_results/company_genre_yearly.csv"),
+            "company_id,company_name,year,genre_id,genre_name,releases\n");
+  // Nothing is left behind in the temporary folder.
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(WriteReports, AnUnwritableFolderFailsAndKeepsThePreviousReports) {
+  auto dir =
+      std::filesystem::temp_directory_path() / fmt::format("marquee-report-ro-{}", ::getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto store = store::open_sqlite_store(dir / "db");
+  std::ofstream(dir / "not-a-folder") << "x";
+  EXPECT_THROW(write_reports(*store, dir / "not-a-folder" / "movie_results"), Error);
+  EXPECT_EQ(slurp(dir / "not-a-folder"), "x");
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace marquee::report
