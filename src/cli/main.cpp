@@ -1,5 +1,9 @@
 #include <csignal>
 #include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -8,6 +12,7 @@
 #include "api/server.hpp"
 #include "common/error.hpp"
 #include "gen/generator.hpp"
+#include "pipeline/interrupt.hpp"
 #include "pipeline/job.hpp"
 #include "pipeline/logging.hpp"
 
@@ -20,6 +25,7 @@ using marquee::pipeline::JobOptions;
 struct CommonFlags {
   JobOptions job;
   double lock_timeout_seconds = 0;
+  double alert_timeout_seconds = 10;
   bool verbose = false;
 };
 
@@ -46,9 +52,29 @@ void add_load_flags(CLI::App& cmd, CommonFlags& flags) {
   cmd.add_option("--max-record-bytes", flags.job.max_record_bytes, "Longest CSV record accepted")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd.add_option("--checks", flags.job.checks,
+                 "What failing data checks (sql/checks/) do: warn (default), or error (exit 3)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, marquee::pipeline::CheckMode>{
+              {"warn", marquee::pipeline::CheckMode::kWarn},
+              {"error", marquee::pipeline::CheckMode::kError}},
+          CLI::ignore_case));
   cmd.add_option("--lock-timeout", flags.lock_timeout_seconds,
                  "Seconds to wait for another run's lock before exiting 5")
       ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+}
+
+void add_alert_flags(CLI::App& cmd, CommonFlags& flags) {
+  cmd.add_option("--on-failure", flags.job.alerts.on_failure,
+                 "Shell command run on failure: the failure JSON on stdin, MARQUEE_RUN_ID, "
+                 "MARQUEE_STEP, MARQUEE_EXIT_CODE, MARQUEE_MESSAGE, MARQUEE_SOURCE, "
+                 "MARQUEE_BATCH in its environment");
+  cmd.add_option("--alert-webhook", flags.job.alerts.webhook_url,
+                 "URL POSTed the failure JSON (retried 3 times), and `recovered` once after");
+  cmd.add_option("--alert-timeout", flags.alert_timeout_seconds,
+                 "Seconds the --on-failure command and each webhook attempt may take")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
 }
 
@@ -76,17 +102,38 @@ int main(int argc, char** argv) {
   add_common(*run, flags);
   add_load_flags(*run, flags);
   add_stage_flags(*run, flags);
+  add_alert_flags(*run, flags);
 
   auto* stage = app.add_subcommand("stage", "Download SOURCE into staging/incoming/ only");
   stage->add_option("source", source, "s3://bucket/key, https://..., file://... or a path")
       ->required();
   add_common(*stage, flags);
   add_stage_flags(*stage, flags);
+  add_alert_flags(*stage, flags);
 
   auto* load =
       app.add_subcommand("load", "Load every complete archive waiting in staging/incoming/");
   add_common(*load, flags);
   add_load_flags(*load, flags);
+  add_alert_flags(*load, flags);
+  load->add_option("--backfill-batches", flags.job.backfill_batches,
+                   "Archives taken from staging/backfill/ per load, after all of incoming/")
+      ->capture_default_str();
+
+  std::vector<std::string> backfill_sources;
+  auto* backfill = app.add_subcommand(
+      "backfill",
+      "Stage SOURCE... (archives, folders of .zip files, s3://bucket/prefix/) into "
+      "staging/backfill/ for `load` to take a few at a time");
+  backfill
+      ->add_option("sources", backfill_sources,
+                   "s3://bucket/key, s3://bucket/prefix/, https://..., a .zip or a folder of .zip")
+      ->required();
+  backfill->add_option("--as-of", flags.job.stage.as_of,
+                       "Data time of the archives (ISO 8601) instead of their Last-Modified");
+  add_common(*backfill, flags);
+  add_stage_flags(*backfill, flags);
+  add_alert_flags(*backfill, flags);
 
   auto* report = app.add_subcommand("report", "Write the reports from what is loaded");
   add_common(*report, flags);
@@ -126,7 +173,12 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : static_cast<int>(ExitCode::kUsage);
   }
 
+  std::optional<marquee::pipeline::Job> job;
+  // Runs that change something are alerted on and recorded for `recovered`.
+  const bool notifies = run->parsed() || stage->parsed() || load->parsed() || backfill->parsed();
   try {
+    flags.job.alerts.timeout =
+        std::chrono::milliseconds(static_cast<long long>(flags.alert_timeout_seconds * 1000));
     flags.job.lock_timeout =
         std::chrono::milliseconds(static_cast<long long>(flags.lock_timeout_seconds * 1000));
     flags.job.stage.progress = true;
@@ -143,18 +195,28 @@ int main(int argc, char** argv) {
       marquee::api::serve(serve_options);  // until SIGTERM or SIGINT
       return 0;
     }
-    marquee::pipeline::Job job(flags.job);
-    if (run->parsed()) job.run(source);
-    if (stage->parsed()) job.stage(source);
-    if (load->parsed()) job.load();
-    if (report->parsed()) job.report();
-    if (status->parsed()) job.status(std::cout);
+    if (notifies) marquee::pipeline::install_stop_handlers();
+    job.emplace(flags.job);
+    if (run->parsed()) job->run(source);
+    if (stage->parsed()) job->stage(source);
+    if (load->parsed()) job->load();
+    if (backfill->parsed()) job->backfill(backfill_sources);
+    if (report->parsed()) job->report();
+    if (status->parsed()) job->status(std::cout);
+    if (notifies) job->notify_success();
     return 0;
+  } catch (const marquee::pipeline::Interrupted& e) {
+    spdlog::error("{}", e.what());
+    int code = marquee::pipeline::interrupted_exit_code(e.signal_number());
+    if (job && notifies) job->notify_failure(code, e.what());
+    return code;
   } catch (const Error& e) {
     spdlog::error("{}", e.what());
+    if (job && notifies) job->notify_failure(static_cast<int>(e.code()), e.what());
     return static_cast<int>(e.code());
   } catch (const std::exception& e) {
     spdlog::error("unexpected failure: {}; please report it with the log", e.what());
+    if (job && notifies) job->notify_failure(static_cast<int>(ExitCode::kDatabase), e.what());
     return static_cast<int>(ExitCode::kDatabase);
   }
 }

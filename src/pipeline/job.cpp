@@ -150,8 +150,8 @@ BackfillProgress read_backfill_progress(const staging::StagingDirs& dirs) {
     progress.staged = state.value("staged", std::uint64_t{0});
     progress.loaded = state.value("loaded", std::uint64_t{0});
   } catch (const std::exception& e) {
-    spdlog::warn("backfill: ignoring the unreadable {}: {}",
-                 backfill_progress_path(dirs).string(), e.what());
+    spdlog::warn("backfill: ignoring the unreadable {}: {}", backfill_progress_path(dirs).string(),
+                 e.what());
   }
   return progress;
 }
@@ -289,7 +289,6 @@ void Job::load_files(const DatasetFiles& files, const store::BatchSource& source
     throw Error(e.code(), fmt::format("batch {}: {}", batch_id, e.what()));
   } catch (const Interrupted& e) {
     writer->rollback(e.what());
-    spdlog::warn("load: batch {} rolled back: {}", batch_id, e.what());
     throw;
   } catch (const std::exception& e) {
     writer->rollback(e.what());
@@ -343,16 +342,10 @@ void Job::load() {
   auto db_lock = database_lock();
   auto waiting = staging::pending(dirs.incoming());
   if (waiting.empty()) spdlog::info("load: nothing waiting in {}", dirs.incoming().string());
-  // A bad archive goes to failed/ and the next one still loads (a later hourly archive must not
-  // wait behind a corrupt one); the run then ends with the first bad archive's error. Any other
-  // failure (the database, the lock) stops at once and leaves the archive where it is.
-  std::optional<Error> first_bad;
-  std::size_t bad = 0;
   // The backfill lane: oldest data first, a few per run, so that it never delays the hourly flow.
   auto backfill = staging::pending(dirs.backfill());
-  std::stable_sort(backfill.begin(), backfill.end(), [](const auto& a, const auto& b) {
-    return a.last_modified < b.last_modified;
-  });
+  std::stable_sort(backfill.begin(), backfill.end(),
+                   [](const auto& a, const auto& b) { return a.last_modified < b.last_modified; });
   if (!backfill.empty()) {
     std::size_t take = std::min(backfill.size(), options_.backfill_batches);
     spdlog::info("load: {} archives wait in {}; loading {} after incoming/ (--backfill-batches)",
@@ -360,6 +353,14 @@ void Job::load() {
     waiting.insert(waiting.end(), backfill.begin(),
                    backfill.begin() + static_cast<std::ptrdiff_t>(take));
   }
+  // A bad archive goes to failed/ and the next one still loads (a later hourly archive must not
+  // wait behind a corrupt one); the run then ends with the first bad archive's error. Any other
+  // failure (the database, the lock) stops at once and leaves the archive where it is.
+  std::optional<Error> first_bad;
+  std::size_t bad = 0;
+  std::optional<std::int64_t> first_bad_batch;
+  std::string first_bad_source;
+  const std::size_t loaded_before = loaded_.size();
   for (const auto& archive : waiting) {
     stop_if_requested(fmt::format("before {}", archive.path.filename().string()));
     try {
@@ -372,17 +373,40 @@ void Job::load() {
     } catch (const Error& e) {
       if (e.code() != ExitCode::kBadData) throw;
       ++bad;
-      if (!first_bad) first_bad = e;
+      if (!first_bad) {
+        first_bad = e;
+        first_bad_batch = current_batch_;
+        first_bad_source = current_source_;
+      }
       spdlog::warn("load: {} failed and was moved to {}; going on with the next archive",
                    archive.path.filename().string(), dirs.failed().string());
     }
   }
+  if (loaded_.size() > loaded_before) check_data();
   if (first_bad) {
+    current_batch_ = first_bad_batch;  // the alert names the first bad archive, as the message
+    current_source_ = first_bad_source;
     if (bad == 1) throw *first_bad;
     throw Error(ExitCode::kBadData,
                 fmt::format("{} (and {} more archives failed; see {})", first_bad->what(), bad - 1,
                             dirs.failed().string()));
   }
+}
+
+void Job::check_data() {
+  step_ = "checks";
+  std::vector<std::string> failed;
+  for (const auto& result : run_data_checks(store())) {
+    if (result.failing > 0) failed.push_back(fmt::format("{} ({})", result.name, result.failing));
+  }
+  if (!failed.empty() && options_.checks == CheckMode::kError) {
+    throw Error(ExitCode::kBadData,
+                fmt::format("data checks failed after the load: {}; the batches stay committed — "
+                            "the failing keys are in the log: fix the source and load a corrected "
+                            "archive, or run with --checks=warn",
+                            fmt::join(failed, ", ")));
+  }
+  step_ = "load";
 }
 
 void Job::report() {
@@ -437,6 +461,7 @@ void Job::run(const std::string& source) {
     auto files = DatasetFiles::from_directory(dir);
     sha256 = sha256_of_files(files);
     load_files(files, {fs::absolute(dir).string(), sha256, "", utc_now_iso8601()});
+    if (!loaded_.empty()) check_data();
   } else {
     step_ = "stage";
     auto dirs = options_.staging_dirs();
@@ -521,13 +546,15 @@ void Job::backfill(const std::vector<std::string>& sources) {
   auto progress = read_backfill_progress(dirs);
   progress.staged += staged;
   write_backfill_progress(dirs, progress);
-  spdlog::info("backfill: {} of {} archives staged into {}; `marquee load` takes {} per run after "
-               "incoming/",
-               staged, archives.size(), dirs.backfill().string(), options_.backfill_batches);
+  spdlog::info(
+      "backfill: {} of {} archives staged into {}; `marquee load` takes {} per run after "
+      "incoming/",
+      staged, archives.size(), dirs.backfill().string(), options_.backfill_batches);
 }
 
 void Job::notify_failure(int exit_code, const std::string& message) {
-  RunFailure failure{run_id_,        step_.empty() ? "start" : step_, exit_code, message,
+  RunFailure failure{run_id_,         step_.empty() ? "start" : step_,
+                     exit_code,       message,
                      current_source_, current_batch_};
   RunHistory(options_.workdir).record_failure(failure);
   if (options_.alerts.configured()) send_failure_alert(options_.alerts, failure);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "pipeline/alerts.hpp"
+#include "pipeline/data_checks.hpp"
 #include "pipeline/movie_loader.hpp"
 #include "staging/staging.hpp"
 #include "store/postgres_store.hpp"
@@ -26,7 +27,8 @@ struct JobOptions {
   std::chrono::milliseconds lock_timeout{0};
   staging::StageOptions stage;
   AlertOptions alerts;
-  std::size_t backfill_batches = 1;  ///< backfill archives loaded per `load`, after incoming/
+  CheckMode checks = CheckMode::kWarn;  ///< whether failing data checks fail the run (exit 3)
+  std::size_t backfill_batches = 1;     ///< backfill archives loaded per `load`, after incoming/
 
   std::string effective_db_url() const;
   std::filesystem::path effective_log_dir() const;
@@ -73,6 +75,8 @@ class Job {
   std::unique_ptr<store::PostgresRunLock> database_lock();
   void load_files(const class DatasetFiles& files, const store::BatchSource& source);
   void load_staged(const staging::StagedArchive& archive);
+  /// Runs sql/checks/ after a load; throws Error(kBadData) in CheckMode::kError when one fails.
+  void check_data();
   void write_summary(const std::string& source, const std::string& sha256);
 
   JobOptions options_;

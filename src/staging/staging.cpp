@@ -204,13 +204,8 @@ StagedArchive finalize(const fs::path& part, const std::string& name,
     if (existing_sha256 == sha256) {
       remove_part(part);
       if (fs::exists(meta_path(target))) return read_meta(target);
-      StagedArchive archive{target,
-                            description,
-                            sha256,
-                            report.object.etag,
-                            last_modified,
-                            utc_now_iso8601(),
-                            size};
+      StagedArchive archive{target,        description,       sha256, report.object.etag,
+                            last_modified, utc_now_iso8601(), size};
       write_meta(archive);
       return archive;
     }
@@ -221,13 +216,8 @@ StagedArchive finalize(const fs::path& part, const std::string& name,
   std::error_code ignored;
   fs::remove(source::part_state_path(part), ignored);
 
-  StagedArchive archive{target,
-                        description,
-                        sha256,
-                        report.object.etag,
-                        last_modified,
-                        utc_now_iso8601(),
-                        size};
+  StagedArchive archive{target,        description,       sha256, report.object.etag,
+                        last_modified, utc_now_iso8601(), size};
   write_meta(archive);
   return archive;
 }
@@ -329,8 +319,8 @@ StageResult stage(const std::string& source_text, const StagingDirs& dirs,
   source::ObjectInfo info = source->head();
   if (auto local = source->local_path(); local && directly_inside(*local, into)) {
     result.archive = stage_in_place(*local, description, info, options.as_of);
-    spdlog::info("stage {}: already in {}, staged in place (sha256 {})", description,
-                 into.string(), result.archive.sha256);
+    spdlog::info("stage {}: already in {}, staged in place (sha256 {})", description, into.string(),
+                 result.archive.sha256);
     return result;
   }
   if (!info.etag.empty()) {

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# bench/scale.sh [SCALES...]  how the load grows with the data (issue 6, "100x"):
+#   for each scale (default 1 4 16; movies_metadata.csv only), `marquee load` of one staged
+#   archive into an empty SQLite database and an empty PostgreSQL database (scripts/pg.sh);
+#   prints wall seconds, rows/s, peak RSS, and time per row and peak RSS relative to scale 1.
+#   Then the hourly case: an archive 1% the size of the largest scale, loaded on top of it, beside
+#   the same archive loaded into an empty database: equal times mean the load costs what the
+#   batch holds, not what the database holds. Set MARQUEE_BENCH_NO_PG=1 to skip PostgreSQL.
+# The data checks (sql/checks/) run after each load and are part of the time.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bin="$root/build/marquee"
+[ -x "$bin" ] || { echo "build first: ./test.sh or ./run.sh --help" >&2; exit 1; }
+scales=("$@")
+[ ${#scales[@]} -gt 0 ] || scales=(1 4 16)
+work=$(mktemp -d /tmp/marquee-scale.XXXXXX)
+source "$root/scripts/pg.sh"
+trap 'marquee_pg_stop "$work"; rm -rf "$work"' EXIT
+engines=(sqlite)
+if [ -z "${MARQUEE_BENCH_NO_PG:-}" ]; then
+  marquee_pg_start "$work" >/dev/null
+  engines+=(postgres)
+fi
+pg_db() { # pg_db NAME: a fresh database, its URL on stdout
+  psql -q "$MARQUEE_TEST_PG" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
+  echo "${MARQUEE_TEST_PG%/*}/$1"
+}
+rows_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["expected_load"]["rows_read"])' "$1.manifest.json"; }
+
+# load_timed ENGINE WORKDIR DB_NAME ZIP: stages ZIP (untimed), then times `marquee load`;
+# prints "wall_s rss_kb"
+load_timed() {
+  local engine="$1" wd="$2" db="$3" zip="$4" db_args=()
+  [ "$engine" = postgres ] && db_args=(--db "$db")
+  "$bin" stage "$zip" --workdir "$wd" >/dev/null 2>&1
+  /usr/bin/time -f "%e %M" -o "$work/t" "$bin" load --workdir "$wd" "${db_args[@]}" \
+    >"$work/load.out" 2>&1 || { cat "$work/load.out" >&2; echo "load failed" >&2; exit 1; }
+  cat "$work/t"
+}
+
+printf '%-9s %6s %9s %9s %11s %11s %12s %9s\n' engine scale rows wall_s rows_per_s peak_rss_mb \
+  us_per_row_x rss_x
+for engine in "${engines[@]}"; do
+  base_us="" base_rss=""
+  for scale in "${scales[@]}"; do
+    zip="$work/scale$scale.zip"
+    [ -f "$zip" ] || "$bin" generate --scale "$scale" --seed 1 --movies-only --out "$zip" 2>/dev/null
+    rows=$(rows_of "$zip")
+    db=""
+    [ "$engine" = postgres ] && db=$(pg_db "scale_${scale//./_}")
+    read -r wall rss < <(load_timed "$engine" "$work/$engine-$scale" "$db" "$zip")
+    us=$(echo "$wall * 1000000 / $rows" | bc -l)
+    [ -n "$base_us" ] || { base_us=$us; base_rss=$rss; }
+    printf '%-9s %6s %9d %9.2f %11.0f %11.1f %12.2f %9.2f\n' "$engine" "$scale" "$rows" "$wall" \
+      "$(echo "$rows / $wall" | bc -l)" "$(echo "$rss / 1024" | bc -l)" \
+      "$(echo "$us / $base_us" | bc -l)" "$(echo "$rss / $base_rss" | bc -l)"
+  done
+done
+echo "(us_per_row_x, rss_x: relative to scale ${scales[0]}; targets at 16: within 1.3x and 1.5x)"
+
+# The hourly case: 1% of the largest scale, seed 2 (other values; its ids overlap the big
+# database's, so part of it replaces movies), on top of the largest scale and into an empty one.
+big="${scales[-1]}"
+change_scale=$(echo "$big / 100" | bc -l | sed 's/^\./0./')
+change="$work/change.zip"
+"$bin" generate --scale "$change_scale" --seed 2 --movies-only --out "$change" 2>/dev/null
+rows=$(rows_of "$change")
+echo
+printf '%-9s %-28s %9s %9s %11s\n' engine "1% change archive ($rows rows)" wall_s rows_per_s peak_rss_mb
+for engine in "${engines[@]}"; do
+  for target in "on top of scale $big" "into an empty database"; do
+    wd="$work/$engine-$big" db=""
+    [ "$engine" = postgres ] && db="${MARQUEE_TEST_PG%/*}/scale_${big//./_}"
+    if [ "$target" = "into an empty database" ]; then
+      wd="$work/$engine-empty"
+      [ "$engine" = postgres ] && db=$(pg_db change_empty)
+    fi
+    read -r wall rss < <(load_timed "$engine" "$wd" "$db" "$change")
+    printf '%-9s %-28s %9.2f %11.0f %11.1f\n' "$engine" "$target" "$wall" \
+      "$(echo "$rows / $wall" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
+  done
+done

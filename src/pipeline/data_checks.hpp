@@ -1,0 +1,29 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace marquee::pipeline {
+
+/// What a failing data check does to the run: `warn` logs it, `error` also ends the run with
+/// exit 3 (the batches stay committed; the check looks at the whole database).
+enum class CheckMode { kWarn, kError };
+
+/// One check of sql/checks/: a query returning the keys that break a rule.
+struct CheckResult {
+  std::string name;  ///< the file's stem, e.g. release_year_in_range
+  std::uint64_t failing = 0;
+  std::vector<std::string> examples;  ///< the first failing keys, for the log
+  double seconds = 0;
+};
+
+/// The checks, in the order they run (file names under sql/checks/, without .sql).
+const std::vector<std::string>& data_check_names();
+
+/// Runs every check against what is loaded and logs one line per check.
+std::vector<CheckResult> run_data_checks(store::Store& store);
+
+}  // namespace marquee::pipeline

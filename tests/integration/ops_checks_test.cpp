@@ -1,0 +1,82 @@
+#include <gtest/gtest.h>
+
+#include "test_support.hpp"
+
+namespace marquee {
+namespace {
+
+using testing::fixture;
+using testing::make_zip;
+using testing::read_file;
+using testing::run_marquee;
+using testing::TempDir;
+using testing::write_file;
+
+constexpr const char* kFromThePast =
+    "False,,1000,\"[{'id': 18, 'name': 'Drama'}]\",,990001,tt1,en,Past,overview,5.0,,[],[],"
+    "1850-01-01,2000,90.0,[],Released,,Past,False,5.0,10\n";
+
+/// The golden fixture plus one movie dated 1850: valid for the record rules, caught by
+/// sql/checks/release_year_in_range.sql.
+class DataChecks : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    write_file(dir_ / "src/movies_metadata.csv",
+               read_file(fixture("golden/movies_metadata.csv")) + kFromThePast);
+    make_zip(dir_ / "past.zip", {dir_ / "src/movies_metadata.csv"});
+    make_zip(dir_ / "good.zip", {fixture("golden/movies_metadata.csv")});
+  }
+  testing::CommandResult run(const std::string& zip, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"run",  (dir_ / zip).string(), "--workdir",
+                                     work(), "--max-reject-ratio",  "0.05"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_marquee(args);
+  }
+  std::string work() const { return (dir_ / "work").string(); }
+  std::string main_log() const { return read_file(dir_ / "work/log/data-engineer-project.log"); }
+  TempDir dir_;
+};
+
+TEST_F(DataChecks, EveryCheckPassesOnTheGoldenFixture) {
+  auto r = run("good.zip", {"--checks", "error"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* name :
+       {"link_rows_have_their_movie", "link_rows_have_their_genre_and_company",
+        "release_year_in_range", "budget_and_revenue_positive", "batch_rows_balance"}) {
+    EXPECT_NE(main_log().find(fmt::format("check {}: passed", name)), std::string::npos) << name;
+  }
+}
+
+TEST_F(DataChecks, FailingCheckIsLoggedWithItsKeysInWarnMode) {
+  auto r = run("past.zip");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(main_log().find("check release_year_in_range: 1 failing keys"), std::string::npos)
+      << main_log();
+  EXPECT_NE(main_log().find("movie 990001 release_year 1850"), std::string::npos) << main_log();
+  EXPECT_NE(read_file(dir_ / "work/log/error.log").find("release_year_in_range"),
+            std::string::npos);
+}
+
+TEST_F(DataChecks, FailingCheckFailsTheRunWithExit3InErrorMode) {
+  std::string hook = "cat > " + testing::shell_quote((dir_ / "hook.json").string());
+  auto r = run("past.zip", {"--checks", "error", "--on-failure", hook});
+  ASSERT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("data checks failed after the load: release_year_in_range (1)"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(read_file(dir_ / "hook.json").find("\"step\":\"checks\""), std::string::npos)
+      << read_file(dir_ / "hook.json");
+}
+
+TEST_F(DataChecks, ChecksRunOnPostgres) {
+  testing::PostgresDatabase pg;
+  if (pg.url().empty())
+    GTEST_SKIP() << "MARQUEE_TEST_PG is not set (test.sh starts a PostgreSQL cluster)";
+  auto r = run("past.zip", {"--db", pg.url(), "--checks", "error"});
+  ASSERT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("release_year_in_range (1)"), std::string::npos) << r.output;
+  EXPECT_NE(main_log().find("check link_rows_have_their_movie: passed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace marquee

@@ -1,0 +1,194 @@
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <thread>
+
+#include "store/store.hpp"
+#include "test_support.hpp"
+
+extern char** environ;
+
+namespace marquee {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::fixture;
+using testing::make_zip;
+using testing::read_file;
+using testing::run_marquee;
+using testing::TempDir;
+
+constexpr std::int64_t kGeneratedMovies = 22717;  // scale 0.5, seed 3: its manifest's rows_loaded
+
+std::int64_t movie_count(const fs::path& workdir) {
+  auto store = store::open_store("sqlite:" + (workdir / "marquee.db").string());
+  std::int64_t n = -1;
+  store->query("SELECT COUNT(*) FROM movie", {},
+               [&](const auto&, const auto& row) { n = std::stoll(*row[0]); });
+  return n;
+}
+
+/// `marquee load` in the background, its output in a file, so that the test can signal it.
+class BackgroundLoad {
+ public:
+  explicit BackgroundLoad(const fs::path& workdir) : workdir_(workdir) {
+    std::string binary = testing::marquee_binary();
+    std::string output = (workdir / "load.out").string();
+    std::vector<std::string> args = {binary, "load", "--workdir", workdir.string()};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+    int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) pid_ = -1;
+  }
+  ~BackgroundLoad() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  /// Waits until the main log says the batch has begun; false after 30 s or when it exited.
+  bool wait_for_log(const std::string& text) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (read_file(workdir_ / "log/data-engineer-project.log").find(text) != std::string::npos)
+        return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  }
+  /// Sends the signal and returns the wait status.
+  int signal_and_wait(int signal_number) {
+    ::kill(pid_, signal_number);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return status;
+  }
+  std::string output() const { return read_file(workdir_ / "load.out"); }
+
+ private:
+  fs::path workdir_;
+  pid_t pid_ = -1;
+};
+
+/// A work directory with the golden fixture loaded (batch 1) and a scale-0.5 generated archive
+/// staged in incoming/, waiting as batch 2.
+class CrashSafety : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto g = run_marquee({"generate", "--scale", "0.5", "--seed", "3", "--movies-only", "--out",
+                          (dir_ / "big.zip").string()});
+    ASSERT_EQ(g.exit_code, 0) << g.output;
+    make_zip(dir_ / "golden.zip", {fixture("golden/movies_metadata.csv")});
+    auto r = run_marquee({"run", (dir_ / "golden.zip").string(), "--workdir", work().string(),
+                          "--max-reject-ratio", "0.05"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    golden_movies_ = movie_count(work());
+    auto s = run_marquee({"stage", (dir_ / "big.zip").string(), "--workdir", work().string()});
+    ASSERT_EQ(s.exit_code, 0) << s.output;
+    ASSERT_TRUE(fs::exists(work() / "staging/incoming/big.zip"));
+  }
+
+  fs::path work() const { return dir_ / "work"; }
+
+  /// The reports of a clean run over the same two archives, for comparison.
+  std::string clean_reports() {
+    fs::path clean = dir_ / "clean";
+    auto a = run_marquee({"run", (dir_ / "golden.zip").string(), "--workdir", clean.string(),
+                          "--max-reject-ratio", "0.05"});
+    EXPECT_EQ(a.exit_code, 0) << a.output;
+    auto b = run_marquee({"run", (dir_ / "big.zip").string(), "--workdir", clean.string()});
+    EXPECT_EQ(b.exit_code, 0) << b.output;
+    return read_file(clean / "movie_results/genre_yearly.csv") +
+           read_file(clean / "movie_results/company_yearly.csv");
+  }
+
+  /// The batch is gone without a trace, or (killed after the commit) it is whole; either way
+  /// the next load finishes the work and the reports equal a clean run's.
+  void expect_recovery() {
+    std::int64_t after_kill = movie_count(work());
+    if (fs::exists(work() / "staging/incoming/big.zip")) {
+      EXPECT_TRUE(after_kill == golden_movies_ || after_kill > golden_movies_) << after_kill;
+    }
+    EXPECT_TRUE(after_kill == golden_movies_ || after_kill >= kGeneratedMovies) << after_kill;
+    auto rerun = run_marquee({"load", "--workdir", work().string()});
+    ASSERT_EQ(rerun.exit_code, 0) << rerun.output;
+    EXPECT_FALSE(fs::exists(work() / "staging/incoming/big.zip"));
+    EXPECT_TRUE(fs::exists(work() / "staging/archive/big.zip"));
+    auto report = run_marquee({"report", "--workdir", work().string()});
+    ASSERT_EQ(report.exit_code, 0) << report.output;
+    EXPECT_EQ(read_file(work() / "movie_results/genre_yearly.csv") +
+                  read_file(work() / "movie_results/company_yearly.csv"),
+              clean_reports());
+  }
+
+  TempDir dir_;
+  std::int64_t golden_movies_ = 0;
+};
+
+TEST_F(CrashSafety, SigkillWhileRecordsStreamLeavesTheDatabaseAsBefore) {
+  BackgroundLoad load(work());
+  ASSERT_TRUE(load.wait_for_log("load: batch 2 from")) << load.output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  int status = load.signal_and_wait(SIGKILL);
+  if (!WIFSIGNALED(status)) GTEST_SKIP() << "the load finished before the kill: " << load.output();
+  EXPECT_EQ(movie_count(work()), golden_movies_);
+  EXPECT_TRUE(fs::exists(work() / "staging/incoming/big.zip"));
+  expect_recovery();
+}
+
+TEST_F(CrashSafety, SigkillAtOnceAfterTheBatchBeginsLeavesTheDatabaseAsBefore) {
+  BackgroundLoad load(work());
+  ASSERT_TRUE(load.wait_for_log("load: batch 2 from")) << load.output();
+  int status = load.signal_and_wait(SIGKILL);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(movie_count(work()), golden_movies_);
+  EXPECT_TRUE(fs::exists(work() / "staging/incoming/big.zip"));
+  expect_recovery();
+}
+
+TEST_F(CrashSafety, SigkillAfterTheCommitBeforeTheMoveIsFinishedByTheNextLoad) {
+  BackgroundLoad load(work());
+  ASSERT_TRUE(load.wait_for_log("load: batch 2 committed")) << load.output();
+  load.signal_and_wait(SIGKILL);
+  expect_recovery();
+}
+
+TEST_F(CrashSafety, SigintStopsBetweenRecordsRollsBackAndSaysSo) {
+  BackgroundLoad load(work());
+  ASSERT_TRUE(load.wait_for_log("load: batch 2 from")) << load.output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  int status = load.signal_and_wait(SIGINT);
+  ASSERT_TRUE(WIFEXITED(status)) << load.output();
+  if (WEXITSTATUS(status) == 0) GTEST_SKIP() << "the load finished before the signal";
+  EXPECT_EQ(WEXITSTATUS(status), 130) << load.output();
+  EXPECT_NE(load.output().find("interrupted by SIGINT"), std::string::npos) << load.output();
+  EXPECT_EQ(movie_count(work()), golden_movies_);
+  EXPECT_TRUE(fs::exists(work() / "staging/incoming/big.zip"));
+  expect_recovery();
+}
+
+TEST_F(CrashSafety, SigtermStopsCleanlyWithExit143) {
+  BackgroundLoad load(work());
+  ASSERT_TRUE(load.wait_for_log("load: batch 2 from")) << load.output();
+  int status = load.signal_and_wait(SIGTERM);
+  ASSERT_TRUE(WIFEXITED(status)) << load.output();
+  EXPECT_EQ(WEXITSTATUS(status), 143) << load.output();
+  EXPECT_NE(load.output().find("interrupted by SIGTERM"), std::string::npos) << load.output();
+  EXPECT_EQ(movie_count(work()), golden_movies_);
+  EXPECT_TRUE(fs::exists(work() / "staging/incoming/big.zip"));
+}
+
+}  // namespace
+}  // namespace marquee
