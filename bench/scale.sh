@@ -6,7 +6,7 @@
 #   Then the hourly case: an archive 1% the size of the largest scale, loaded on top of it, beside
 #   the same archive loaded into an empty database: equal times mean the load costs what the
 #   batch holds, not what the database holds. Set MARQUEE_BENCH_NO_PG=1 to skip PostgreSQL.
-# The data checks (sql/checks/) run after each load and are part of the time.
+# The data checks (sql/checks/, over the loaded batch) run after each load and are part of the time.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="$root/build/marquee"
@@ -22,7 +22,7 @@ if [ -z "${MARQUEE_BENCH_NO_PG:-}" ]; then
   engines+=(postgres)
 fi
 pg_db() { # pg_db NAME: a fresh database, its URL on stdout
-  psql -q "$MARQUEE_TEST_PG" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
+  PGOPTIONS='-c client_min_messages=warning' psql -q "$MARQUEE_TEST_PG" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
   echo "${MARQUEE_TEST_PG%/*}/$1"
 }
 rows_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["expected_load"]["rows_read"])' "$1.manifest.json"; }

@@ -1,5 +1,6 @@
--- Every link row's movie exists (the loader skips per-row foreign key checks for speed, so this
--- is where an orphan would show). Returns the failing keys.
+-- Every link row's movie exists. This one reads every link row, so it runs after snapshot loads
+-- only: they are the loads that delete movies, while an upsert replaces a movie and its link rows
+-- in one transaction.
 SELECT 'movie_genre ' || CAST(l.movie_id AS TEXT) || '/' || CAST(l.genre_id AS TEXT) AS failing_key
 FROM movie_genre l LEFT JOIN movie m ON m.id = l.movie_id WHERE m.id IS NULL
 UNION ALL

@@ -27,18 +27,34 @@ const std::vector<std::string>& data_check_names() {
   return kNames;
 }
 
-std::vector<CheckResult> run_data_checks(store::Store& store) {
+std::vector<CheckResult> run_data_checks(store::Store& store,
+                                         const std::vector<std::int64_t>& batches, bool snapshot) {
   std::vector<CheckResult> results;
   for (const auto& name : data_check_names()) {
+    const bool whole_database = name == "link_rows_have_their_movie";
+    if (whole_database && !snapshot) continue;
     auto started = std::chrono::steady_clock::now();
     std::string sql = store::embedded_sql("checks/" + name + ".sql");
-    std::vector<store::Param> params;
-    if (name == "release_year_in_range") params.emplace_back(latest_plausible_year());
     CheckResult result{name, 0, {}, 0};
-    store.query(sql, params, [&](const auto&, const std::vector<store::Cell>& row) {
+    auto collect = [&](const auto&, const std::vector<store::Cell>& row) {
       ++result.failing;
       if (result.examples.size() < kExamples) result.examples.push_back(row[0] ? *row[0] : "");
-    });
+    };
+    if (whole_database) {
+      store.query(sql, {}, collect);
+    } else {
+      for (std::int64_t batch : batches) {
+        std::vector<store::Param> params;
+        if (name == "release_year_in_range") {
+          params = {batch, latest_plausible_year()};
+        } else if (name == "batch_rows_balance") {
+          params = {batch};
+        } else {
+          params = {batch, batch};
+        }
+        store.query(sql, params, collect);
+      }
+    }
     result.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (result.failing == 0) {

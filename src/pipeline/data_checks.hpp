@@ -23,7 +23,10 @@ struct CheckResult {
 /// The checks, in the order they run (file names under sql/checks/, without .sql).
 const std::vector<std::string>& data_check_names();
 
-/// Runs every check against what is loaded and logs one line per check.
-std::vector<CheckResult> run_data_checks(store::Store& store);
+/// Runs the checks over the rows of `batches` (the ones this run committed), so that their cost
+/// follows the batch, not the database; link_rows_have_their_movie reads the whole database and
+/// runs only when `snapshot` (the loads that delete movies). Logs one line per check.
+std::vector<CheckResult> run_data_checks(store::Store& store,
+                                         const std::vector<std::int64_t>& batches, bool snapshot);
 
 }  // namespace marquee::pipeline

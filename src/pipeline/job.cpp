@@ -382,7 +382,7 @@ void Job::load() {
                    archive.path.filename().string(), dirs.failed().string());
     }
   }
-  if (loaded_.size() > loaded_before) check_data();
+  if (loaded_.size() > loaded_before) check_data(loaded_before);
   if (first_bad) {
     current_batch_ = first_bad_batch;  // the alert names the first bad archive, as the message
     current_source_ = first_bad_source;
@@ -393,10 +393,14 @@ void Job::load() {
   }
 }
 
-void Job::check_data() {
+void Job::check_data(std::size_t first_new_batch) {
   step_ = "checks";
+  std::vector<std::int64_t> batches;
+  for (std::size_t i = first_new_batch; i < loaded_.size(); ++i) {
+    batches.push_back(loaded_[i].batch_id);
+  }
   std::vector<std::string> failed;
-  for (const auto& result : run_data_checks(store())) {
+  for (const auto& result : run_data_checks(store(), batches, options_.snapshot)) {
     if (result.failing > 0) failed.push_back(fmt::format("{} ({})", result.name, result.failing));
   }
   if (!failed.empty() && options_.checks == CheckMode::kError) {
@@ -461,7 +465,7 @@ void Job::run(const std::string& source) {
     auto files = DatasetFiles::from_directory(dir);
     sha256 = sha256_of_files(files);
     load_files(files, {fs::absolute(dir).string(), sha256, "", utc_now_iso8601()});
-    if (!loaded_.empty()) check_data();
+    if (!loaded_.empty()) check_data(0);
   } else {
     step_ = "stage";
     auto dirs = options_.staging_dirs();

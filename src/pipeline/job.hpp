@@ -75,8 +75,9 @@ class Job {
   std::unique_ptr<store::PostgresRunLock> database_lock();
   void load_files(const class DatasetFiles& files, const store::BatchSource& source);
   void load_staged(const staging::StagedArchive& archive);
-  /// Runs sql/checks/ after a load; throws Error(kBadData) in CheckMode::kError when one fails.
-  void check_data();
+  /// Runs sql/checks/ over the batches loaded_[first_new_batch…]; throws Error(kBadData) in
+  /// CheckMode::kError when one fails.
+  void check_data(std::size_t first_new_batch);
   void write_summary(const std::string& source, const std::string& sha256);
 
   JobOptions options_;

@@ -38,7 +38,8 @@ class DataChecks : public ::testing::Test {
 };
 
 TEST_F(DataChecks, EveryCheckPassesOnTheGoldenFixture) {
-  auto r = run("good.zip", {"--checks", "error"});
+  // --snapshot: the whole-database check (link rows without their movie) runs too.
+  auto r = run("good.zip", {"--checks", "error", "--snapshot"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (const char* name :
        {"link_rows_have_their_movie", "link_rows_have_their_genre_and_company",
@@ -57,6 +58,13 @@ TEST_F(DataChecks, FailingCheckIsLoggedWithItsKeysInWarnMode) {
             std::string::npos);
 }
 
+TEST_F(DataChecks, WholeDatabaseCheckRunsOnlyAfterSnapshotLoads) {
+  auto r = run("good.zip");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(main_log().find("check link_rows_have_their_movie"), std::string::npos);
+  EXPECT_NE(main_log().find("check release_year_in_range: passed"), std::string::npos);
+}
+
 TEST_F(DataChecks, FailingCheckFailsTheRunWithExit3InErrorMode) {
   std::string hook = "cat > " + testing::shell_quote((dir_ / "hook.json").string());
   auto r = run("past.zip", {"--checks", "error", "--on-failure", hook});
@@ -72,7 +80,7 @@ TEST_F(DataChecks, ChecksRunOnPostgres) {
   testing::PostgresDatabase pg;
   if (pg.url().empty())
     GTEST_SKIP() << "MARQUEE_TEST_PG is not set (test.sh starts a PostgreSQL cluster)";
-  auto r = run("past.zip", {"--db", pg.url(), "--checks", "error"});
+  auto r = run("past.zip", {"--db", pg.url(), "--checks", "error", "--snapshot"});
   ASSERT_EQ(r.exit_code, 3) << r.output;
   EXPECT_NE(r.output.find("release_year_in_range (1)"), std::string::npos) << r.output;
   EXPECT_NE(main_log().find("check link_rows_have_their_movie: passed"), std::string::npos);

@@ -35,10 +35,11 @@ std::int64_t movie_count(const fs::path& workdir) {
 /// `marquee load` in the background, its output in a file, so that the test can signal it.
 class BackgroundLoad {
  public:
-  explicit BackgroundLoad(const fs::path& workdir) : workdir_(workdir) {
+  explicit BackgroundLoad(const fs::path& workdir, const std::string& db = "") : workdir_(workdir) {
     std::string binary = testing::marquee_binary();
     std::string output = (workdir / "load.out").string();
     std::vector<std::string> args = {binary, "load", "--workdir", workdir.string()};
+    if (!db.empty()) args.insert(args.end(), {"--db", db});
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -188,6 +189,69 @@ TEST_F(CrashSafety, SigtermStopsCleanlyWithExit143) {
   EXPECT_NE(load.output().find("interrupted by SIGTERM"), std::string::npos) << load.output();
   EXPECT_EQ(movie_count(work()), golden_movies_);
   EXPECT_TRUE(fs::exists(work() / "staging/incoming/big.zip"));
+}
+
+/// Two loaders on one work directory: the second waits up to --lock-timeout, then exits 5.
+class RunLockWhileLoading : public CrashSafety {};
+
+TEST_F(RunLockWhileLoading, SecondLoadExits5NamingTheHolder) {
+  BackgroundLoad load(work());
+  ASSERT_TRUE(load.wait_for_log("load: batch 2 from")) << load.output();
+  auto second = run_marquee({"load", "--workdir", work().string()});
+  EXPECT_EQ(second.exit_code, 5) << second.output;
+  EXPECT_NE(second.output.find("another marquee run holds the lock"), std::string::npos)
+      << second.output;
+  EXPECT_NE(second.output.find("pid "), std::string::npos) << second.output;
+}
+
+TEST_F(RunLockWhileLoading, SecondLoadWaitsForTheFirstWithALockTimeout) {
+  BackgroundLoad load(work());
+  ASSERT_TRUE(load.wait_for_log("load: batch 2 from")) << load.output();
+  auto second = run_marquee({"load", "--workdir", work().string(), "--lock-timeout", "120"});
+  EXPECT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_GE(movie_count(work()), kGeneratedMovies);
+  EXPECT_TRUE(fs::exists(work() / "staging/archive/big.zip"));
+}
+
+TEST_F(RunLockWhileLoading, StageNeedsNoLock) {
+  BackgroundLoad load(work());
+  ASSERT_TRUE(load.wait_for_log("load: batch 2 from")) << load.output();
+  auto stage = run_marquee({"stage", (dir_ / "golden.zip").string(), "--workdir", work().string()});
+  EXPECT_EQ(stage.exit_code, 0) << stage.output;
+}
+
+/// The same kill on PostgreSQL: the server rolls the open transaction back when the
+/// connection drops, during the COPY of the batch.
+TEST(CrashSafetyPostgres, SigkillDuringTheBatchLeavesTheDatabaseAsBefore) {
+  testing::PostgresDatabase pg;
+  if (pg.url().empty())
+    GTEST_SKIP() << "MARQUEE_TEST_PG is not set (test.sh starts a PostgreSQL cluster)";
+  TempDir dir;
+  fs::path work = dir / "work";
+  ASSERT_EQ(run_marquee({"generate", "--scale", "0.5", "--seed", "3", "--movies-only", "--out",
+                         (dir / "big.zip").string()})
+                .exit_code,
+            0);
+  ASSERT_EQ(
+      run_marquee({"stage", (dir / "big.zip").string(), "--workdir", work.string()}).exit_code, 0);
+  auto count = [&] {
+    auto r = testing::run_command("psql -qtA " + testing::shell_quote(pg.url()) +
+                                  " -c 'SELECT count(*) FROM movie'");
+    return r.output;
+  };
+  {
+    BackgroundLoad load(work, pg.url());
+    ASSERT_TRUE(load.wait_for_log("load: batch 1 from")) << load.output();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    int status = load.signal_and_wait(SIGKILL);
+    if (!WIFSIGNALED(status)) GTEST_SKIP() << "the load finished before the kill";
+  }
+  EXPECT_EQ(count(), "0\n");
+  EXPECT_TRUE(fs::exists(work / "staging/incoming/big.zip"));
+  auto rerun = run_marquee({"load", "--workdir", work.string(), "--db", pg.url()});
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.output;
+  EXPECT_EQ(count(), fmt::format("{}\n", kGeneratedMovies));
+  EXPECT_TRUE(fs::exists(work / "staging/archive/big.zip"));
 }
 
 }  // namespace
