@@ -160,8 +160,7 @@ class SqliteStore final : public Store {
     // links replaced with their movie, snapshot deletes explicit), so SQLite's per-row foreign
     // key checks, which doubled the load time, are off; the keys stay declared in the schema.
     exec("PRAGMA foreign_keys = OFF");
-    exec("PRAGMA temp_store = MEMORY");
-    exec("PRAGMA cache_size = -65536");
+    exec("PRAGMA cache_size = -16384");
     migrate();
   }
   ~SqliteStore() override { sqlite3_close_v2(db_); }
