@@ -128,13 +128,7 @@ TEST_F(Backfill, S3PrefixIsListedAndEveryZipStaged) {
   const std::string bucket = "com.marquee.cli-test";
   const std::string prefix = fmt::format("backfill/{}/", ::getpid());
   auto put = [&](const std::string& key, const std::string& file) {
-    std::string url = fmt::format("{}/{}{}", endpoint, bucket, key.empty() ? "" : "/" + key);
-    std::string cmd =
-        "curl -sS -f -X PUT --aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:S3RVER "
-        "-H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' " +
-        shell_quote(url);
-    if (!file.empty()) cmd += " --data-binary @" + shell_quote(file);
-    return run_command(cmd);
+    return testing::s3_put(endpoint, bucket, key, file);
   };
   put("", "");
   for (std::string name : {"x", "y", "z"}) {

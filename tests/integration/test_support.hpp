@@ -99,6 +99,19 @@ inline void make_zip(const std::filesystem::path& zip,
   if (r.exit_code != 0) throw std::runtime_error("zip failed: " + r.output);
 }
 
+/// A SigV4-signed PUT to the test S3 endpoint with curl's own signer (s3rver's account is
+/// S3RVER/S3RVER): the bucket when `key` is empty, else an object with the bytes of `file`.
+inline CommandResult s3_put(const std::string& endpoint, const std::string& bucket,
+                            const std::string& key, const std::string& file = "") {
+  std::string url = fmt::format("{}/{}{}", endpoint, bucket, key.empty() ? "" : "/" + key);
+  std::string cmd =
+      "curl -sS -f -X PUT --aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:S3RVER "
+      "-H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' " +
+      shell_quote(url);
+  if (!file.empty()) cmd += " --data-binary @" + shell_quote(file);
+  return run_command(cmd);
+}
+
 /// A database of its own on the test PostgreSQL server (MARQUEE_TEST_PG, started by test.sh),
 /// dropped when the test ends. url() is empty when no server was given.
 class PostgresDatabase {
