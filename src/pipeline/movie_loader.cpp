@@ -94,6 +94,9 @@ FileStats load_movies(format::ByteSource& source, const std::string& file_label,
   }
   constexpr std::uint64_t kLoggedRejects = 50;
   while (reader.next(record)) {
+    // An empty line holds no data: it is no record (as pandas and the csv module see it too),
+    // so a blank line or an extra newline at the end is not a field_count reject.
+    if (record.raw.empty() && record.fields.size() == 1) continue;
     if (stop_signal() != 0) {
       stop_if_requested(fmt::format("in batch {} after {} records of {}", writer.batch_id(),
                                     stats.rows_read, file_label));

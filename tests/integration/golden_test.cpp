@@ -108,6 +108,21 @@ TEST(Golden, PostgresGivesTheExpectedReports) {
   EXPECT_NE(again.output.find("nothing to do"), std::string::npos) << again.output;
 }
 
+TEST(Golden, EmptyLinesAreNotRecords) {
+  TempDir dir;
+  std::string csv = read_file(fixture("golden/movies_metadata.csv"));
+  std::size_t second_record = csv.find("\nFalse,") + 1;
+  csv.insert(second_record, "\n\r\n");
+  testing::write_file(dir / "data/movies_metadata.csv", csv + "\n\n");
+  auto r = run_marquee({"run", (dir / "data").string(), "--workdir", (dir / "work").string(),
+                        "--max-reject-ratio", "0.05"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  expect_golden_reports(dir / "work");
+  auto expected = nlohmann::json::parse(read_file(fixture("golden/expected/accounting.json")));
+  auto summary = nlohmann::json::parse(read_file(dir / "work/movie_results/run_summary.json"));
+  EXPECT_EQ(summary["files"]["movies_metadata.csv"]["rows_read"], expected["rows_read"]);
+}
+
 TEST(Golden, SameArchiveTwiceIsANoOp) {
   TempDir dir;
   make_zip(dir / "a.zip", {fixture("golden/movies_metadata.csv")});

@@ -167,7 +167,9 @@ def main():
     _, header, _ = next(records)
     movies, order = {}, 0
     acct = {"rows_read": 0, "rows_rejected": 0, "duplicate_superseded": 0, "rejected": {}}
-    for line, fields, _raw in records:
+    for line, fields, raw in records:
+        if raw == b"":
+            continue  # an empty line is no record
         acct["rows_read"] += 1
         if len(fields) != len(header):
             reason = "field_count"
