@@ -15,6 +15,7 @@
 #include "pipeline/interrupt.hpp"
 #include "pipeline/job.hpp"
 #include "pipeline/logging.hpp"
+#include "store/postgres_store.hpp"
 
 namespace {
 
@@ -141,6 +142,14 @@ int main(int argc, char** argv) {
   auto* status = app.add_subcommand("status", "Show the loaded batches and what waits in staging");
   add_common(*status, flags);
 
+  int keep_weeks = 0;
+  auto* prune = app.add_subcommand(
+      "prune", "PostgreSQL: detach and drop movie_version partitions older than --keep weeks");
+  add_common(*prune, flags);
+  prune->add_option("--keep", keep_weeks, "Whole weeks of history to keep before the current one")
+      ->required()
+      ->check(CLI::NonNegativeNumber);
+
   marquee::gen::GenerateOptions gen_options;
   auto* generate = app.add_subcommand("generate", "Write a synthetic the-movies-dataset.zip");
   generate->add_option("--scale", gen_options.scale, "1.0 = the real sizes (45,466 movies)")
@@ -193,6 +202,13 @@ int main(int argc, char** argv) {
     if (serve->parsed()) {
       serve_options.db_url = flags.job.effective_db_url();
       marquee::api::serve(serve_options);  // until SIGTERM or SIGINT
+      return 0;
+    }
+    if (prune->parsed()) {
+      auto store = marquee::store::open_store(flags.job.effective_db_url());
+      auto dropped = marquee::store::prune_movie_versions(*store, keep_weeks);
+      spdlog::info("prune: {} movie_version partitions dropped{}{}", dropped.size(),
+                   dropped.empty() ? "" : ": ", fmt::join(dropped, ", "));
       return 0;
     }
     if (notifies) marquee::pipeline::install_stop_handlers();

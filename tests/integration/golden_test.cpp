@@ -106,6 +106,19 @@ TEST(Golden, PostgresGivesTheExpectedReports) {
                    (dir / "work").string(), "--max-reject-ratio", "0.05", "--db", pg.url()});
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_NE(again.output.find("nothing to do"), std::string::npos) << again.output;
+  // The history partitions of this week and the next exist; pruning older ones drops none.
+  auto prune =
+      run_marquee({"prune", "--keep", "0", "--workdir", (dir / "work").string(), "--db", pg.url()});
+  EXPECT_EQ(prune.exit_code, 0) << prune.output;
+  EXPECT_NE(prune.output.find("0 movie_version partitions dropped"), std::string::npos)
+      << prune.output;
+}
+
+TEST(Golden, PruneNeedsPostgres) {
+  TempDir dir;
+  auto r = run_marquee({"prune", "--keep", "4", "--workdir", (dir / "work").string()});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("PostgreSQL"), std::string::npos) << r.output;
 }
 
 TEST(Golden, EmptyLinesAreNotRecords) {
