@@ -154,8 +154,12 @@ ordered_json schemas() {
                        {"rows_loaded", integer()},
                        {"rows_rejected", integer()},
                        {"duplicate_superseded", integer()},
-                       {"warnings", integer()}},
-                      "One row of ingest_batch.");
+                       {"older_than_loaded", integer()},
+                       {"warnings", integer()},
+                       {"data_time", string()}},
+                      "One row of ingest_batch. data_time orders the versions of a movie: a "
+                      "record never replaces one of a newer data time (older_than_loaded counts "
+                      "those, inside duplicate_superseded).");
   s["CompanyList"] = page("Company");
   s["CompanyYearly"] = rows_response("CompanyYearlyRow", true);
   s["CompanyGenres"] = rows_response("CompanyGenreRow", true);

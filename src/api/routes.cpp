@@ -259,7 +259,9 @@ Reply list_batches(RequestContext& ctx, const Args& args) {
                      {"rows_loaded", b.counts.rows_loaded},
                      {"rows_rejected", b.counts.rows_rejected},
                      {"duplicate_superseded", b.counts.duplicate_superseded},
-                     {"warnings", b.counts.warnings}});
+                     {"older_than_loaded", b.counts.older_than_loaded},
+                     {"warnings", b.counts.warnings},
+                     {"data_time", b.source.data_time}});
   }
   ordered_json body = {
       {"total", batches.size()}, {"limit", limit}, {"offset", offset}, {"items", std::move(items)}};

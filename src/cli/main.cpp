@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "api/server.hpp"
+#include "common/clock.hpp"
 #include "common/error.hpp"
 #include "gen/generator.hpp"
 #include "pipeline/interrupt.hpp"
@@ -85,6 +86,20 @@ void add_stage_flags(CLI::App& cmd, CommonFlags& flags) {
       ->capture_default_str();
   cmd.add_flag("--no-sign-request", flags.job.stage.no_sign_request,
                "Do not sign S3 requests (public buckets)");
+  cmd.add_option("--as-of", flags.job.stage.as_of,
+                 "Data time of the archive(s), ISO 8601 (2025-03-01 or 2025-03-01T12:00:00Z), "
+                 "instead of the source's Last-Modified: a movie is never replaced by a version "
+                 "of an older data time")
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            auto normalized = marquee::normalize_utc_timestamp(value);
+            if (!normalized) {
+              return "not an ISO 8601 date or time (use 2025-03-01 or 2025-03-01T12:00:00Z)";
+            }
+            value = *normalized;
+            return {};
+          },
+          "TIME"));
 }
 
 }  // namespace
@@ -117,9 +132,11 @@ int main(int argc, char** argv) {
   add_common(*load, flags);
   add_load_flags(*load, flags);
   add_alert_flags(*load, flags);
-  load->add_option("--backfill-batches", flags.job.backfill_batches,
-                   "Archives taken from staging/backfill/ per load, after all of incoming/")
-      ->capture_default_str();
+  for (auto* cmd : {run, load}) {
+    cmd->add_option("--backfill-batches", flags.job.backfill_batches,
+                    "Archives taken from staging/backfill/ per load, after all of incoming/")
+        ->capture_default_str();
+  }
 
   std::vector<std::string> backfill_sources;
   auto* backfill = app.add_subcommand(
@@ -130,8 +147,6 @@ int main(int argc, char** argv) {
       ->add_option("sources", backfill_sources,
                    "s3://bucket/key, s3://bucket/prefix/, https://..., a .zip or a folder of .zip")
       ->required();
-  backfill->add_option("--as-of", flags.job.stage.as_of,
-                       "Data time of the archives (ISO 8601) instead of their Last-Modified");
   add_common(*backfill, flags);
   add_stage_flags(*backfill, flags);
   add_alert_flags(*backfill, flags);
@@ -212,6 +227,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (notifies) marquee::pipeline::install_stop_handlers();
+    for (auto* cmd : {run, stage, load, backfill}) {
+      if (cmd->parsed()) flags.job.command = cmd->get_name();
+    }
     job.emplace(flags.job);
     if (run->parsed()) job->run(source);
     if (stage->parsed()) job->stage(source);

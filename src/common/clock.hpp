@@ -1,6 +1,8 @@
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace marquee {
 
@@ -8,5 +10,10 @@ namespace marquee {
 std::string utc_now_iso8601();
 /// A compact UTC stamp for names ("20261127T070142Z").
 std::string utc_now_compact();
+/// A timestamp in the one form that orders as text: "YYYY-MM-DDTHH:MM:SS.mmmZ" in UTC. Reads
+/// "YYYY-MM-DD", "YYYY-MM-DDTHH:MM", with seconds and a fraction optional, 'T' or a space, and
+/// "Z", "+HH:MM", "-HHMM" or nothing (UTC) at the end. nullopt for anything else or an invalid
+/// date ("2025-02-30").
+std::optional<std::string> normalize_utc_timestamp(std::string_view text);
 
 }  // namespace marquee

@@ -167,7 +167,8 @@ void send_recovered_alert(const AlertOptions& options, const json& recovered) {
   post_webhook(options, recovered);
 }
 
-RunHistory::RunHistory(const fs::path& workdir) : path_(workdir / "state" / "last_run.json") {}
+RunHistory::RunHistory(const fs::path& workdir, const std::string& command)
+    : path_(workdir / "state" / ("last_" + command + ".json")) {}
 
 void RunHistory::record_failure(const RunFailure& failure) {
   json state = failure.to_json();

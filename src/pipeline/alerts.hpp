@@ -43,11 +43,13 @@ void send_failure_alert(const AlertOptions& options, const RunFailure& failure);
 /// previous_message} to the webhook (the on-failure command is for failures only).
 void send_recovered_alert(const AlertOptions& options, const nlohmann::json& recovered);
 
-/// The outcome of the last run in a work directory, kept in <workdir>/state/last_run.json, so
-/// that the first success after a failure is reported once as `recovered`.
+/// The outcome of the last run of one command (run, stage, load, backfill) in a work directory,
+/// kept in <workdir>/state/last_<command>.json, so that the first success of that command after
+/// it failed is reported once as `recovered`. Per command: when the steps run as separate tasks
+/// (stage, then load), a stage that succeeds says nothing about a load that failed.
 class RunHistory {
  public:
-  explicit RunHistory(const std::filesystem::path& workdir);
+  RunHistory(const std::filesystem::path& workdir, const std::string& command);
   /// Records a failure.
   void record_failure(const RunFailure& failure);
   /// Records a success; returns the failure it follows (the JSON written by record_failure),

@@ -88,6 +88,7 @@ nlohmann::json stats_json(const FileStats& s) {
           {"rows_loaded", s.rows_loaded},
           {"rows_rejected", rejected},
           {"duplicate_superseded", s.duplicate_superseded},
+          {"older_than_loaded", s.older_than_loaded},
           {"warnings", warnings},
           {"movies_without_year", s.movies_without_year},
           {"rejects_file", s.rejects_file.string()},
@@ -129,6 +130,19 @@ std::vector<std::string> expand_backfill_source(const std::string& source,
     return archives;
   }
   return {source};
+}
+
+/// The data time of a staged archive: its --as-of or its source's Last-Modified, else when it
+/// was staged (normalized, so that it orders as text).
+std::string data_time_of(const staging::StagedArchive& archive) {
+  return normalize_utc_timestamp(archive.last_modified)
+      .value_or(normalize_utc_timestamp(archive.staged_at).value_or(""));
+}
+
+/// The backfill lane in data-time order, oldest first.
+void sort_by_data_time(std::vector<staging::StagedArchive>& archives) {
+  std::stable_sort(archives.begin(), archives.end(),
+                   [](const auto& a, const auto& b) { return data_time_of(a) < data_time_of(b); });
 }
 
 /// How far the backfill lane has come: archives staged into it and loaded from it.
@@ -261,9 +275,13 @@ void Job::load_files(const DatasetFiles& files, const store::BatchSource& source
                       movies->stored_name, stats.rows_rejected, stats.rows_read, ratio * 100,
                       options_.max_reject_ratio * 100, batch_id, stats.rejects_file.string()));
     }
-    store::BatchCounts counts{stats.rows_read, stats.rows_loaded, stats.rows_rejected,
-                              stats.duplicate_superseded, stats.warnings.total()};
-    writer->commit(counts, options_.snapshot);
+    store::BatchCounts counts{stats.rows_read,        stats.rows_loaded,
+                              stats.rows_rejected,    stats.duplicate_superseded,
+                              stats.warnings.total(), 0};
+    counts = writer->commit(counts, options_.snapshot);
+    stats.rows_loaded = counts.rows_loaded;
+    stats.duplicate_superseded = counts.duplicate_superseded;
+    stats.older_than_loaded = counts.older_than_loaded;
     store::Param id = batch_id;
     store().query("SELECT COUNT(*) FROM movie WHERE batch_id = ? AND release_year IS NULL",
                   {&id, 1},
@@ -271,12 +289,13 @@ void Job::load_files(const DatasetFiles& files, const store::BatchSource& source
                     stats.movies_without_year = row[0] ? std::stoull(*row[0]) : 0;
                   });
     spdlog::info(
-        "load: batch {} committed: {} read, {} loaded, {} rejected, {} duplicates superseded, {} "
-        "warnings, "
-        "{} without a year, in {:.2f}s{}",
-        batch_id, stats.rows_read, stats.rows_loaded, stats.rows_rejected,
-        stats.duplicate_superseded, stats.warnings.total(), stats.movies_without_year,
-        stats.seconds, options_.snapshot ? " (snapshot: movies absent from it were removed)" : "");
+        "load: batch {} committed (data time {}): {} read, {} loaded, {} rejected, {} duplicates "
+        "superseded (of which {} older than the version loaded), {} warnings, {} without a year, "
+        "in {:.2f}s{}",
+        batch_id, source.data_time.empty() ? "the load time" : source.data_time, stats.rows_read,
+        stats.rows_loaded, stats.rows_rejected, stats.duplicate_superseded, stats.older_than_loaded,
+        stats.warnings.total(), stats.movies_without_year, stats.seconds,
+        options_.snapshot ? " (snapshot: movies absent from it were removed)" : "");
     if (stats.warnings.total() > 0) {
       spdlog::warn(
           "batch {}: {}: {} warnings (values set to NULL or items dropped); the first of each kind "
@@ -299,7 +318,8 @@ void Job::load_files(const DatasetFiles& files, const store::BatchSource& source
 }
 
 void Job::load_staged(const staging::StagedArchive& archive) {
-  store::BatchSource source{archive.source, archive.sha256, archive.etag, archive.staged_at};
+  store::BatchSource source{archive.source, archive.sha256, archive.etag, archive.staged_at,
+                            data_time_of(archive)};
   current_source_ = archive.source;
   auto dirs = options_.staging_dirs();
   try {
@@ -344,8 +364,7 @@ void Job::load() {
   if (waiting.empty()) spdlog::info("load: nothing waiting in {}", dirs.incoming().string());
   // The backfill lane: oldest data first, a few per run, so that it never delays the hourly flow.
   auto backfill = staging::pending(dirs.backfill());
-  std::stable_sort(backfill.begin(), backfill.end(),
-                   [](const auto& a, const auto& b) { return a.last_modified < b.last_modified; });
+  sort_by_data_time(backfill);
   if (!backfill.empty()) {
     std::size_t take = std::min(backfill.size(), options_.backfill_batches);
     spdlog::info("load: {} archives wait in {}; loading {} after incoming/ (--backfill-batches)",
@@ -400,14 +419,20 @@ void Job::check_data(std::size_t first_new_batch) {
     batches.push_back(loaded_[i].batch_id);
   }
   std::vector<std::string> failed;
-  for (const auto& result : run_data_checks(store(), batches, options_.snapshot)) {
-    if (result.failing > 0) failed.push_back(fmt::format("{} ({})", result.name, result.failing));
+  for (std::int64_t batch : batches) {
+    for (const auto& result : run_data_checks(store(), {batch}, options_.snapshot)) {
+      store().record_check(batch, result.name, result.failing, result.examples);
+      if (result.failing > 0) {
+        failed.push_back(fmt::format("{} ({} in batch {})", result.name, result.failing, batch));
+      }
+    }
   }
   if (!failed.empty() && options_.checks == CheckMode::kError) {
     throw Error(ExitCode::kBadData,
                 fmt::format("data checks failed after the load: {}; the batches stay committed — "
-                            "the failing keys are in the log: fix the source and load a corrected "
-                            "archive, or run with --checks=warn",
+                            "the failing keys are in the log and in the table data_check_result: "
+                            "fix the source and load a corrected archive, or run with "
+                            "--checks=warn",
                             fmt::join(failed, ", ")));
   }
   step_ = "load";
@@ -464,7 +489,8 @@ void Job::run(const std::string& source) {
     auto db_lock = database_lock();
     auto files = DatasetFiles::from_directory(dir);
     sha256 = sha256_of_files(files);
-    load_files(files, {fs::absolute(dir).string(), sha256, "", utc_now_iso8601()});
+    std::string now = utc_now_iso8601();
+    load_files(files, {fs::absolute(dir).string(), sha256, "", now, now});
     if (!loaded_.empty()) check_data(0);
   } else {
     step_ = "stage";
@@ -484,12 +510,14 @@ void Job::run(const std::string& source) {
 void Job::status(std::ostream& out) {
   auto all = store().batches();
   out << fmt::format("database: {}\n", store().describe());
-  out << fmt::format("{:>6}  {:<8}  {:<24}  {:>9}  {:>9}  {:>9}  {:>10}  {}\n", "batch", "status",
-                     "finished", "read", "loaded", "rejected", "superseded", "source");
+  constexpr const char* kRow =
+      "{:>6}  {:<8}  {:<24}  {:<24}  {:>9}  {:>9}  {:>9}  {:>10}  {:>6}  {}\n";
+  out << fmt::format(kRow, "batch", "status", "data time", "finished", "read", "loaded", "rejected",
+                     "superseded", "older", "source");
   for (const auto& b : all) {
-    out << fmt::format("{:>6}  {:<8}  {:<24}  {:>9}  {:>9}  {:>9}  {:>10}  {}\n", b.id, b.status,
-                       b.finished_at, b.counts.rows_read, b.counts.rows_loaded,
-                       b.counts.rows_rejected, b.counts.duplicate_superseded, b.source.source);
+    out << fmt::format(kRow, b.id, b.status, b.source.data_time, b.finished_at, b.counts.rows_read,
+                       b.counts.rows_loaded, b.counts.rows_rejected, b.counts.duplicate_superseded,
+                       b.counts.older_than_loaded, b.source.source);
   }
   auto dirs = options_.staging_dirs();
   std::error_code ec;
@@ -503,15 +531,13 @@ void Job::status(std::ostream& out) {
   if (fs::is_directory(dirs.backfill(), ec)) {
     auto waiting = staging::pending(dirs.backfill());
     auto progress = read_backfill_progress(dirs);
-    std::stable_sort(waiting.begin(), waiting.end(), [](const auto& a, const auto& b) {
-      return a.last_modified < b.last_modified;
-    });
+    sort_by_data_time(waiting);
     out << fmt::format("backfill waiting in {}: {} ({} loaded of {} staged; {} per load)\n",
                        dirs.backfill().string(), waiting.size(), progress.loaded, progress.staged,
                        options_.backfill_batches);
     for (const auto& a : waiting)
       out << fmt::format("  {} ({} bytes, data time {})\n", a.path.filename().string(), a.size,
-                         a.last_modified.empty() ? "unknown" : a.last_modified);
+                         data_time_of(a));
   }
   std::uint64_t movies = 0;
   store().query("SELECT COUNT(*) FROM movie", {},
@@ -560,12 +586,12 @@ void Job::notify_failure(int exit_code, const std::string& message) {
   RunFailure failure{run_id_,         step_.empty() ? "start" : step_,
                      exit_code,       message,
                      current_source_, current_batch_};
-  RunHistory(options_.workdir).record_failure(failure);
+  RunHistory(options_.workdir, options_.command).record_failure(failure);
   if (options_.alerts.configured()) send_failure_alert(options_.alerts, failure);
 }
 
 void Job::notify_success() {
-  auto previous = RunHistory(options_.workdir).record_success(run_id_);
+  auto previous = RunHistory(options_.workdir, options_.command).record_success(run_id_);
   if (!previous) return;
   spdlog::info("recovered: run {} succeeded after run {} failed in {} (exit {}): {}", run_id_,
                previous->value("run_id", ""), previous->value("step", ""),

@@ -29,6 +29,7 @@ struct JobOptions {
   AlertOptions alerts;
   CheckMode checks = CheckMode::kWarn;  ///< whether failing data checks fail the run (exit 3)
   std::size_t backfill_batches = 1;     ///< backfill archives loaded per `load`, after incoming/
+  std::string command = "run";          ///< the CLI command, for the per-command run history
 
   std::string effective_db_url() const;
   std::filesystem::path effective_log_dir() const;
@@ -63,7 +64,7 @@ class Job {
   void backfill(const std::vector<std::string>& sources);
 
   /// Announces a failed run (--on-failure, --alert-webhook) and records it in
-  /// <workdir>/state/last_run.json; the step, source and batch are the ones in progress.
+  /// <workdir>/state/last_<command>.json; the step, source and batch are the ones in progress.
   void notify_failure(int exit_code, const std::string& message);
   /// Records a successful run; the first success after a failure logs and posts `recovered`.
   void notify_success();

@@ -18,6 +18,8 @@ struct FileStats {
   std::uint64_t rows_loaded = 0;
   std::uint64_t rows_rejected = 0;
   std::uint64_t duplicate_superseded = 0;
+  /// Part of duplicate_superseded: records whose movie is loaded with a newer data time.
+  std::uint64_t older_than_loaded = 0;
   std::map<std::string, std::uint64_t> rejected_by_reason;
   dataset::WarningTally warnings;
   std::uint64_t movies_without_year = 0;

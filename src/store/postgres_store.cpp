@@ -12,6 +12,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
@@ -384,10 +385,10 @@ class PostgresStore;
 
 class PostgresBatchWriter final : public BatchWriter {
  public:
-  PostgresBatchWriter(PostgresStore& store, std::int64_t batch_id);
+  PostgresBatchWriter(PostgresStore& store, std::int64_t batch_id, std::string data_time);
   ~PostgresBatchWriter() override;
   bool upsert_movie(const dataset::MovieRow& row) override;
-  void commit(const BatchCounts& counts, bool snapshot) override;
+  BatchCounts commit(const BatchCounts& counts, bool snapshot) override;
   void rollback(const std::string& reason) override;
 
  private:
@@ -404,6 +405,11 @@ class PostgresBatchWriter final : public BatchWriter {
   bool open_ = false;
   std::optional<Error> failure_;
   std::int64_t seq_ = 0;
+  const std::string data_time_;
+  /// A loaded batch has a newer data time: the movies it wrote must not be replaced.
+  bool newer_loaded_ = false;
+  /// Movies of the batch not applied because the database holds a newer version of them.
+  std::unordered_set<std::int64_t> older_;
   MovieIdSet written_;
   /// Superseded ids and the seq of their latest record: only that record's names may settle.
   std::unordered_map<std::int64_t, std::int64_t> latest_seq_;
@@ -450,7 +456,7 @@ class PostgresStore final : public Store {
     fresh_session();
     create_history_partitions();
     std::int64_t id = insert_batch_row(source, "started", "");
-    return std::make_unique<PostgresBatchWriter>(*this, id);
+    return std::make_unique<PostgresBatchWriter>(*this, id, batch_data_time(source));
   }
 
   std::int64_t record_failed_batch(const BatchSource& source, const std::string& reason) override {
@@ -459,6 +465,25 @@ class PostgresStore final : public Store {
   }
 
   std::vector<BatchRecord> batches() override { return select_batches("ORDER BY id", {}); }
+
+  void record_check(std::int64_t batch_id, const std::string& check_name, std::uint64_t failing,
+                    const std::vector<std::string>& failing_keys) override {
+    std::string keys =
+        nlohmann::json(failing_keys).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    fresh_session().exec(
+        "INSERT INTO data_check_result (batch_id, check_name, failing, failing_keys) VALUES ($1, "
+        "$2, $3, $4::jsonb) ON CONFLICT (batch_id, check_name) DO UPDATE SET failing = "
+        "excluded.failing, failing_keys = excluded.failing_keys, checked_at = now()",
+        {std::to_string(batch_id), clean_text(check_name), std::to_string(failing),
+         clean_text(keys)},
+        "recording a data check in data_check_result");
+  }
+
+  /// The batch's data time, normalized; the load time when the source gives none.
+  static std::string batch_data_time(const BatchSource& source) {
+    if (auto t = normalize_utc_timestamp(source.data_time)) return *t;
+    return utc_now_iso8601();
+  }
 
   std::vector<std::string> query(std::string_view sql, std::span<const Param> params,
                                  const RowVisitor& visit) override {
@@ -563,10 +588,11 @@ class PostgresStore final : public Store {
     }
     auto r = session_.exec(
         "INSERT INTO ingest_batch (source, sha256, etag, staged_at, started_at, status, message, "
-        "finished_at) VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6, $7, "
-        "$8::timestamptz) RETURNING id",
+        "finished_at, data_time) VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6, $7, "
+        "$8::timestamptz, $9::timestamptz) RETURNING id",
         {clean_text(source.source), clean_text(source.sha256), clean_text(source.etag),
-         timestamp_param(source.staged_at), now, std::string(status), text, finished},
+         timestamp_param(source.staged_at), now, std::string(status), text, finished,
+         batch_data_time(source)},
         "recording the batch in ingest_batch");
     return int_of(r, 0, 0);
   }
@@ -596,20 +622,22 @@ class PostgresStore final : public Store {
         fmt::format("SELECT id, source, sha256, coalesce(etag, ''), coalesce(to_char(staged_at AT "
                     "TIME ZONE 'UTC', {0}), ''), to_char(started_at AT TIME ZONE 'UTC', {0}), "
                     "coalesce(to_char(finished_at AT TIME ZONE 'UTC', {0}), ''), status, "
-                    "rows_read, rows_loaded, rows_rejected, duplicate_superseded, warnings FROM "
-                    "ingest_batch {1}",
+                    "rows_read, rows_loaded, rows_rejected, duplicate_superseded, warnings, "
+                    "older_than_loaded, coalesce(to_char(data_time AT TIME ZONE 'UTC', {0}), '') "
+                    "FROM ingest_batch {1}",
                     kIsoUtc, where),
         params, "reading ingest_batch");
     std::vector<BatchRecord> out;
     for (int i = 0; i < PQntuples(r.get()); ++i) {
       BatchRecord b;
       b.id = int_of(r, i, 0);
-      b.source = {text_of(r, i, 1), text_of(r, i, 2), text_of(r, i, 3), text_of(r, i, 4)};
+      b.source = {text_of(r, i, 1), text_of(r, i, 2), text_of(r, i, 3), text_of(r, i, 4),
+                  text_of(r, i, 14)};
       b.started_at = text_of(r, i, 5);
       b.finished_at = text_of(r, i, 6);
       b.status = text_of(r, i, 7);
       auto count = [&](int c) { return static_cast<std::uint64_t>(int_of(r, i, c)); };
-      b.counts = {count(8), count(9), count(10), count(11), count(12)};
+      b.counts = {count(8), count(9), count(10), count(11), count(12), count(13)};
       out.push_back(std::move(b));
     }
     return out;
@@ -659,14 +687,20 @@ class PostgresStore final : public Store {
   bool batch_open_ = false;
 };
 
-PostgresBatchWriter::PostgresBatchWriter(PostgresStore& store, std::int64_t batch_id)
-    : store_(store) {
+PostgresBatchWriter::PostgresBatchWriter(PostgresStore& store, std::int64_t batch_id,
+                                         std::string data_time)
+    : store_(store), data_time_(std::move(data_time)) {
   batch_id_ = batch_id;
   try {
     session().exec("BEGIN", "starting the batch transaction");
     open_ = true;
     store_.set_batch_open(true);
     create_staging_tables();
+    auto newer = session().exec(
+        "SELECT EXISTS (SELECT 1 FROM ingest_batch WHERE status = 'loaded' AND data_time > "
+        "$1::timestamptz AND id <> $2::bigint)",
+        {data_time_, std::to_string(batch_id_)}, "finding the batches of a newer data time");
+    newer_loaded_ = text_of(newer, 0, 0) == "t";
   } catch (const Error& e) {
     try {
       rollback(e.what());
@@ -716,7 +750,7 @@ void PostgresBatchWriter::create_staging_tables() {
       "budget bigint, revenue bigint, popularity double precision, popularity_micros bigint, "
       "runtime double precision, vote_average double precision, vote_count double precision, "
       "collection_id bigint, collection_name text, collection_poster_path text, "
-      "collection_backdrop_path text) ON COMMIT DROP",
+      "collection_backdrop_path text, stale boolean NOT NULL) ON COMMIT DROP",
       "creating the staging table stage_movie");
   // kind 0: a genre, 1: a production company.
   session().exec(
@@ -772,6 +806,7 @@ bool PostgresBatchWriter::upsert_movie(const dataset::MovieRow& row) {
       } else {
         m.null().null().null().null();
       }
+      m.boolean(false);  // stale: set by merge() when the database holds a newer version
     }
     for (const auto& g : row.genres)
       CopyRow(mentions_).integer(0).integer(g.id).text(g.name).integer(row.id).integer(seq);
@@ -818,37 +853,54 @@ void PostgresBatchWriter::flush() {
 void PostgresBatchWriter::merge() {
   Session& s = session();
   std::vector<TextParam> batch{std::to_string(batch_id_)};
+  std::vector<TextParam> data_time{data_time_};
+  // Every record names its collection, countries and languages, even one older than the loaded
+  // movie (in data-time order its names would have been written); a name is only ever replaced
+  // by one of the same or a newer data time.
   s.exec(
-      "INSERT INTO collection (id, name, poster_path, backdrop_path) SELECT DISTINCT ON "
-      "(collection_id) collection_id, collection_name, collection_poster_path, "
-      "collection_backdrop_path FROM stage_movie WHERE collection_id IS NOT NULL ORDER BY "
-      "collection_id, seq DESC ON CONFLICT (id) DO UPDATE SET name = excluded.name, poster_path = "
-      "excluded.poster_path, backdrop_path = excluded.backdrop_path WHERE (collection.name, "
-      "collection.poster_path, collection.backdrop_path) IS DISTINCT FROM (excluded.name, "
-      "excluded.poster_path, excluded.backdrop_path)",
-      "writing collection");
+      "INSERT INTO collection (id, name, poster_path, backdrop_path, data_time) SELECT DISTINCT "
+      "ON (collection_id) collection_id, collection_name, collection_poster_path, "
+      "collection_backdrop_path, $1::timestamptz FROM stage_movie WHERE collection_id IS NOT NULL "
+      "ORDER BY collection_id, seq DESC ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
+      "poster_path = excluded.poster_path, backdrop_path = excluded.backdrop_path, data_time = "
+      "excluded.data_time WHERE collection.data_time <= excluded.data_time AND (collection.name, "
+      "collection.poster_path, collection.backdrop_path, collection.data_time) IS DISTINCT FROM "
+      "(excluded.name, excluded.poster_path, excluded.backdrop_path, excluded.data_time)",
+      data_time, "writing collection");
   // Created on first sight with that name; commit settles the name from the last survivor.
   for (auto [kind, table] : {std::pair{0, "genre"}, std::pair{1, "production_company"}}) {
-    s.exec(fmt::format("INSERT INTO {0} (id, name) SELECT DISTINCT ON (id) id, name FROM "
-                       "stage_mention AS m WHERE kind = {1} AND NOT EXISTS (SELECT 1 FROM {0} AS t "
-                       "WHERE t.id = m.id) ORDER BY id, seq ON CONFLICT (id) DO NOTHING",
+    s.exec(fmt::format("INSERT INTO {0} (id, name, data_time) SELECT DISTINCT ON (id) id, name, "
+                       "$1::timestamptz FROM stage_mention AS m WHERE kind = {1} AND NOT EXISTS "
+                       "(SELECT 1 FROM {0} AS t WHERE t.id = m.id) ORDER BY id, seq ON CONFLICT "
+                       "(id) DO NOTHING",
                        table, kind),
-           fmt::format("writing {}", table));
+           data_time, fmt::format("writing {}", table));
   }
   for (auto [kind, table, key] : {std::tuple{0, "production_country", "iso_3166_1"},
                                   std::tuple{1, "spoken_language", "iso_639_1"}}) {
-    s.exec(fmt::format("INSERT INTO {0} ({1}, name) SELECT DISTINCT ON (code) code, name FROM "
-                       "stage_coded WHERE kind = {2} ORDER BY code, seq DESC ON CONFLICT ({1}) DO "
-                       "UPDATE SET name = excluded.name WHERE {0}.name IS DISTINCT FROM "
-                       "excluded.name",
+    s.exec(fmt::format("INSERT INTO {0} ({1}, name, data_time) SELECT DISTINCT ON (code) code, "
+                       "name, $1::timestamptz FROM stage_coded WHERE kind = {2} ORDER BY code, seq "
+                       "DESC ON CONFLICT ({1}) DO UPDATE SET name = excluded.name, data_time = "
+                       "excluded.data_time WHERE {0}.data_time <= excluded.data_time AND "
+                       "({0}.name, {0}.data_time) IS DISTINCT FROM (excluded.name, "
+                       "excluded.data_time)",
                        table, key, kind),
-           fmt::format("writing {}", table));
+           data_time, fmt::format("writing {}", table));
   }
   // Only movies already in the model (from an earlier batch or flush) lose rows: a first load
   // deletes and updates nothing, and a later one touches the replaced movies by their keys.
+  if (newer_loaded_) {
+    // Last writer wins by data time: a movie a newer batch wrote keeps that version.
+    auto stale = s.exec(
+        "UPDATE stage_movie AS s SET stale = true FROM movie AS m JOIN ingest_batch AS b ON b.id "
+        "= m.batch_id WHERE s.winner AND m.id = s.id AND b.data_time > $1::timestamptz RETURNING "
+        "s.id",
+        data_time, "finding the movies loaded with a newer data time");
+    for (int i = 0; i < PQntuples(stale.get()); ++i) older_.insert(int_of(stale, i, 0));
+  }
   auto found = s.exec(
-      "INSERT INTO stage_replaced (id) SELECT s.id FROM stage_movie AS s WHERE s.winner AND "
-      "EXISTS (SELECT 1 FROM movie AS m WHERE m.id = s.id)",
+      "INSERT INTO stage_replaced (id) SELECT s.id FROM stage_movie AS s WHERE s.winner AND NOT "
+      "s.stale AND EXISTS (SELECT 1 FROM movie AS m WHERE m.id = s.id)",
       "finding the movies the batch replaces");
   if (std::string_view(PQcmdTuples(found.get())) != "0") {
     s.exec("ANALYZE stage_replaced", "analyzing the staging tables");
@@ -865,16 +917,16 @@ void PostgresBatchWriter::merge() {
   }
   static const std::string insert_movie = fmt::format(
       "INSERT INTO movie (id, {0}, batch_id, source_line) SELECT id, {0}, $1::bigint, source_line "
-      "FROM stage_movie AS s WHERE s.winner AND NOT EXISTS (SELECT 1 FROM stage_replaced AS r "
-      "WHERE r.id = s.id) ORDER BY id",
+      "FROM stage_movie AS s WHERE s.winner AND NOT s.stale AND NOT EXISTS (SELECT 1 FROM "
+      "stage_replaced AS r WHERE r.id = s.id) ORDER BY id",
       movie_column_list());
   s.exec(insert_movie, batch, "writing movie");
   for (auto [kind, table, column] :
        {std::tuple{0, "movie_genre", "genre_id"}, std::tuple{1, "movie_company", "company_id"}}) {
     s.exec(fmt::format(
                "INSERT INTO {} (movie_id, {}) SELECT m.movie_id, m.id FROM stage_mention "
-               "AS m JOIN stage_movie AS s ON s.seq = m.seq WHERE s.winner AND m.kind = {} ORDER "
-               "BY 1, 2",
+               "AS m JOIN stage_movie AS s ON s.seq = m.seq WHERE s.winner AND NOT s.stale AND "
+               "m.kind = {} ORDER BY 1, 2",
                table, column, kind),
            fmt::format("writing {}", table));
   }
@@ -882,8 +934,8 @@ void PostgresBatchWriter::merge() {
                                      std::tuple{1, "movie_language", "iso_639_1"}}) {
     s.exec(fmt::format(
                "INSERT INTO {} (movie_id, {}) SELECT m.movie_id, m.code FROM stage_coded "
-               "AS m JOIN stage_movie AS s ON s.seq = m.seq WHERE s.winner AND m.kind = {} ORDER "
-               "BY 1, 2",
+               "AS m JOIN stage_movie AS s ON s.seq = m.seq WHERE s.winner AND NOT s.stale AND "
+               "m.kind = {} ORDER BY 1, 2",
                table, column, kind),
            fmt::format("writing {}", table));
   }
@@ -928,43 +980,54 @@ void PostgresBatchWriter::settle_names() {
         "dropping the names of superseded records");
   }
   for (auto [kind, table] : {std::pair{0, "genre"}, std::pair{1, "production_company"}}) {
-    s.exec(fmt::format("UPDATE {0} AS t SET name = n.name FROM (SELECT DISTINCT ON (id) id, name "
-                       "FROM batch_name WHERE kind = {1} ORDER BY id, seq DESC) AS n WHERE t.id = "
-                       "n.id AND t.name IS DISTINCT FROM n.name",
+    // The batch names the id unless a batch of a newer data time named it since.
+    s.exec(fmt::format("UPDATE {0} AS t SET name = n.name, data_time = $1::timestamptz FROM "
+                       "(SELECT DISTINCT ON (id) id, name FROM batch_name WHERE kind = {1} ORDER "
+                       "BY id, seq DESC) AS n WHERE t.id = n.id AND t.data_time <= $1::timestamptz "
+                       "AND (t.name, t.data_time) IS DISTINCT FROM (n.name, $1::timestamptz)",
                        table, kind),
-           fmt::format("settling {} names", table));
+           {data_time_}, fmt::format("settling {} names", table));
   }
 }
 
-void PostgresBatchWriter::commit(const BatchCounts& counts, bool snapshot) {
+BatchCounts PostgresBatchWriter::commit(const BatchCounts& loaded, bool snapshot) {
+  BatchCounts counts = loaded;
   guarded([&] {
     flush();
     settle_names();
     Session& s = session();
     if (snapshot) {
-      std::vector<TextParam> batch{std::to_string(batch_id_)};
+      // Absent movies go unless a batch of a newer data time wrote them.
+      std::vector<TextParam> batch{std::to_string(batch_id_), data_time_};
+      constexpr const char* kOlderBatch =
+          "m.batch_id <> $1::bigint AND m.batch_id IN (SELECT id FROM ingest_batch WHERE "
+          "data_time <= $2::timestamptz)";
       for (auto table : {"movie_genre", "movie_company", "movie_country", "movie_language"}) {
-        s.exec(fmt::format("DELETE FROM {} AS t USING movie AS m WHERE m.id = t.movie_id AND "
-                           "m.batch_id <> $1::bigint",
-                           table),
+        s.exec(fmt::format("DELETE FROM {} AS t USING movie AS m WHERE m.id = t.movie_id AND {}",
+                           table, kOlderBatch),
                batch,
                fmt::format("removing the {} rows of movies absent from the snapshot", table));
       }
-      s.exec("DELETE FROM movie WHERE batch_id <> $1::bigint", batch,
+      s.exec(fmt::format("DELETE FROM movie AS m WHERE {}", kOlderBatch), batch,
              "removing movies absent from the snapshot");
     }
+    counts.older_than_loaded = older_.size();
+    counts.rows_loaded -= std::min(counts.rows_loaded, counts.older_than_loaded);
+    counts.duplicate_superseded += counts.older_than_loaded;
     auto n = [](std::uint64_t v) -> TextParam { return std::to_string(v); };
     s.exec(
         "UPDATE ingest_batch SET status = 'loaded', finished_at = $1::timestamptz, rows_read = $2, "
-        "rows_loaded = $3, rows_rejected = $4, duplicate_superseded = $5, warnings = $6 WHERE id = "
-        "$7",
+        "rows_loaded = $3, rows_rejected = $4, duplicate_superseded = $5, warnings = $6, "
+        "older_than_loaded = $7 WHERE id = $8",
         {utc_now_iso8601(), n(counts.rows_read), n(counts.rows_loaded), n(counts.rows_rejected),
-         n(counts.duplicate_superseded), n(counts.warnings), std::to_string(batch_id_)},
+         n(counts.duplicate_superseded), n(counts.warnings), n(counts.older_than_loaded),
+         std::to_string(batch_id_)},
         "recording the batch counts in ingest_batch");
     s.exec("COMMIT", "committing the batch");
     open_ = false;
     store_.set_batch_open(false);
   });
+  return counts;
 }
 
 void PostgresBatchWriter::rollback(const std::string& reason) {

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
@@ -94,6 +95,10 @@ class Statement {
 
 class SqliteStore;
 
+std::string json_string_array(const std::vector<std::string>& items) {
+  return nlohmann::json(items).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 /// Secondary indexes of sql/schema/sqlite_v1.sql, with their definitions for a rebuild.
 constexpr const char* kSecondaryIndexes[] = {"movie_release_year", "movie_batch",
                                              "movie_genre_genre", "movie_company_company"};
@@ -105,10 +110,10 @@ constexpr const char* kSecondaryIndexDefinitions[] = {
 
 class SqliteBatchWriter final : public BatchWriter {
  public:
-  SqliteBatchWriter(SqliteStore& store, std::int64_t batch_id);
+  SqliteBatchWriter(SqliteStore& store, std::int64_t batch_id, std::string data_time);
   ~SqliteBatchWriter() override;
   bool upsert_movie(const dataset::MovieRow& row) override;
-  void commit(const BatchCounts& counts, bool snapshot) override;
+  BatchCounts commit(const BatchCounts& counts, bool snapshot) override;
   void rollback(const std::string& reason) override;
 
  private:
@@ -129,8 +134,22 @@ class SqliteBatchWriter final : public BatchWriter {
   static bool note_name(NameRuns& runs, std::int64_t id, std::int64_t line,
                         const std::string& name);
   void settle_names(const NameRuns& runs, const char* table, const char* link_table,
-                    const char* link_column);
+                    const char* link_column, bool genres);
+  /// Writes the collection, country and language rows a record names (every record does, even
+  /// one older than the loaded movie: in data-time order its names would have been written).
+  void write_dictionaries(const dataset::MovieRow& row);
   NameRuns genre_names_, company_names_;
+  const std::string data_time_;
+  /// Loaded batches of a newer data time than this one: a movie one of them wrote is newer.
+  std::unordered_set<std::int64_t> newer_batches_;
+  /// The records not applied because their movie is newer in the database, by movie id: the
+  /// line of the last such record and its genre and company ids, which still name them (SPEC 4:
+  /// the last record of the batch that mentions an id names it, whether or not it is applied).
+  struct OlderRecord {
+    std::int64_t line;
+    std::vector<std::int64_t> genres, companies;
+  };
+  std::unordered_map<std::int64_t, OlderRecord> older_;
   /// Country and language names already written in this batch: unchanged ones cost no statement.
   std::unordered_map<std::string, std::string> countries_seen_, languages_seen_;
   Statement find_movie_, delete_genres_, delete_companies_, delete_countries_, delete_languages_,
@@ -192,14 +211,21 @@ class SqliteStore final : public Store {
     return found;
   }
 
+  /// The batch's data time, normalized; the load time when the source gives none.
+  static std::string batch_data_time(const BatchSource& source) {
+    if (auto t = normalize_utc_timestamp(source.data_time)) return *t;
+    return utc_now_iso8601();
+  }
+
   std::int64_t insert_batch_row(const BatchSource& source, std::string_view status,
                                 const std::string& message) {
     auto st = prepare(
         "INSERT INTO ingest_batch (source, sha256, etag, staged_at, started_at, status, message, "
-        "finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        "finished_at, data_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     std::string now = utc_now_iso8601();
+    std::string data_time = batch_data_time(source);
     st.bind(1, source.source).bind(2, source.sha256).bind(3, source.etag).bind(4, source.staged_at);
-    st.bind(5, now).bind(6, status);
+    st.bind(5, now).bind(6, status).bind(9, data_time);
     if (!message.empty()) st.bind(7, message).bind(8, now);
     st.run("recording the batch in ingest_batch");
     return sqlite3_last_insert_rowid(db_);
@@ -207,7 +233,7 @@ class SqliteStore final : public Store {
 
   std::unique_ptr<BatchWriter> begin_batch(const BatchSource& source) override {
     std::int64_t id = insert_batch_row(source, "started", "");
-    return std::make_unique<SqliteBatchWriter>(*this, id);
+    return std::make_unique<SqliteBatchWriter>(*this, id, batch_data_time(source));
   }
 
   std::int64_t record_failed_batch(const BatchSource& source, const std::string& reason) override {
@@ -215,6 +241,18 @@ class SqliteStore final : public Store {
   }
 
   std::vector<BatchRecord> batches() override { return select_batches("ORDER BY id", ""); }
+
+  void record_check(std::int64_t batch_id, const std::string& check_name, std::uint64_t failing,
+                    const std::vector<std::string>& failing_keys) override {
+    auto st = prepare(
+        "INSERT INTO data_check_result (batch_id, check_name, failing, failing_keys, checked_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch_id, check_name) DO UPDATE SET failing = "
+        "excluded.failing, failing_keys = excluded.failing_keys, checked_at = excluded.checked_at");
+    std::string keys = json_string_array(failing_keys);
+    std::string now = utc_now_iso8601();
+    st.bind(1, batch_id).bind(2, check_name).bind(3, static_cast<std::int64_t>(failing));
+    st.bind(4, keys).bind(5, now).run("recording a data check in data_check_result");
+  }
 
   std::vector<std::string> query(std::string_view sql, std::span<const Param> params,
                                  const RowVisitor& visit) override {
@@ -250,7 +288,8 @@ class SqliteStore final : public Store {
     auto st = prepare(
         "SELECT id, source, sha256, coalesce(etag, ''), coalesce(staged_at, ''), started_at, "
         "coalesce(finished_at, ''), status, rows_read, rows_loaded, rows_rejected, "
-        "duplicate_superseded, warnings FROM ingest_batch " +
+        "duplicate_superseded, warnings, older_than_loaded, coalesce(data_time, '') FROM "
+        "ingest_batch " +
         where);
     if (!arg.empty()) st.bind(1, arg);
     std::vector<BatchRecord> out;
@@ -260,7 +299,7 @@ class SqliteStore final : public Store {
     while (st.step("reading ingest_batch")) {
       BatchRecord b;
       b.id = sqlite3_column_int64(st.get(), 0);
-      b.source = {text(1), text(2), text(3), text(4)};
+      b.source = {text(1), text(2), text(3), text(4), text(14)};
       b.started_at = text(5);
       b.finished_at = text(6);
       b.status = text(7);
@@ -268,7 +307,8 @@ class SqliteStore final : public Store {
                   static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 9)),
                   static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 10)),
                   static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 11)),
-                  static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 12))};
+                  static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 12)),
+                  static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 13))};
       out.push_back(std::move(b));
     }
     return out;
@@ -319,7 +359,9 @@ class SqliteStore final : public Store {
   sqlite3* db_ = nullptr;
 };
 
-SqliteBatchWriter::SqliteBatchWriter(SqliteStore& store, std::int64_t batch_id) : store_(store) {
+SqliteBatchWriter::SqliteBatchWriter(SqliteStore& store, std::int64_t batch_id,
+                                     std::string data_time)
+    : store_(store), data_time_(std::move(data_time)) {
   batch_id_ = batch_id;
   store_.exec("BEGIN IMMEDIATE", "starting the batch transaction");
   open_ = true;
@@ -337,6 +379,13 @@ void SqliteBatchWriter::prepare() {
     any.step("checking whether the store is empty");
     bulk_ = sqlite3_column_int(any.get(), 0) == 0;
   }
+  {
+    auto newer = store_.prepare(
+        "SELECT id FROM ingest_batch WHERE status = 'loaded' AND data_time > ? AND id <> ?");
+    newer.bind(1, data_time_).bind(2, batch_id_);
+    while (newer.step("finding the batches of a newer data time"))
+      newer_batches_.insert(sqlite3_column_int64(newer.get(), 0));
+  }
   if (bulk_) {
     // A first load into an empty store: building each secondary index once from sorted keys
     // at commit is several times cheaper than updating it row by row.
@@ -349,10 +398,12 @@ void SqliteBatchWriter::prepare() {
   delete_companies_ = store_.prepare("DELETE FROM movie_company WHERE movie_id = ?");
   delete_countries_ = store_.prepare("DELETE FROM movie_country WHERE movie_id = ?");
   delete_languages_ = store_.prepare("DELETE FROM movie_language WHERE movie_id = ?");
+  // A name is only ever replaced by one of the same or a newer data time.
   upsert_collection_ = store_.prepare(
-      "INSERT INTO collection (id, name, poster_path, backdrop_path) VALUES (?, ?, ?, ?) "
-      "ON CONFLICT (id) DO UPDATE SET name = excluded.name, poster_path = excluded.poster_path, "
-      "backdrop_path = excluded.backdrop_path");
+      "INSERT INTO collection (id, name, poster_path, backdrop_path, data_time) VALUES (?, ?, ?, "
+      "?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, poster_path = "
+      "excluded.poster_path, backdrop_path = excluded.backdrop_path, data_time = "
+      "excluded.data_time WHERE collection.data_time <= excluded.data_time");
   upsert_movie_ = store_.prepare(
       "INSERT INTO movie (id, imdb_id, title, original_title, original_language, overview, "
       "tagline, homepage, poster_path, status, adult, video, release_date, release_year, budget, "
@@ -368,22 +419,25 @@ void SqliteBatchWriter::prepare() {
       "excluded.popularity_micros, runtime = excluded.runtime, vote_average = "
       "excluded.vote_average, vote_count = excluded.vote_count, collection_id = "
       "excluded.collection_id, batch_id = excluded.batch_id, source_line = excluded.source_line");
-  insert_genre_ =
-      store_.prepare("INSERT INTO genre (id, name) VALUES (?, ?) ON CONFLICT (id) DO NOTHING");
+  insert_genre_ = store_.prepare(
+      "INSERT INTO genre (id, name, data_time) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING");
   insert_movie_genre_ =
       store_.prepare("INSERT INTO movie_genre (movie_id, genre_id) VALUES (?, ?)");
   insert_company_ = store_.prepare(
-      "INSERT INTO production_company (id, name) VALUES (?, ?) ON CONFLICT (id) DO NOTHING");
+      "INSERT INTO production_company (id, name, data_time) VALUES (?, ?, ?) ON CONFLICT (id) DO "
+      "NOTHING");
   insert_movie_company_ =
       store_.prepare("INSERT INTO movie_company (movie_id, company_id) VALUES (?, ?)");
   upsert_country_ = store_.prepare(
-      "INSERT INTO production_country (iso_3166_1, name) VALUES (?, ?) "
-      "ON CONFLICT (iso_3166_1) DO UPDATE SET name = excluded.name");
+      "INSERT INTO production_country (iso_3166_1, name, data_time) VALUES (?, ?, ?) "
+      "ON CONFLICT (iso_3166_1) DO UPDATE SET name = excluded.name, data_time = "
+      "excluded.data_time WHERE production_country.data_time <= excluded.data_time");
   insert_movie_country_ =
       store_.prepare("INSERT INTO movie_country (movie_id, iso_3166_1) VALUES (?, ?)");
   upsert_language_ = store_.prepare(
-      "INSERT INTO spoken_language (iso_639_1, name) VALUES (?, ?) "
-      "ON CONFLICT (iso_639_1) DO UPDATE SET name = excluded.name");
+      "INSERT INTO spoken_language (iso_639_1, name, data_time) VALUES (?, ?, ?) "
+      "ON CONFLICT (iso_639_1) DO UPDATE SET name = excluded.name, data_time = "
+      "excluded.data_time WHERE spoken_language.data_time <= excluded.data_time");
   insert_movie_language_ =
       store_.prepare("INSERT INTO movie_language (movie_id, iso_639_1) VALUES (?, ?)");
 }
@@ -400,29 +454,50 @@ SqliteBatchWriter::~SqliteBatchWriter() {
 bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
   bool existed = false;
   bool superseded = false;
+  bool newer_loaded = false;
   find_movie_.bind(1, row.id);
   if (find_movie_.step("looking up a movie")) {
     existed = true;
-    superseded = sqlite3_column_int64(find_movie_.get(), 0) == batch_id_;
+    std::int64_t holder = sqlite3_column_int64(find_movie_.get(), 0);
+    superseded = holder == batch_id_;
+    newer_loaded = newer_batches_.contains(holder);
   }
   find_movie_.reset();
   // Genre and company names are settled at commit from the surviving records only (matched by
   // movie and line), so the mentions of a superseded record simply stop counting.
   const auto line = static_cast<std::int64_t>(row.line);
+  if (newer_loaded) {
+    // The database holds a newer version: this record is not applied, but it still names what
+    // it mentions, as it would have had the batches been loaded in data-time order.
+    auto [it, first] = older_.try_emplace(row.id);
+    it->second.line = line;
+    it->second.genres.clear();
+    it->second.companies.clear();
+    for (const auto& g : row.genres) {
+      if (note_name(genre_names_, g.id, line, g.name)) {
+        insert_genre_.bind(1, g.id).bind(2, g.name).bind(3, data_time_).run("writing genre");
+      }
+      it->second.genres.push_back(g.id);
+    }
+    for (const auto& c : row.companies) {
+      if (note_name(company_names_, c.id, line, c.name)) {
+        insert_company_.bind(1, c.id)
+            .bind(2, c.name)
+            .bind(3, data_time_)
+            .run("writing production_company");
+      }
+      it->second.companies.push_back(c.id);
+    }
+    write_dictionaries(row);
+    return !first;
+  }
   if (existed) {
     for (Statement* st :
          {&delete_genres_, &delete_companies_, &delete_countries_, &delete_languages_}) {
       st->bind(1, row.id).run("replacing a movie's link rows");
     }
   }
-  if (row.collection) {
-    const auto& c = *row.collection;
-    upsert_collection_.bind(1, c.id)
-        .bind(2, c.name)
-        .bind(3, c.poster_path)
-        .bind(4, c.backdrop_path);
-    upsert_collection_.run("writing collection");
-  }
+  write_dictionaries(row);
   std::optional<double> popularity;
   if (row.popularity_micros) popularity = static_cast<double>(*row.popularity_micros) / 1e6;
   auto& m = upsert_movie_;
@@ -441,34 +516,59 @@ bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
 
   for (const auto& g : row.genres) {
     if (note_name(genre_names_, g.id, line, g.name)) {
-      insert_genre_.bind(1, g.id).bind(2, g.name).run("writing genre");
+      insert_genre_.bind(1, g.id).bind(2, g.name).bind(3, data_time_).run("writing genre");
     }
     insert_movie_genre_.bind(1, row.id).bind(2, g.id).run("writing movie_genre");
   }
   for (const auto& c : row.companies) {
     if (note_name(company_names_, c.id, line, c.name)) {
-      insert_company_.bind(1, c.id).bind(2, c.name).run("writing production_company");
+      insert_company_.bind(1, c.id)
+          .bind(2, c.name)
+          .bind(3, data_time_)
+          .run("writing production_company");
     }
     insert_movie_company_.bind(1, row.id).bind(2, c.id).run("writing movie_company");
+  }
+  for (const auto& c : row.countries) {
+    insert_movie_country_.bind(1, row.id).bind(2, c.code).run("writing movie_country");
+  }
+  for (const auto& l : row.languages) {
+    insert_movie_language_.bind(1, row.id).bind(2, l.code).run("writing movie_language");
+  }
+  return superseded;
+}
+
+void SqliteBatchWriter::write_dictionaries(const dataset::MovieRow& row) {
+  if (row.collection) {
+    const auto& c = *row.collection;
+    upsert_collection_.bind(1, c.id)
+        .bind(2, c.name)
+        .bind(3, c.poster_path)
+        .bind(4, c.backdrop_path)
+        .bind(5, data_time_);
+    upsert_collection_.run("writing collection");
   }
   // Countries and languages take the last name seen; unchanged names cost no statement.
   for (const auto& c : row.countries) {
     auto [it, added] = countries_seen_.try_emplace(c.code, c.name);
     if (added || it->second != c.name) {
       it->second = c.name;
-      upsert_country_.bind(1, c.code).bind(2, c.name).run("writing production_country");
+      upsert_country_.bind(1, c.code)
+          .bind(2, c.name)
+          .bind(3, data_time_)
+          .run("writing production_country");
     }
-    insert_movie_country_.bind(1, row.id).bind(2, c.code).run("writing movie_country");
   }
   for (const auto& l : row.languages) {
     auto [it, added] = languages_seen_.try_emplace(l.code, l.name);
     if (added || it->second != l.name) {
       it->second = l.name;
-      upsert_language_.bind(1, l.code).bind(2, l.name).run("writing spoken_language");
+      upsert_language_.bind(1, l.code)
+          .bind(2, l.name)
+          .bind(3, data_time_)
+          .run("writing spoken_language");
     }
-    insert_movie_language_.bind(1, row.id).bind(2, l.code).run("writing movie_language");
   }
-  return superseded;
 }
 
 bool SqliteBatchWriter::note_name(NameRuns& runs, std::int64_t id, std::int64_t line,
@@ -482,60 +582,89 @@ bool SqliteBatchWriter::note_name(NameRuns& runs, std::int64_t id, std::int64_t 
 /// (SPEC 4): its line is the largest source_line among this batch's movies linked to the id,
 /// since a superseded record's movie row and links were replaced by the later record's.
 void SqliteBatchWriter::settle_names(const NameRuns& runs, const char* table,
-                                     const char* link_table, const char* link_column) {
+                                     const char* link_table, const char* link_column, bool genres) {
+  // The last line naming each id: from the applied records' link rows, and from the records
+  // not applied because their movie is newer in the database.
+  std::unordered_map<std::int64_t, std::int64_t> last_line;
+  for (const auto& [movie, record] : older_) {
+    for (std::int64_t id : genres ? record.genres : record.companies) {
+      auto [it, added] = last_line.try_emplace(id, record.line);
+      if (!added) it->second = std::max(it->second, record.line);
+    }
+  }
   auto last_lines = store_.prepare(
       fmt::format("SELECT l.{0}, MAX(m.source_line) FROM {1} l JOIN movie m ON m.id = l.movie_id "
                   "WHERE m.batch_id = ? GROUP BY l.{0}",
                   link_column, link_table));
-  auto rename =
-      store_.prepare(fmt::format("UPDATE {} SET name = ? WHERE id = ? AND name IS NOT ?", table));
   last_lines.bind(1, batch_id_);
   std::string what = fmt::format("settling {} names", table);
   while (last_lines.step(what.c_str())) {
     std::int64_t id = sqlite3_column_int64(last_lines.get(), 0);
     std::int64_t line = sqlite3_column_int64(last_lines.get(), 1);
+    auto [it, added] = last_line.try_emplace(id, line);
+    if (!added) it->second = std::max(it->second, line);
+  }
+  last_lines.reset();
+  // The batch names the id unless a batch of a newer data time named it since.
+  auto rename = store_.prepare(
+      fmt::format("UPDATE {} SET name = ?, data_time = ? WHERE id = ? AND data_time <= ? AND "
+                  "(name IS NOT ? OR data_time <> ?)",
+                  table));
+  for (const auto& [id, line] : last_line) {
     auto it = runs.find(id);
     if (it == runs.end()) continue;
     auto run = std::upper_bound(it->second.begin(), it->second.end(), line,
                                 [](std::int64_t l, const NameRun& r) { return l < r.line; });
     if (run == it->second.begin()) continue;
     const std::string& name = std::prev(run)->name;
-    rename.bind(1, name).bind(2, id).bind(3, name).run(what.c_str());
+    rename.bind(1, name).bind(2, data_time_).bind(3, id).bind(4, data_time_);
+    rename.bind(5, name).bind(6, data_time_).run(what.c_str());
   }
-  last_lines.reset();
 }
 
-void SqliteBatchWriter::commit(const BatchCounts& counts, bool snapshot) {
+BatchCounts SqliteBatchWriter::commit(const BatchCounts& loaded, bool snapshot) {
+  BatchCounts counts = loaded;
+  counts.older_than_loaded = older_.size();
+  counts.rows_loaded -= std::min(counts.rows_loaded, counts.older_than_loaded);
+  counts.duplicate_superseded += counts.older_than_loaded;
   if (bulk_) {
     for (const char* definition : kSecondaryIndexDefinitions)
       store_.exec(definition, "building an index");
   }
-  settle_names(genre_names_, "genre", "movie_genre", "genre_id");
-  settle_names(company_names_, "production_company", "movie_company", "company_id");
+  settle_names(genre_names_, "genre", "movie_genre", "genre_id", true);
+  settle_names(company_names_, "production_company", "movie_company", "company_id", false);
   if (snapshot) {
+    // Absent movies go unless a batch of a newer data time wrote them.
+    constexpr const char* kAbsent =
+        "SELECT m.id FROM movie m JOIN ingest_batch b ON b.id = m.batch_id WHERE m.batch_id <> ? "
+        "AND b.data_time <= ?";
     for (const char* table : {"movie_genre", "movie_company", "movie_country", "movie_language"}) {
-      auto links = store_.prepare(fmt::format(
-          "DELETE FROM {} WHERE movie_id IN (SELECT id FROM movie WHERE batch_id <> ?)", table));
-      links.bind(1, batch_id_).run("removing links of movies absent from the snapshot");
+      auto links =
+          store_.prepare(fmt::format("DELETE FROM {} WHERE movie_id IN ({})", table, kAbsent));
+      links.bind(1, batch_id_).bind(2, data_time_);
+      links.run("removing links of movies absent from the snapshot");
     }
-    auto st = store_.prepare("DELETE FROM movie WHERE batch_id <> ?");
-    st.bind(1, batch_id_).run("removing movies absent from the snapshot");
+    auto st = store_.prepare(fmt::format("DELETE FROM movie WHERE id IN ({})", kAbsent));
+    st.bind(1, batch_id_).bind(2, data_time_).run("removing movies absent from the snapshot");
   }
   auto st = store_.prepare(
       "UPDATE ingest_batch SET status = 'loaded', finished_at = ?, rows_read = ?, rows_loaded = ?, "
-      "rows_rejected = ?, duplicate_superseded = ?, warnings = ? WHERE id = ?");
+      "rows_rejected = ?, duplicate_superseded = ?, warnings = ?, older_than_loaded = ? WHERE id "
+      "= ?");
   std::string finished_at = utc_now_iso8601();
   st.bind(1, finished_at).bind(2, static_cast<std::int64_t>(counts.rows_read));
   st.bind(3, static_cast<std::int64_t>(counts.rows_loaded))
       .bind(4, static_cast<std::int64_t>(counts.rows_rejected));
   st.bind(5, static_cast<std::int64_t>(counts.duplicate_superseded));
-  st.bind(6, static_cast<std::int64_t>(counts.warnings)).bind(7, batch_id_);
+  st.bind(6, static_cast<std::int64_t>(counts.warnings));
+  st.bind(7, static_cast<std::int64_t>(counts.older_than_loaded)).bind(8, batch_id_);
   st.run("recording the batch counts");
   store_.exec("COMMIT", "committing the batch");
   open_ = false;
   // Move the batch from the WAL into the database file now: readers (the reports next) then
   // find pages in the file instead of searching a WAL as large as the batch.
   store_.exec("PRAGMA wal_checkpoint(TRUNCATE)", "checkpointing the batch");
+  return counts;
 }
 
 void SqliteBatchWriter::rollback(const std::string& reason) {

@@ -21,6 +21,10 @@ struct BatchSource {
   std::string sha256;
   std::string etag;
   std::string staged_at;  ///< ISO 8601 UTC
+  /// When the data was true, as normalize_utc_timestamp writes it: the archive's --as-of, else
+  /// its source's Last-Modified, else when it was staged. Versions of a movie are ordered by it
+  /// (last writer wins by data time, not load time); empty means the load time.
+  std::string data_time;
 };
 
 /// The accounting of SPEC 3.4: rows_read = rows_loaded + rows_rejected + duplicate_superseded.
@@ -30,9 +34,13 @@ struct BatchCounts {
   std::uint64_t rows_rejected = 0;
   std::uint64_t duplicate_superseded = 0;
   std::uint64_t warnings = 0;
+  /// Movies of the batch not applied because the database holds a version of a newer data time
+  /// (a backfill behind the hourly flow). They are part of duplicate_superseded (superseded by
+  /// that newer version), so the accounting still balances; this says how many.
+  std::uint64_t older_than_loaded = 0;
 };
 
-/// One row of ingest_batch.
+/// One row of ingest_batch (source.data_time as normalize_utc_timestamp writes it).
 struct BatchRecord {
   std::int64_t id = 0;
   BatchSource source;
@@ -49,8 +57,10 @@ class BatchWriter {
   /// already written by this batch: that earlier record is then superseded (the last one wins).
   virtual bool upsert_movie(const dataset::MovieRow& row) = 0;
   /// Settles genre and company names (the last surviving record that mentions an id wins),
-  /// removes movies absent from a snapshot batch, records the counts and commits.
-  virtual void commit(const BatchCounts& counts, bool snapshot) = 0;
+  /// removes movies absent from a snapshot batch, records the counts and commits. Returns the
+  /// counts as recorded: the movies found older than the loaded version move from rows_loaded
+  /// to duplicate_superseded and older_than_loaded.
+  virtual BatchCounts commit(const BatchCounts& counts, bool snapshot) = 0;
   /// Rolls back; the batch row is marked failed with `reason`. Also what the destructor does
   /// when neither was called.
   virtual void rollback(const std::string& reason) = 0;
@@ -82,6 +92,11 @@ class Store {
   virtual std::int64_t record_failed_batch(const BatchSource& source,
                                            const std::string& reason) = 0;
   virtual std::vector<BatchRecord> batches() = 0;
+  /// Records the outcome of one data check (sql/checks/) for a loaded batch in
+  /// data_check_result, replacing an earlier result of the same check for that batch.
+  virtual void record_check(std::int64_t batch_id, const std::string& check_name,
+                            std::uint64_t failing,
+                            const std::vector<std::string>& failing_keys) = 0;
   /// Runs one read-only statement; `?` placeholders are bound to params in order. Returns the
   /// result's column names (known even when there are no rows).
   virtual std::vector<std::string> query(std::string_view sql, std::span<const Param> params,
@@ -93,7 +108,7 @@ class Store {
 std::unique_ptr<Store> open_store(const std::string& url);
 
 /// The schema version this build writes.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 /// Text of sql/reports/<name>.sql, looked up beside the executable's source tree or installed
 /// share folder, or compiled in (so a moved binary still works).

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <map>
+
+#include "store/store.hpp"
 #include "test_support.hpp"
 
 namespace marquee {
@@ -56,6 +59,18 @@ TEST_F(DataChecks, FailingCheckIsLoggedWithItsKeysInWarnMode) {
   EXPECT_NE(main_log().find("movie 990001 release_year 1850"), std::string::npos) << main_log();
   EXPECT_NE(read_file(dir_ / "work/log/error.log").find("release_year_in_range"),
             std::string::npos);
+  // Every check's outcome is recorded for the batch, with the failing keys.
+  auto store = store::open_store("sqlite:" + work() + "/marquee.db");
+  std::map<std::string, std::string> recorded;
+  store->query(
+      "SELECT check_name, failing || ' ' || failing_keys FROM data_check_result WHERE "
+      "batch_id = 1",
+      {}, [&](const auto&, const std::vector<store::Cell>& row) { recorded[*row[0]] = *row[1]; });
+  EXPECT_EQ(recorded, (std::map<std::string, std::string>{
+                          {"batch_rows_balance", "0 []"},
+                          {"budget_and_revenue_positive", "0 []"},
+                          {"link_rows_have_their_genre_and_company", "0 []"},
+                          {"release_year_in_range", "1 [\"movie 990001 release_year 1850\"]"}}));
 }
 
 TEST_F(DataChecks, WholeDatabaseCheckRunsOnlyAfterSnapshotLoads) {
@@ -69,8 +84,9 @@ TEST_F(DataChecks, FailingCheckFailsTheRunWithExit3InErrorMode) {
   std::string hook = "cat > " + testing::shell_quote((dir_ / "hook.json").string());
   auto r = run("past.zip", {"--checks", "error", "--on-failure", hook});
   ASSERT_EQ(r.exit_code, 3) << r.output;
-  EXPECT_NE(r.output.find("data checks failed after the load: release_year_in_range (1)"),
-            std::string::npos)
+  EXPECT_NE(
+      r.output.find("data checks failed after the load: release_year_in_range (1 in batch 1)"),
+      std::string::npos)
       << r.output;
   EXPECT_NE(read_file(dir_ / "hook.json").find("\"step\":\"checks\""), std::string::npos)
       << read_file(dir_ / "hook.json");
@@ -82,7 +98,7 @@ TEST_F(DataChecks, ChecksRunOnPostgres) {
     GTEST_SKIP() << "MARQUEE_TEST_PG is not set (test.sh starts a PostgreSQL cluster)";
   auto r = run("past.zip", {"--db", pg.url(), "--checks", "error", "--snapshot"});
   ASSERT_EQ(r.exit_code, 3) << r.output;
-  EXPECT_NE(r.output.find("release_year_in_range (1)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("release_year_in_range (1 in batch 1)"), std::string::npos) << r.output;
   EXPECT_NE(main_log().find("check link_rows_have_their_movie: passed"), std::string::npos);
 }
 

@@ -66,9 +66,12 @@ TEST(RunHook, KillsACommandPastItsTimeout) {
 
 TEST(RunHistory, SuccessAfterAFailureIsRecoveredOnce) {
   TempFolder dir;
-  RunHistory history(dir.path());
+  RunHistory history(dir.path(), "load");
+  RunHistory stage_history(dir.path(), "stage");
   EXPECT_FALSE(history.record_success("r1"));
   history.record_failure({"r2", "load", 3, "bad data", "x.zip", 7});
+  // Another command's success (the stage task of a split pipeline) recovers nothing.
+  EXPECT_FALSE(stage_history.record_success("r2b"));
   auto recovered = history.record_success("r3");
   ASSERT_TRUE(recovered);
   EXPECT_EQ((*recovered)["run_id"], "r2");

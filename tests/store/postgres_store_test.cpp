@@ -110,8 +110,9 @@ MovieRow movie(std::int64_t id, std::vector<dataset::NamedItem> genres = {},
   return row;
 }
 
-BatchSource source(const std::string& name) {
-  return {"file:///data/" + name + ".zip", "sha-" + name, "", "2026-01-05T10:00:00.000Z"};
+BatchSource source(const std::string& name, const std::string& data_time = "") {
+  return {"file:///data/" + name + ".zip", "sha-" + name, "", "2026-01-05T10:00:00.000Z",
+          data_time};
 }
 
 class PostgresStoreTest : public ::testing::Test {
@@ -142,7 +143,7 @@ class PostgresStoreTest : public ::testing::Test {
 TEST_F(PostgresStoreTest, MigratesAnEmptyDatabase) {
   auto store = open();
   EXPECT_EQ(store->engine(), "postgresql");
-  EXPECT_EQ(select(*store, "SELECT version FROM schema_version"), Rows{{"1"}});
+  EXPECT_EQ(select(*store, "SELECT max(version) FROM schema_version"), Rows{{"2"}});
   EXPECT_EQ(select(*store, "SELECT relkind FROM pg_class WHERE relname = 'movie_version'"),
             Rows{{"p"}});
   for (auto table : {"movie", "genre", "production_company", "collection", "production_country",
@@ -152,7 +153,44 @@ TEST_F(PostgresStoreTest, MigratesAnEmptyDatabase) {
   }
   store.reset();
   auto again = open();
-  EXPECT_EQ(select(*again, "SELECT version FROM schema_version"), Rows{{"1"}});
+  EXPECT_EQ(select(*again, "SELECT max(version) FROM schema_version"), Rows{{"2"}});
+}
+
+TEST_F(PostgresStoreTest, RecordsDataChecksPerBatch) {
+  auto store = open();
+  auto writer = store->begin_batch(source("a"));
+  writer->upsert_movie(movie(1, {{1, "Drama"}}));
+  writer->commit({1, 1, 0, 0, 0, 0}, false);
+  auto id = store->batches().front().id;
+  store->record_check(id, "release_year_in_range", 2, {"movie 1 release_year 1500", "x \"q\""});
+  store->record_check(id, "release_year_in_range", 1, {"movie 1 release_year 1500"});
+  EXPECT_EQ(select(*store,
+                   "SELECT check_name, failing, failing_keys ->> 0, jsonb_array_length("
+                   "failing_keys) FROM data_check_result"),
+            (Rows{{"release_year_in_range", "1", "movie 1 release_year 1500", "1"}}));
+}
+
+TEST_F(PostgresStoreTest, OlderBatchNeverOverwritesANewerMovieOrName) {
+  auto store = open();
+  auto newer = store->begin_batch(source("hourly", "2026-11-27T09:00:00Z"));
+  newer->upsert_movie(movie(1, {{1, "Drama"}}, {{5, "New Name"}}));
+  newer->commit({1, 1, 0, 0, 0, 0}, false);
+  auto older = store->begin_batch(source("backfill", "2025-11-27"));
+  EXPECT_FALSE(older->upsert_movie(movie(1, {{2, "Comedy"}}, {{5, "Old Name"}})));
+  older->upsert_movie(movie(2, {{1, "Old Drama"}}));
+  auto counts = older->commit({2, 2, 0, 0, 0, 0}, false);
+  EXPECT_EQ(counts.older_than_loaded, 1u);
+  EXPECT_EQ(counts.rows_loaded, 1u);
+  EXPECT_EQ(counts.duplicate_superseded, 1u);
+  EXPECT_EQ(select(*store, "SELECT movie_id, genre_id FROM movie_genre ORDER BY 1"),
+            (Rows{{"1", "1"}, {"2", "1"}}));
+  EXPECT_EQ(select(*store, "SELECT id, name FROM genre ORDER BY id"),
+            (Rows{{"1", "Drama"}, {"2", "Comedy"}}));
+  EXPECT_EQ(select(*store, "SELECT name FROM production_company"), (Rows{{"New Name"}}));
+  EXPECT_EQ(select(*store,
+                   "SELECT older_than_loaded, to_char(data_time AT TIME ZONE 'UTC', "
+                   "'YYYY-MM-DD HH24') FROM ingest_batch ORDER BY id"),
+            (Rows{{"0", "2026-11-27 09"}, {"1", "2025-11-27 00"}}));
 }
 
 TEST_F(PostgresStoreTest, NewerSchemaVersionFailsClearly) {
@@ -683,12 +721,16 @@ MovieRow random_movie(std::mt19937& random, std::uint64_t line) {
   return row;
 }
 
-Rows dump(Store& store) {
+/// The model and the reports; a movie's batch by its source, so that two stores that loaded the
+/// same batches in another order compare equal.
+Rows dump(Store& store, bool with_batches = true) {
   Rows out;
+  std::vector<std::string> queries = {
+      "SELECT id, title, overview, release_date, release_year, budget, revenue, "
+      "popularity_micros, CASE WHEN adult THEN 1 WHEN NOT adult THEN 0 END, collection_id, "
+      "(SELECT source FROM ingest_batch AS b WHERE b.id = movie.batch_id), source_line FROM movie "
+      "ORDER BY id"};
   for (const std::string& sql : std::vector<std::string>{
-           "SELECT id, title, overview, release_date, release_year, budget, revenue, "
-           "popularity_micros, CASE WHEN adult THEN 1 WHEN NOT adult THEN 0 END, collection_id, "
-           "batch_id, source_line FROM movie ORDER BY id",
            "SELECT movie_id, genre_id FROM movie_genre ORDER BY 1, 2",
            "SELECT movie_id, company_id FROM movie_company ORDER BY 1, 2",
            "SELECT movie_id, iso_3166_1 FROM movie_country ORDER BY 1, 2",
@@ -698,9 +740,16 @@ Rows dump(Store& store) {
            "SELECT iso_3166_1, name FROM production_country ORDER BY 1",
            "SELECT iso_639_1, name FROM spoken_language ORDER BY 1",
            "SELECT id, name, poster_path, backdrop_path FROM collection ORDER BY id",
-           "SELECT id, status, rows_read FROM ingest_batch ORDER BY id",
            report_sql("company_yearly"), report_sql("company_genre_yearly"),
            report_sql("genre_yearly"), report_sql("most_popular_genre_by_year")}) {
+    queries.push_back(sql);
+  }
+  if (with_batches) {
+    queries.push_back(
+        "SELECT id, status, rows_read, rows_loaded, duplicate_superseded, older_than_loaded FROM "
+        "ingest_batch ORDER BY id");
+  }
+  for (const std::string& sql : queries) {
     out.push_back({"-- " + sql.substr(0, 40)});
     for (auto& row : select(store, sql)) out.push_back(std::move(row));
   }
@@ -722,7 +771,7 @@ TEST_P(PostgresMatchesSqliteTest, SameRecordsSameModel) {
       if (b == 2) row.id = 1 + row.id % 20;
       EXPECT_EQ(pw->upsert_movie(row), sw->upsert_movie(row)) << "batch " << b << " record " << i;
     }
-    BatchCounts counts{static_cast<std::uint64_t>(records), 0, 0, 0, 0};
+    BatchCounts counts{static_cast<std::uint64_t>(records), 0, 0, 0, 0, 0};
     pw->commit(counts, b == 2);
     sw->commit(counts, b == 2);
     auto expected = dump(*sqlite);
@@ -736,6 +785,69 @@ TEST_P(PostgresMatchesSqliteTest, SameRecordsSameModel) {
   std::filesystem::remove(sqlite_path);
   std::filesystem::remove(sqlite_path.string() + "-wal");
   std::filesystem::remove(sqlite_path.string() + "-shm");
+}
+
+/// Last writer wins by data time: batches committed in any order end as if committed in
+/// data-time order. PostgreSQL takes them shuffled, SQLite in data-time order, and both must
+/// hold the same model (names included) and write the same reports; then an older snapshot
+/// leaves alone the movies of newer batches.
+TEST_P(PostgresMatchesSqliteTest, BatchesInAnyOrderEndAsInDataTimeOrder) {
+  auto postgres = open_flushing();
+  auto sqlite_path = std::filesystem::temp_directory_path() / (db_ + "-order.db");
+  auto sqlite = open_sqlite_store(sqlite_path);
+  std::mt19937 random(20261127);
+  struct Batch {
+    std::string name, data_time;
+    std::vector<MovieRow> rows;
+  };
+  std::vector<Batch> batches;
+  std::uint64_t line = 1;
+  for (int b = 0; b < 8; ++b) {
+    Batch batch{fmt::format("d{}", b), fmt::format("2025-0{}-01T00:00:00.000Z", 1 + b), {}};
+    for (int i = 0; i < 30; ++i) batch.rows.push_back(random_movie(random, ++line));
+    batches.push_back(std::move(batch));
+  }
+  auto load = [](Store& store, const Batch& batch) {
+    auto writer = store.begin_batch(source(batch.name, batch.data_time));
+    std::uint64_t superseded = 0;
+    for (const auto& row : batch.rows) superseded += writer->upsert_movie(row) ? 1 : 0;
+    std::uint64_t read = batch.rows.size();
+    auto counts = writer->commit({read, read - superseded, 0, superseded, 0, 0}, false);
+    EXPECT_EQ(counts.rows_read, counts.rows_loaded + counts.duplicate_superseded) << batch.name;
+    return counts;
+  };
+  for (const auto& batch : batches) load(*sqlite, batch);
+  std::vector<std::size_t> order = {5, 1, 7, 0, 3, 6, 2, 4};  // backfill between newer loads
+  std::uint64_t older = 0;
+  for (std::size_t i : order) older += load(*postgres, batches[i]).older_than_loaded;
+  EXPECT_GT(older, 0u) << "the shuffled order must meet movies already loaded newer";
+  auto expected = dump(*sqlite, false);
+  auto actual = dump(*postgres, false);
+  ASSERT_EQ(actual.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(actual[i], expected[i]) << i;
+
+  // A snapshot of an older data time than batch 7: movies of batch 7 stay, older ones go.
+  MovieRow only = batches[0].rows.front();
+  for (Store* store : {static_cast<Store*>(postgres.get()), static_cast<Store*>(sqlite.get())}) {
+    auto writer = store->begin_batch(source("old-snapshot", "2025-06-15T00:00:00.000Z"));
+    writer->upsert_movie(only);
+    writer->commit({1, 1, 0, 0, 0, 0}, true);
+  }
+  EXPECT_NE(select(*postgres,
+                   "SELECT count(*) FROM movie WHERE batch_id IN (SELECT id FROM ingest_batch "
+                   "WHERE source LIKE '%/d7.zip')"),
+            Rows{{"0"}});
+  EXPECT_EQ(select(*postgres,
+                   "SELECT count(*) FROM movie m JOIN ingest_batch b ON b.id = m.batch_id WHERE "
+                   "b.data_time < '2025-06-15' AND b.source NOT LIKE '%old-snapshot%'"),
+            Rows{{"0"}});
+  expected = dump(*sqlite, false);
+  actual = dump(*postgres, false);
+  ASSERT_EQ(actual.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(actual[i], expected[i]) << i;
+  sqlite.reset();
+  for (const char* suffix : {"", "-wal", "-shm"})
+    std::filesystem::remove(sqlite_path.string() + suffix);
 }
 
 INSTANTIATE_TEST_SUITE_P(FlushSizes, PostgresMatchesSqliteTest, ::testing::Values(2, 7, 10000),

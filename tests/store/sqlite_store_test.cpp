@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/error.hpp"
+#include "store/embedded_sql.hpp"
 
 namespace marquee::store {
 namespace {
@@ -50,7 +51,7 @@ class SqliteStoreTest : public ::testing::Test {
 
 TEST_F(SqliteStoreTest, LastDuplicateWinsAndIsReportedSuperseded) {
   auto store = open_sqlite_store(dir_ / "db");
-  auto batch = store->begin_batch({"test", "sha", "", ""});
+  auto batch = store->begin_batch({"test", "sha", "", "", ""});
   EXPECT_FALSE(batch->upsert_movie(movie(1, 2, {{7, "A"}}, 10)));
   EXPECT_TRUE(batch->upsert_movie(movie(1, 3, {{8, "B"}}, 20)));
   batch->commit({2, 1, 0, 1, 0}, false);
@@ -62,7 +63,7 @@ TEST_F(SqliteStoreTest, LastDuplicateWinsAndIsReportedSuperseded) {
 
 TEST_F(SqliteStoreTest, CompanyNameComesFromTheLastSurvivingRecord) {
   auto store = open_sqlite_store(dir_ / "db");
-  auto batch = store->begin_batch({"test", "sha", "", ""});
+  auto batch = store->begin_batch({"test", "sha", "", "", ""});
   batch->upsert_movie(movie(2, 2, {{5, "Eta"}}));  // survives
   batch->upsert_movie(
       movie(1, 3, {{5, "Zeta Late"}}));  // superseded below: its name must not count
@@ -76,11 +77,11 @@ TEST_F(SqliteStoreTest, CompanyNameComesFromTheLastSurvivingRecord) {
 
 TEST_F(SqliteStoreTest, LaterBatchRenamesAndReplacesLinks) {
   auto store = open_sqlite_store(dir_ / "db");
-  auto first = store->begin_batch({"test", "sha1", "", ""});
+  auto first = store->begin_batch({"test", "sha1", "", "", ""});
   first->upsert_movie(movie(1, 2, {{5, "Old Name"}}));
   first->upsert_movie(movie(2, 3, {{5, "Old Name"}}));
   first->commit({2, 2, 0, 0, 0}, false);
-  auto second = store->begin_batch({"test", "sha2", "", ""});
+  auto second = store->begin_batch({"test", "sha2", "", "", ""});
   EXPECT_FALSE(second->upsert_movie(movie(2, 2, {{5, "New Name"}, {9, "Other"}})));
   second->commit({1, 1, 0, 0, 0}, false);
   EXPECT_EQ(rows(*store, "SELECT id, name FROM production_company"),
@@ -90,7 +91,7 @@ TEST_F(SqliteStoreTest, LaterBatchRenamesAndReplacesLinks) {
 
 TEST_F(SqliteStoreTest, RollbackLeavesNothingButAFailedBatchRow) {
   auto store = open_sqlite_store(dir_ / "db");
-  auto batch = store->begin_batch({"test", "sha", "", ""});
+  auto batch = store->begin_batch({"test", "sha", "", "", ""});
   batch->upsert_movie(movie(1, 2, {{5, "A"}}));
   batch->rollback("test failure");
   EXPECT_TRUE(rows(*store, "SELECT id, 1 FROM movie").empty());
@@ -102,7 +103,7 @@ TEST_F(SqliteStoreTest, RollbackLeavesNothingButAFailedBatchRow) {
 TEST_F(SqliteStoreTest, AbandonedBatchRollsBack) {
   auto store = open_sqlite_store(dir_ / "db");
   {
-    auto batch = store->begin_batch({"test", "sha", "", ""});
+    auto batch = store->begin_batch({"test", "sha", "", "", ""});
     batch->upsert_movie(movie(1, 2, {}));
   }
   EXPECT_TRUE(rows(*store, "SELECT id, 1 FROM movie").empty());
@@ -126,13 +127,124 @@ TEST_F(SqliteStoreTest, NewerSchemaVersionFailsClearly) {
 TEST_F(SqliteStoreTest, ReopeningKeepsTheSchemaAndData) {
   {
     auto store = open_sqlite_store(dir_ / "db");
-    auto batch = store->begin_batch({"test", "sha", "", ""});
+    auto batch = store->begin_batch({"test", "sha", "", "", ""});
     batch->upsert_movie(movie(1, 2, {}));
     batch->commit({1, 1, 0, 0, 0}, false);
   }
   auto store = open_sqlite_store(dir_ / "db");
   EXPECT_TRUE(store->loaded_batch("sha"));
-  EXPECT_EQ(rows(*store, "SELECT max(version), 1 FROM schema_version").begin()->first, "1");
+  EXPECT_EQ(rows(*store, "SELECT max(version), 1 FROM schema_version").begin()->first, "2");
+}
+
+BatchSource timed(const std::string& name, const std::string& data_time) {
+  return {"file:///" + name + ".zip", "sha-" + name, "", "", data_time};
+}
+
+TEST_F(SqliteStoreTest, OlderBatchNeverOverwritesANewerMovieOrName) {
+  auto store = open_sqlite_store(dir_ / "db");
+  auto newer = store->begin_batch(timed("hourly", "2026-11-27T09:00:00Z"));
+  newer->upsert_movie(movie(1, 2, {{5, "New Name"}}, 100));
+  newer->commit({1, 1, 0, 0, 0, 0}, false);
+
+  auto older = store->begin_batch(timed("backfill", "2025-11-27"));
+  EXPECT_FALSE(older->upsert_movie(movie(1, 2, {{5, "Old Name"}, {6, "Only Old"}}, 50)));
+  EXPECT_TRUE(older->upsert_movie(movie(1, 3, {{5, "Older Still"}}, 40)));  // same movie again
+  EXPECT_FALSE(older->upsert_movie(movie(2, 4, {{7, "Fresh"}}, 70)));
+  auto counts = older->commit({3, 2, 0, 1, 0, 0}, false);
+  EXPECT_EQ(counts.older_than_loaded, 1u);
+  EXPECT_EQ(counts.rows_loaded, 1u);
+  EXPECT_EQ(counts.duplicate_superseded, 2u);
+
+  EXPECT_EQ(rows(*store, "SELECT id, budget FROM movie"),
+            (std::map<std::string, std::string>{{"1", "100"}, {"2", "70"}}));
+  EXPECT_EQ(rows(*store, "SELECT company_id, movie_id FROM movie_company"),
+            (std::map<std::string, std::string>{{"5", "1"}, {"7", "2"}}));
+  // Company 6 exists (the older batch named it, as it would have in data-time order); company 5
+  // keeps the name of the newer batch.
+  EXPECT_EQ(
+      rows(*store, "SELECT id, name FROM production_company"),
+      (std::map<std::string, std::string>{{"5", "New Name"}, {"6", "Only Old"}, {"7", "Fresh"}}));
+  EXPECT_EQ(rows(*store, "SELECT id, older_than_loaded || ' ' || data_time FROM ingest_batch"),
+            (std::map<std::string, std::string>{{"1", "0 2026-11-27T09:00:00.000Z"},
+                                                {"2", "1 2025-11-27T00:00:00.000Z"}}));
+  auto recorded = store->batches();
+  ASSERT_EQ(recorded.size(), 2u);
+  EXPECT_EQ(recorded[1].counts.older_than_loaded, 1u);
+  EXPECT_EQ(recorded[1].source.data_time, "2025-11-27T00:00:00.000Z");
+}
+
+TEST_F(SqliteStoreTest, NewerBatchReplacesAnOlderOneWhateverTheLoadOrder) {
+  auto store = open_sqlite_store(dir_ / "db");
+  auto older = store->begin_batch(timed("backfill", "2025-01-01"));
+  older->upsert_movie(movie(1, 2, {{5, "Old Name"}}, 50));
+  older->commit({1, 1, 0, 0, 0, 0}, false);
+  auto newer = store->begin_batch(timed("hourly", "2025-01-02"));
+  newer->upsert_movie(movie(1, 2, {{5, "New Name"}}, 100));
+  EXPECT_EQ(newer->commit({1, 1, 0, 0, 0, 0}, false).older_than_loaded, 0u);
+  EXPECT_EQ(rows(*store, "SELECT id, budget FROM movie"),
+            (std::map<std::string, std::string>{{"1", "100"}}));
+  EXPECT_EQ(rows(*store, "SELECT id, name FROM production_company"),
+            (std::map<std::string, std::string>{{"5", "New Name"}}));
+}
+
+TEST_F(SqliteStoreTest, OlderSnapshotKeepsTheMoviesOfNewerBatches) {
+  auto store = open_sqlite_store(dir_ / "db");
+  auto newer = store->begin_batch(timed("hourly", "2026-01-02"));
+  newer->upsert_movie(movie(1, 2, {}));
+  newer->commit({1, 1, 0, 0, 0, 0}, false);
+  auto oldest = store->begin_batch(timed("first", "2024-01-01"));
+  oldest->upsert_movie(movie(2, 2, {}));
+  oldest->commit({1, 1, 0, 0, 0, 0}, false);
+  auto snapshot = store->begin_batch(timed("snapshot", "2025-01-01"));
+  snapshot->upsert_movie(movie(3, 2, {}));
+  snapshot->commit({1, 1, 0, 0, 0, 0}, true);
+  EXPECT_EQ(rows(*store, "SELECT id, batch_id FROM movie"),
+            (std::map<std::string, std::string>{{"1", "1"}, {"3", "3"}}));
+}
+
+TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseKeepingItsData) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "db").c_str(), &db), SQLITE_OK);
+    std::string v1 = embedded_sql("schema/sqlite_v1.sql");
+    ASSERT_EQ(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at TEXT "
+                           "NOT NULL); INSERT INTO schema_version VALUES (1, 'then'); INSERT INTO "
+                           "ingest_batch (source, sha256, staged_at, started_at, status) VALUES "
+                           "('a', 'sha-a', '2024-05-01T00:00:00.000Z', '2024-05-01T00:01:00.000Z', "
+                           "'loaded'); INSERT INTO genre VALUES (18, 'Drama'); INSERT INTO movie "
+                           "(id, batch_id) VALUES (1, 1)",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = open_sqlite_store(dir_ / "db");
+  EXPECT_EQ(rows(*store, "SELECT max(version), 1 FROM schema_version").begin()->first, "2");
+  EXPECT_EQ(rows(*store, "SELECT id, data_time FROM ingest_batch"),
+            (std::map<std::string, std::string>{{"1", "2024-05-01T00:00:00.000Z"}}));
+  // A movie of the version-1 batch is replaced by a batch of a later data time.
+  auto batch = store->begin_batch(timed("b", "2024-06-01"));
+  batch->upsert_movie(movie(1, 2, {}, 5));
+  batch->commit({1, 1, 0, 0, 0, 0}, false);
+  EXPECT_EQ(rows(*store, "SELECT id, budget FROM movie"),
+            (std::map<std::string, std::string>{{"1", "5"}}));
+}
+
+TEST_F(SqliteStoreTest, RecordsDataChecksPerBatch) {
+  auto store = open_sqlite_store(dir_ / "db");
+  auto batch = store->begin_batch(timed("a", ""));
+  batch->upsert_movie(movie(1, 2, {}));
+  batch->commit({1, 1, 0, 0, 0, 0}, false);
+  store->record_check(1, "release_year_in_range", 2, {"movie 1 release_year 1500", "x \"q\""});
+  EXPECT_EQ(
+      rows(*store, "SELECT check_name, failing || ' ' || failing_keys FROM data_check_result"),
+      (std::map<std::string, std::string>{
+          {"release_year_in_range", R"(2 ["movie 1 release_year 1500","x \"q\""])"}}));
+  store->record_check(1, "release_year_in_range", 0, {});
+  EXPECT_EQ(
+      rows(*store, "SELECT check_name, failing || ' ' || failing_keys FROM data_check_result"),
+      (std::map<std::string, std::string>{{"release_year_in_range", "0 []"}}));
 }
 
 TEST_F(SqliteStoreTest, UnopenableDatabaseExits4NamingIt) {
