@@ -24,10 +24,11 @@ struct WrittenReport {
 /// One CSV field as SPEC 5 writes it: quoted only when it holds a comma, quote, CR or LF.
 void append_csv_field(std::string& out, std::string_view value);
 
-/// Runs every report query and writes movie_results/<name>.csv. Each file is written in full to
-/// a temporary folder beside results_dir, synced, then renamed into place, so a reader sees the
-/// previous report or the new one, never half of one. Throws marquee::Error on failure, leaving
-/// the previous reports in place.
+/// Runs every report query, all in one read snapshot of the database, and writes
+/// movie_results/<name>.csv. Each file is written in full to a temporary folder inside
+/// results_dir (.reports.tmp-PID; one left by a killed process is removed first), synced, then
+/// renamed into place, so a reader sees the previous report or the new one, never half of one.
+/// Throws marquee::Error on failure (a full disk: exit 4), leaving the previous reports in place.
 std::vector<WrittenReport> write_reports(store::Store& store,
                                          const std::filesystem::path& results_dir);
 

@@ -18,6 +18,20 @@ std::unique_ptr<Store> open_store(const std::string& url) {
   return open_sqlite_store(path);
 }
 
+ReadSnapshot::ReadSnapshot(Store& store) : store_(store) {
+  store_.query(store_.engine() == "postgresql" ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+                                               : "BEGIN DEFERRED",
+               {}, [](const auto&, const auto&) {});
+}
+
+ReadSnapshot::~ReadSnapshot() {
+  try {
+    store_.query("COMMIT", {}, [](const auto&, const auto&) {});
+  } catch (...) {
+    // A lost connection ended the transaction already; nothing was written in it.
+  }
+}
+
 std::string report_sql(std::string_view name) {
   return embedded_sql(fmt::format("reports/{}.sql", name));
 }

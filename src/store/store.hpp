@@ -103,6 +103,20 @@ class Store {
                                          const RowVisitor& visit) = 0;
 };
 
+/// The queries run while it lives see one snapshot of the database: a batch committed meanwhile
+/// (a backfill load beside the reports) is in all of them or in none. A read-only transaction:
+/// deferred on SQLite (WAL readers keep their snapshot), REPEATABLE READ on PostgreSQL.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Store& store);
+  ~ReadSnapshot();
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+ private:
+  Store& store_;
+};
+
 /// Opens by URL: "sqlite:PATH", a plain path, or "postgresql://…"/"postgres://…". Creates or
 /// migrates the schema; a database of a newer schema version fails clearly (exit 4).
 std::unique_ptr<Store> open_store(const std::string& url);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/error.hpp"
@@ -62,6 +63,28 @@ TEST(WriteReports, AnEmptyStoreGivesHeaderOnlyFiles) {
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
     EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
   }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(WriteReports, TemporariesOfAProcessThatEndedAreRemovedOthersKept) {
+  auto dir = std::filesystem::temp_directory_path() /
+             fmt::format("marquee-report-leftover-{}", ::getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "movie_results");
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  ::waitpid(child, nullptr, 0);  // reaped: its pid names no process now
+  auto results = dir / "movie_results";
+  std::filesystem::create_directories(results / fmt::format(".reports.tmp-{}", child));
+  std::ofstream(results / fmt::format(".reports.tmp-{}", child) / "genre_yearly.csv") << "half";
+  std::ofstream(results / fmt::format("run_summary.json.tmp-{}", child)) << "{";
+  std::filesystem::create_directories(results / ".reports.tmp-1");  // pid 1 lives
+  auto store = store::open_sqlite_store(dir / "db");
+  write_reports(*store, results);
+  EXPECT_FALSE(std::filesystem::exists(results / fmt::format(".reports.tmp-{}", child)));
+  EXPECT_FALSE(std::filesystem::exists(results / fmt::format("run_summary.json.tmp-{}", child)));
+  EXPECT_TRUE(std::filesystem::exists(results / ".reports.tmp-1"));
   std::filesystem::remove_all(dir);
 }
 

@@ -193,6 +193,20 @@ TEST_F(PostgresStoreTest, OlderBatchNeverOverwritesANewerMovieOrName) {
             (Rows{{"0", "2026-11-27 09"}, {"1", "2025-11-27 00"}}));
 }
 
+TEST_F(PostgresStoreTest, ReadSnapshotDoesNotSeeABatchCommittedMeanwhile) {
+  auto reader = open();
+  auto writer_store = open();
+  {
+    ReadSnapshot snapshot(*reader);
+    EXPECT_EQ(count(*reader, "movie"), "0");
+    auto batch = writer_store->begin_batch(source("a"));
+    batch->upsert_movie(movie(1));
+    batch->commit({1, 1, 0, 0, 0, 0}, false);
+    EXPECT_EQ(count(*reader, "movie"), "0");
+  }
+  EXPECT_EQ(count(*reader, "movie"), "1");
+}
+
 TEST_F(PostgresStoreTest, NewerSchemaVersionFailsClearly) {
   open();
   Admin(url_).exec("INSERT INTO schema_version (version) VALUES (99)");
