@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <limits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -122,23 +123,24 @@ class SqliteBatchWriter final : public BatchWriter {
   bool open_ = false;
   bool bulk_ = false;  ///< the store was empty: secondary indexes are rebuilt once at commit
 
-  /// The names a genre or company id was mentioned with in this batch, as runs in file order: a
-  /// new run starts only when the name changes, so memory follows the number of ids, not of
-  /// mentions. The name of the mention at line L is that of the last run starting at or before L.
-  struct NameRun {
-    std::int64_t line;
-    std::string name;
+  /// The names a genre (kind 0) or company (kind 1) id was mentioned with in this batch are kept
+  /// as runs in file order in the temporary table batch_name_run (kind, id, line, name): a run
+  /// starts where the name may have changed. The name of the mention at line L is that of the
+  /// last run starting at or before L. Which name an id had last is remembered in a small
+  /// direct-mapped cache, so memory stays fixed whatever the number of ids: a cache miss only
+  /// writes a run with the same name again, which changes no answer.
+  struct CachedName {
+    std::int64_t id = std::numeric_limits<std::int64_t>::min();
+    std::uint64_t name_hash = 0;
   };
-  using NameRuns = std::unordered_map<std::int64_t, std::vector<NameRun>>;
-  /// Returns true when the id is new to this batch.
-  static bool note_name(NameRuns& runs, std::int64_t id, std::int64_t line,
-                        const std::string& name);
-  void settle_names(const NameRuns& runs, const char* table, const char* link_table,
-                    const char* link_column, bool genres);
+  static constexpr std::size_t kNameCacheSlots = std::size_t{1} << 16;
+  /// Notes a mention; true when it started a run (the id may be new to the store then).
+  bool note_name(int kind, std::int64_t id, std::int64_t line, const std::string& name);
+  void settle_names(int kind, const char* table, const char* link_table, const char* link_column);
   /// Writes the collection, country and language rows a record names (every record does, even
   /// one older than the loaded movie: in data-time order its names would have been written).
   void write_dictionaries(const dataset::MovieRow& row);
-  NameRuns genre_names_, company_names_;
+  std::vector<CachedName> name_cache_;
   const std::string data_time_;
   /// Loaded batches of a newer data time than this one: a movie one of them wrote is newer.
   std::unordered_set<std::int64_t> newer_batches_;
@@ -155,7 +157,7 @@ class SqliteBatchWriter final : public BatchWriter {
   Statement find_movie_, delete_genres_, delete_companies_, delete_countries_, delete_languages_,
       upsert_collection_, upsert_movie_, insert_genre_, insert_movie_genre_, insert_company_,
       insert_movie_company_, upsert_country_, insert_movie_country_, upsert_language_,
-      insert_movie_language_;
+      insert_movie_language_, insert_name_run_, find_name_run_;
 };
 
 class SqliteStore final : public Store {
@@ -180,6 +182,7 @@ class SqliteStore final : public Store {
     // key checks, which doubled the load time, are off; the keys stay declared in the schema.
     exec("PRAGMA foreign_keys = OFF");
     exec("PRAGMA cache_size = -16384");
+    exec("PRAGMA journal_size_limit = 67108864");
     migrate();
   }
   ~SqliteStore() override { sqlite3_close_v2(db_); }
@@ -393,6 +396,19 @@ void SqliteBatchWriter::prepare() {
       store_.exec(fmt::format("DROP INDEX IF EXISTS {}", index));
   }
 
+  name_cache_.assign(kNameCacheSlots, CachedName{});
+  // Temporary: on its own file (temp_store), never in the database, gone with the connection.
+  store_.exec(
+      "CREATE TEMP TABLE IF NOT EXISTS batch_name_run (kind INTEGER NOT NULL, id INTEGER NOT NULL, "
+      "line INTEGER NOT NULL, name TEXT NOT NULL, PRIMARY KEY (kind, id, line)) WITHOUT ROWID",
+      "creating batch_name_run");
+  store_.exec("DELETE FROM temp.batch_name_run", "emptying batch_name_run");
+  insert_name_run_ = store_.prepare(
+      "INSERT INTO temp.batch_name_run (kind, id, line, name) VALUES (?, ?, ?, ?) ON CONFLICT "
+      "(kind, id, line) DO UPDATE SET name = excluded.name");
+  find_name_run_ = store_.prepare(
+      "SELECT name FROM temp.batch_name_run WHERE kind = ? AND id = ? AND line <= ? ORDER BY "
+      "line DESC LIMIT 1");
   find_movie_ = store_.prepare("SELECT batch_id FROM movie WHERE id = ?");
   delete_genres_ = store_.prepare("DELETE FROM movie_genre WHERE movie_id = ?");
   delete_companies_ = store_.prepare("DELETE FROM movie_company WHERE movie_id = ?");
@@ -474,13 +490,13 @@ bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
     it->second.genres.clear();
     it->second.companies.clear();
     for (const auto& g : row.genres) {
-      if (note_name(genre_names_, g.id, line, g.name)) {
+      if (note_name(0, g.id, line, g.name)) {
         insert_genre_.bind(1, g.id).bind(2, g.name).bind(3, data_time_).run("writing genre");
       }
       it->second.genres.push_back(g.id);
     }
     for (const auto& c : row.companies) {
-      if (note_name(company_names_, c.id, line, c.name)) {
+      if (note_name(1, c.id, line, c.name)) {
         insert_company_.bind(1, c.id)
             .bind(2, c.name)
             .bind(3, data_time_)
@@ -515,13 +531,13 @@ bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
   m.run("writing movie");
 
   for (const auto& g : row.genres) {
-    if (note_name(genre_names_, g.id, line, g.name)) {
+    if (note_name(0, g.id, line, g.name)) {
       insert_genre_.bind(1, g.id).bind(2, g.name).bind(3, data_time_).run("writing genre");
     }
     insert_movie_genre_.bind(1, row.id).bind(2, g.id).run("writing movie_genre");
   }
   for (const auto& c : row.companies) {
-    if (note_name(company_names_, c.id, line, c.name)) {
+    if (note_name(1, c.id, line, c.name)) {
       insert_company_.bind(1, c.id)
           .bind(2, c.name)
           .bind(3, data_time_)
@@ -571,55 +587,70 @@ void SqliteBatchWriter::write_dictionaries(const dataset::MovieRow& row) {
   }
 }
 
-bool SqliteBatchWriter::note_name(NameRuns& runs, std::int64_t id, std::int64_t line,
+bool SqliteBatchWriter::note_name(int kind, std::int64_t id, std::int64_t line,
                                   const std::string& name) {
-  auto [it, added] = runs.try_emplace(id);
-  if (it->second.empty() || it->second.back().name != name) it->second.push_back({line, name});
-  return added;
+  std::uint64_t hash = std::hash<std::string>{}(name);
+  auto key = static_cast<std::uint64_t>(id) * 2 + static_cast<std::uint64_t>(kind);
+  CachedName& slot = name_cache_[(key * 0x9E3779B97F4A7C15ULL) >> 48];
+  auto tagged = static_cast<std::int64_t>(key);
+  if (slot.id == tagged && slot.name_hash == hash) return false;  // same run goes on
+  slot = {tagged, hash};
+  // Two mentions of one id on one line (a record naming it twice): the later name is the run's.
+  insert_name_run_.bind(1, std::int64_t{kind}).bind(2, id).bind(3, line).bind(4, name);
+  insert_name_run_.run("noting a genre or company name");
+  return true;
 }
 
 /// The name of an id is the one in the last surviving record (in file order) that mentions it
 /// (SPEC 4): its line is the largest source_line among this batch's movies linked to the id,
 /// since a superseded record's movie row and links were replaced by the later record's.
-void SqliteBatchWriter::settle_names(const NameRuns& runs, const char* table,
-                                     const char* link_table, const char* link_column, bool genres) {
-  // The last line naming each id: from the applied records' link rows, and from the records
-  // not applied because their movie is newer in the database.
-  std::unordered_map<std::int64_t, std::int64_t> last_line;
+void SqliteBatchWriter::settle_names(int kind, const char* table, const char* link_table,
+                                     const char* link_column) {
+  const bool genres = kind == 0;
+  // The last line naming each id: from the applied records' link rows (streamed), and from the
+  // records not applied because their movie is newer in the database (few, kept in memory).
+  std::unordered_map<std::int64_t, std::int64_t> older_lines;
   for (const auto& [movie, record] : older_) {
     for (std::int64_t id : genres ? record.genres : record.companies) {
-      auto [it, added] = last_line.try_emplace(id, record.line);
+      auto [it, added] = older_lines.try_emplace(id, record.line);
       if (!added) it->second = std::max(it->second, record.line);
     }
   }
-  auto last_lines = store_.prepare(
-      fmt::format("SELECT l.{0}, MAX(m.source_line) FROM {1} l JOIN movie m ON m.id = l.movie_id "
-                  "WHERE m.batch_id = ? GROUP BY l.{0}",
-                  link_column, link_table));
-  last_lines.bind(1, batch_id_);
-  std::string what = fmt::format("settling {} names", table);
-  while (last_lines.step(what.c_str())) {
-    std::int64_t id = sqlite3_column_int64(last_lines.get(), 0);
-    std::int64_t line = sqlite3_column_int64(last_lines.get(), 1);
-    auto [it, added] = last_line.try_emplace(id, line);
-    if (!added) it->second = std::max(it->second, line);
-  }
-  last_lines.reset();
   // The batch names the id unless a batch of a newer data time named it since.
   auto rename = store_.prepare(
       fmt::format("UPDATE {} SET name = ?, data_time = ? WHERE id = ? AND data_time <= ? AND "
                   "(name IS NOT ? OR data_time <> ?)",
                   table));
-  for (const auto& [id, line] : last_line) {
-    auto it = runs.find(id);
-    if (it == runs.end()) continue;
-    auto run = std::upper_bound(it->second.begin(), it->second.end(), line,
-                                [](std::int64_t l, const NameRun& r) { return l < r.line; });
-    if (run == it->second.begin()) continue;
-    const std::string& name = std::prev(run)->name;
+  std::string what = fmt::format("settling {} names", table);
+  std::string name;
+  auto settle = [&](std::int64_t id, std::int64_t line) {
+    find_name_run_.bind(1, std::int64_t{kind}).bind(2, id).bind(3, line);
+    bool found = find_name_run_.step(what.c_str());
+    if (found) {
+      name.assign(reinterpret_cast<const char*>(sqlite3_column_text(find_name_run_.get(), 0)),
+                  static_cast<std::size_t>(sqlite3_column_bytes(find_name_run_.get(), 0)));
+    }
+    find_name_run_.reset();
+    if (!found) return;
     rename.bind(1, name).bind(2, data_time_).bind(3, id).bind(4, data_time_);
     rename.bind(5, name).bind(6, data_time_).run(what.c_str());
+  };
+  auto last_lines = store_.prepare(
+      fmt::format("SELECT l.{0}, MAX(m.source_line) FROM {1} l JOIN movie m ON m.id = l.movie_id "
+                  "WHERE m.batch_id = ? GROUP BY l.{0}",
+                  link_column, link_table));
+  last_lines.bind(1, batch_id_);
+  while (last_lines.step(what.c_str())) {
+    std::int64_t id = sqlite3_column_int64(last_lines.get(), 0);
+    std::int64_t line = sqlite3_column_int64(last_lines.get(), 1);
+    if (auto older = older_lines.find(id); older != older_lines.end()) {
+      line = std::max(line, older->second);
+      older_lines.erase(older);
+    }
+    settle(id, line);
   }
+  last_lines.reset();
+  for (const auto& [id, line] : older_lines) settle(id, line);
 }
 
 BatchCounts SqliteBatchWriter::commit(const BatchCounts& loaded, bool snapshot) {
@@ -631,8 +662,9 @@ BatchCounts SqliteBatchWriter::commit(const BatchCounts& loaded, bool snapshot) 
     for (const char* definition : kSecondaryIndexDefinitions)
       store_.exec(definition, "building an index");
   }
-  settle_names(genre_names_, "genre", "movie_genre", "genre_id", true);
-  settle_names(company_names_, "production_company", "movie_company", "company_id", false);
+  settle_names(0, "genre", "movie_genre", "genre_id");
+  settle_names(1, "production_company", "movie_company", "company_id");
+  store_.exec("DELETE FROM temp.batch_name_run", "emptying batch_name_run");
   if (snapshot) {
     // Absent movies go unless a batch of a newer data time wrote them.
     constexpr const char* kAbsent =
@@ -663,7 +695,9 @@ BatchCounts SqliteBatchWriter::commit(const BatchCounts& loaded, bool snapshot) 
   open_ = false;
   // Move the batch from the WAL into the database file now: readers (the reports next) then
   // find pages in the file instead of searching a WAL as large as the batch.
-  store_.exec("PRAGMA wal_checkpoint(TRUNCATE)", "checkpointing the batch");
+  // PASSIVE: never waits for a reader (a report's snapshot, the API); once the WAL is fully
+  // copied back, readers skip it, and journal_size_limit trims the file when it is reset.
+  store_.exec("PRAGMA wal_checkpoint(PASSIVE)", "checkpointing the batch");
   return counts;
 }
 

@@ -247,6 +247,21 @@ TEST_F(SqliteStoreTest, RecordsDataChecksPerBatch) {
       (std::map<std::string, std::string>{{"release_year_in_range", "0 []"}}));
 }
 
+TEST_F(SqliteStoreTest, ReadSnapshotDoesNotSeeABatchCommittedMeanwhile) {
+  auto reader = open_sqlite_store(dir_ / "db");
+  auto writer_store = open_sqlite_store(dir_ / "db");
+  auto count = [&] { return rows(*reader, "SELECT COUNT(*), 1 FROM movie").begin()->first; };
+  {
+    ReadSnapshot snapshot(*reader);
+    EXPECT_EQ(count(), "0");
+    auto batch = writer_store->begin_batch(timed("a", ""));
+    batch->upsert_movie(movie(1, 2, {}));
+    batch->commit({1, 1, 0, 0, 0, 0}, false);
+    EXPECT_EQ(count(), "0");
+  }
+  EXPECT_EQ(count(), "1");
+}
+
 TEST_F(SqliteStoreTest, UnopenableDatabaseExits4NamingIt) {
   try {
     open_sqlite_store(dir_ / "no-such-folder" / "db");
