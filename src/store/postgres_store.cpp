@@ -18,6 +18,7 @@
 #include "common/error.hpp"
 #include "format/utf8.hpp"
 #include "store/embedded_sql.hpp"
+#include "store/movie_id_set.hpp"
 
 namespace marquee::store {
 namespace {
@@ -250,29 +251,6 @@ TextParam timestamp_param(const std::string& text) {
   }
   return clean_text(text);
 }
-
-/// The ids a batch has written: superseded detection without a query per record. Real TMDB ids
-/// are small, so a bitmap holds them in a few hundred KiB; others go to a hash set.
-class MovieIdSet {
- public:
-  /// True when the id was not in the set.
-  bool insert(std::int64_t id) {
-    if (id >= 0 && id < kDenseLimit) {
-      auto i = static_cast<std::size_t>(id);
-      if (i / 64 >= bits_.size()) bits_.resize(std::max(i / 64 + 1, bits_.size() * 2), 0);
-      std::uint64_t mask = std::uint64_t{1} << (i % 64);
-      if ((bits_[i / 64] & mask) != 0) return false;
-      bits_[i / 64] |= mask;
-      return true;
-    }
-    return sparse_.insert(id).second;
-  }
-
- private:
-  static constexpr std::int64_t kDenseLimit = std::int64_t{1} << 28;  // 32 MiB of bits at most
-  std::vector<std::uint64_t> bits_;
-  std::unordered_set<std::int64_t> sparse_;
-};
 
 /// Appends the fields of one row of COPY text format (tab-separated, \N for NULL).
 class CopyRow {

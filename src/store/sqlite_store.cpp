@@ -13,6 +13,7 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "store/embedded_sql.hpp"
+#include "store/movie_id_set.hpp"
 
 namespace marquee::store {
 namespace {
@@ -121,7 +122,14 @@ class SqliteBatchWriter final : public BatchWriter {
   void prepare();
   SqliteStore& store_;
   bool open_ = false;
-  bool bulk_ = false;  ///< the store was empty: secondary indexes are rebuilt once at commit
+  /// The store had no movie: the batch goes to temporary tables in file order (appends, never a
+  /// random page) and into the model at commit sorted by key, after which the secondary indexes
+  /// are built once. Row-by-row inserts at random keys into a database larger than the page
+  /// cache made the time per record grow with the size of the load.
+  bool bulk_ = false;
+  void stage_bulk();
+  /// Ids written by this bulk batch: superseded detection without a lookup.
+  MovieIdSet bulk_ids_;
 
   /// The names a genre (kind 0) or company (kind 1) id was mentioned with in this batch are kept
   /// as runs in file order in the temporary table batch_name_run (kind, id, line, name): a run
@@ -157,7 +165,7 @@ class SqliteBatchWriter final : public BatchWriter {
   Statement find_movie_, delete_genres_, delete_companies_, delete_countries_, delete_languages_,
       upsert_collection_, upsert_movie_, insert_genre_, insert_movie_genre_, insert_company_,
       insert_movie_company_, upsert_country_, insert_movie_country_, upsert_language_,
-      insert_movie_language_, insert_name_run_, find_name_run_;
+      insert_movie_language_, insert_name_run_, find_name_run_, note_superseded_;
 };
 
 class SqliteStore final : public Store {
@@ -394,6 +402,7 @@ void SqliteBatchWriter::prepare() {
     // at commit is several times cheaper than updating it row by row.
     for (const char* index : kSecondaryIndexes)
       store_.exec(fmt::format("DROP INDEX IF EXISTS {}", index));
+    stage_bulk();
   }
 
   name_cache_.assign(kNameCacheSlots, CachedName{});
@@ -456,6 +465,51 @@ void SqliteBatchWriter::prepare() {
       "excluded.data_time WHERE spoken_language.data_time <= excluded.data_time");
   insert_movie_language_ =
       store_.prepare("INSERT INTO movie_language (movie_id, iso_639_1) VALUES (?, ?)");
+  if (bulk_) {
+    // The same parameters, into the staging tables; ?3 of a link is the record's line.
+    upsert_movie_ = store_.prepare(
+        "INSERT INTO temp.stage_movie (id, imdb_id, title, original_title, original_language, "
+        "overview, tagline, homepage, poster_path, status, adult, video, release_date, "
+        "release_year, budget, revenue, popularity, popularity_micros, runtime, vote_average, "
+        "vote_count, collection_id, batch_id, source_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    insert_movie_genre_ = store_.prepare(
+        "INSERT INTO temp.stage_movie_genre (movie_id, genre_id, line) VALUES (?1, ?2, ?3)");
+    insert_movie_company_ = store_.prepare(
+        "INSERT INTO temp.stage_movie_company (movie_id, company_id, line) VALUES (?1, ?2, ?3)");
+    insert_movie_country_ = store_.prepare(
+        "INSERT INTO temp.stage_movie_country (movie_id, iso_3166_1, line) VALUES (?1, ?2, ?3)");
+    insert_movie_language_ = store_.prepare(
+        "INSERT INTO temp.stage_movie_language (movie_id, iso_639_1, line) VALUES (?1, ?2, ?3)");
+    note_superseded_ = store_.prepare(
+        "INSERT INTO temp.stage_superseded (id, line) VALUES (?, ?) ON CONFLICT (id) DO UPDATE "
+        "SET line = excluded.line");
+  }
+}
+
+/// Temporary tables (their own file, see temp_store; emptied here and at commit, rolled back
+/// with the batch). A record is identified by its line; stage_superseded holds the ids seen
+/// more than once with the line of their last record, the one that wins.
+void SqliteBatchWriter::stage_bulk() {
+  store_.exec("CREATE TEMP TABLE IF NOT EXISTS stage_movie AS SELECT * FROM main.movie WHERE 0",
+              "creating stage_movie");
+  for (const char* ddl :
+       {"CREATE TEMP TABLE IF NOT EXISTS stage_movie_genre (movie_id INTEGER, genre_id INTEGER, "
+        "line INTEGER)",
+        "CREATE TEMP TABLE IF NOT EXISTS stage_movie_company (movie_id INTEGER, company_id "
+        "INTEGER, line INTEGER)",
+        "CREATE TEMP TABLE IF NOT EXISTS stage_movie_country (movie_id INTEGER, iso_3166_1 TEXT, "
+        "line INTEGER)",
+        "CREATE TEMP TABLE IF NOT EXISTS stage_movie_language (movie_id INTEGER, iso_639_1 TEXT, "
+        "line INTEGER)",
+        "CREATE TEMP TABLE IF NOT EXISTS stage_superseded (id INTEGER PRIMARY KEY, line INTEGER "
+        "NOT NULL)"}) {
+    store_.exec(ddl, "creating the bulk staging tables");
+  }
+  for (const char* table : {"stage_movie", "stage_movie_genre", "stage_movie_company",
+                            "stage_movie_country", "stage_movie_language", "stage_superseded"}) {
+    store_.exec(fmt::format("DELETE FROM temp.{}", table), "emptying the bulk staging tables");
+  }
 }
 
 SqliteBatchWriter::~SqliteBatchWriter() {
@@ -471,17 +525,25 @@ bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
   bool existed = false;
   bool superseded = false;
   bool newer_loaded = false;
-  find_movie_.bind(1, row.id);
-  if (find_movie_.step("looking up a movie")) {
-    existed = true;
-    std::int64_t holder = sqlite3_column_int64(find_movie_.get(), 0);
-    superseded = holder == batch_id_;
-    newer_loaded = newer_batches_.contains(holder);
+  const auto line = static_cast<std::int64_t>(row.line);
+  if (bulk_) {
+    // An empty store: nothing older or newer to meet, only earlier records of this batch.
+    superseded = !bulk_ids_.insert(row.id);
+    if (superseded) {
+      note_superseded_.bind(1, row.id).bind(2, line).run("noting a superseded movie");
+    }
+  } else {
+    find_movie_.bind(1, row.id);
+    if (find_movie_.step("looking up a movie")) {
+      existed = true;
+      std::int64_t holder = sqlite3_column_int64(find_movie_.get(), 0);
+      superseded = holder == batch_id_;
+      newer_loaded = newer_batches_.contains(holder);
+    }
+    find_movie_.reset();
   }
-  find_movie_.reset();
   // Genre and company names are settled at commit from the surviving records only (matched by
   // movie and line), so the mentions of a superseded record simply stop counting.
-  const auto line = static_cast<std::int64_t>(row.line);
   if (newer_loaded) {
     // The database holds a newer version: this record is not applied, but it still names what
     // it mentions, as it would have had the batches been loaded in data-time order.
@@ -534,6 +596,7 @@ bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
     if (note_name(0, g.id, line, g.name)) {
       insert_genre_.bind(1, g.id).bind(2, g.name).bind(3, data_time_).run("writing genre");
     }
+    if (bulk_) insert_movie_genre_.bind(3, line);
     insert_movie_genre_.bind(1, row.id).bind(2, g.id).run("writing movie_genre");
   }
   for (const auto& c : row.companies) {
@@ -543,12 +606,15 @@ bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
           .bind(3, data_time_)
           .run("writing production_company");
     }
+    if (bulk_) insert_movie_company_.bind(3, line);
     insert_movie_company_.bind(1, row.id).bind(2, c.id).run("writing movie_company");
   }
   for (const auto& c : row.countries) {
+    if (bulk_) insert_movie_country_.bind(3, line);
     insert_movie_country_.bind(1, row.id).bind(2, c.code).run("writing movie_country");
   }
   for (const auto& l : row.languages) {
+    if (bulk_) insert_movie_language_.bind(3, line);
     insert_movie_language_.bind(1, row.id).bind(2, l.code).run("writing movie_language");
   }
   return superseded;
@@ -659,6 +725,26 @@ BatchCounts SqliteBatchWriter::commit(const BatchCounts& loaded, bool snapshot) 
   counts.rows_loaded -= std::min(counts.rows_loaded, counts.older_than_loaded);
   counts.duplicate_superseded += counts.older_than_loaded;
   if (bulk_) {
+    // Each table filled once, in key order: pages are appended, never revisited. A staged
+    // record goes in unless a later record of the same movie superseded it.
+    constexpr const char* kWinner =
+        "NOT EXISTS (SELECT 1 FROM temp.stage_superseded d WHERE d.id = s.{} AND d.line <> s.{})";
+    store_.exec(fmt::format("INSERT INTO movie SELECT * FROM temp.stage_movie s WHERE {} ORDER "
+                            "BY s.id",
+                            fmt::format(kWinner, "id", "source_line")),
+                "writing movie");
+    for (auto [table, key] :
+         {std::pair{"movie_genre", "genre_id"}, std::pair{"movie_company", "company_id"},
+          std::pair{"movie_country", "iso_3166_1"}, std::pair{"movie_language", "iso_639_1"}}) {
+      store_.exec(fmt::format("INSERT INTO {0} (movie_id, {1}) SELECT s.movie_id, s.{1} FROM "
+                              "temp.stage_{0} s WHERE {2} ORDER BY 1, 2",
+                              table, key, fmt::format(kWinner, "movie_id", "line")),
+                  fmt::format("writing {}", table).c_str());
+    }
+    for (const char* table : {"stage_movie", "stage_movie_genre", "stage_movie_company",
+                              "stage_movie_country", "stage_movie_language", "stage_superseded"}) {
+      store_.exec(fmt::format("DELETE FROM temp.{}", table), "emptying the bulk staging tables");
+    }
     for (const char* definition : kSecondaryIndexDefinitions)
       store_.exec(definition, "building an index");
   }
