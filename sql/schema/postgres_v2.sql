@@ -12,6 +12,10 @@ ALTER TABLE collection ADD COLUMN data_time timestamptz NOT NULL DEFAULT '-infin
 ALTER TABLE production_country ADD COLUMN data_time timestamptz NOT NULL DEFAULT '-infinity';
 ALTER TABLE spoken_language ADD COLUMN data_time timestamptz NOT NULL DEFAULT '-infinity';
 
+-- The data checks and the run summary read the movies of one batch: with this index their cost
+-- follows the batch, not the table (an hourly 1% batch no longer scans every movie).
+CREATE INDEX movie_batch ON movie (batch_id);
+
 -- The outcome of each data check (sql/checks/) for each loaded batch, with the first failing keys.
 -- A small table on the coordinator when distributed, like ingest_batch.
 CREATE TABLE data_check_result (
