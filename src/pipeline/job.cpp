@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <optional>
 #include <ostream>
@@ -101,14 +102,8 @@ std::vector<std::string> expand_backfill_source(const std::string& source,
                                                 const staging::StageOptions& stage) {
   if (auto location = source::parse_s3_uri(source);
       location && (location->key.empty() || location->key.ends_with('/'))) {
-    source::TransferOptions transfer;
-    transfer.max_retries = stage.max_retries;
-    transfer.base_backoff = stage.base_backoff;
-    transfer.connect_timeout = stage.connect_timeout;
-    transfer.low_speed_time = stage.low_speed_time;
-    transfer.no_sign_request = stage.no_sign_request;
     source::S3Client client(source::resolve_s3_settings(location->bucket, stage.no_sign_request),
-                            transfer);
+                            staging::transfer_options(stage));
     std::vector<std::string> archives;
     for (const auto& object : client.list(*location)) {
       if (object.key.ends_with(".zip")) {
@@ -130,6 +125,22 @@ std::vector<std::string> expand_backfill_source(const std::string& source,
     return archives;
   }
   return {source};
+}
+
+/// staging::stage, with a download stopped by SIGINT/SIGTERM turned into Interrupted (its .part
+/// stays for the next stage to resume).
+staging::StageResult stage_or_stop(const std::string& source, const staging::StagingDirs& dirs,
+                                   const staging::StageOptions& options,
+                                   const std::filesystem::path& into) {
+  try {
+    return staging::stage(source, dirs, options, into);
+  } catch (const source::TransferCancelled& e) {
+    int signal_number = stop_signal();
+    throw Interrupted(signal_number == 0 ? SIGTERM : signal_number,
+                      fmt::format("interrupted by {}: {}; nothing was staged: run the same "
+                                  "command again to resume the download",
+                                  signal_number == SIGINT ? "SIGINT" : "SIGTERM", e.what()));
+  }
 }
 
 /// The data time of a staged archive: its --as-of or its source's Last-Modified, else when it
@@ -189,6 +200,8 @@ fs::path JobOptions::effective_results_dir() const {
 
 Job::Job(JobOptions options)
     : options_(std::move(options)), run_id_(new_run_id()), started_at_(utc_now_iso8601()) {
+  // A SIGINT or SIGTERM stops a download at once instead of after its last byte.
+  options_.stage.cancelled = [] { return stop_signal() != 0; };
   std::error_code ec;
   fs::create_directories(options_.workdir, ec);
   if (ec || !fs::is_directory(options_.workdir)) {
@@ -211,7 +224,7 @@ void Job::stage(const std::string& source) {
   current_source_ = source;
   auto dirs = options_.staging_dirs();
   dirs.create();
-  auto result = staging::stage(source, dirs, options_.stage);
+  auto result = stage_or_stop(source, dirs, options_.stage, dirs.incoming());
   if (result.skipped_unchanged) {
     spdlog::info("stage: {} unchanged since it was last staged (ETag {}); nothing downloaded",
                  source, result.archive.etag);
@@ -496,7 +509,7 @@ void Job::run(const std::string& source) {
     step_ = "stage";
     auto dirs = options_.staging_dirs();
     dirs.create();
-    auto staged = staging::stage(source, dirs, options_.stage);
+    auto staged = stage_or_stop(source, dirs, options_.stage, dirs.incoming());
     sha256 = staged.archive.sha256;
     load();
   }
@@ -565,7 +578,7 @@ void Job::backfill(const std::vector<std::string>& sources) {
   for (const auto& archive : archives) {
     stop_if_requested(fmt::format("before staging {}", archive));
     current_source_ = archive;
-    auto result = staging::stage(archive, dirs, options_.stage, dirs.backfill());
+    auto result = stage_or_stop(archive, dirs, options_.stage, dirs.backfill());
     if (result.skipped_unchanged) continue;
     ++staged;
     written_.push_back(result.archive.path);

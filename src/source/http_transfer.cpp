@@ -190,9 +190,19 @@ struct RequestLists {
   CurlList connect_to;
 };
 
+/// libcurl's progress callback: a non-zero return aborts the transfer (CURLE_ABORTED_BY_CALLBACK).
+int on_transfer_info(void* cancelled, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return (*static_cast<const std::function<bool()>*>(cancelled))() ? 1 : 0;
+}
+
 /// Sets what every request shares.
 void configure(CURL* curl, const HttpRequest& request, const TransferOptions& options,
                RequestLists& lists, char* error_buffer, HttpResponse* response) {
+  if (options.cancelled) {
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_transfer_info);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &options.cancelled);
+  }
   CurlList& list = lists.headers;
   CurlList& connect_to = lists.connect_to;
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
@@ -416,7 +426,14 @@ void sleep_before_retry(const std::string& what, const std::string& reason, int 
                         const HttpResponse* response) {
   auto delay = backoff_delay(attempt, options, response);
   spdlog::warn("{}: {}; retrying in {} ms ({})", what, reason, delay.count(), budget);
-  std::this_thread::sleep_for(delay);
+  auto until = std::chrono::steady_clock::now() + delay;
+  while (std::chrono::steady_clock::now() < until) {
+    if (options.cancelled && options.cancelled()) {
+      throw TransferCancelled(fmt::format("{}: stopped while waiting to retry", what));
+    }
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        until - std::chrono::steady_clock::now(), std::chrono::milliseconds(100)));
+  }
 }
 
 }  // namespace
@@ -505,6 +522,9 @@ HttpResponse perform(const HttpRequest& request, Method method, const TransferOp
   CURLcode code = curl_easy_perform(curl.get());
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &response.status);
   if (code == CURLE_WRITE_ERROR && buffer.aborted) code = CURLE_OK;
+  if (code == CURLE_ABORTED_BY_CALLBACK) {
+    throw TransferCancelled(fmt::format("{}: the request was stopped", request.what));
+  }
   if (code != CURLE_OK) {
     std::string message = fmt::format("{}: {}", request.what, curl_message(code, error_buffer));
     if (is_transient(code)) throw TransientFailure(message);
@@ -598,6 +618,11 @@ DownloadOutcome download_resumable(const std::function<HttpRequest()>& make,
     report.fetched += sink.written;
     if (sink.offset != offset) report.resumed_from = 0;  // the server ignored the Range
     std::uint64_t now_size = file.size();
+    if (code == CURLE_ABORTED_BY_CALLBACK) {
+      throw TransferCancelled(fmt::format(
+          "{}: the download was stopped with {} of {} bytes in {}; the next stage resumes it", what,
+          now_size, target.size ? fmt::format("{}", *target.size) : "?", part.string()));
+    }
     bool progressed = now_size > offset;
     stalled_attempts = progressed ? 0 : stalled_attempts + 1;
     auto give_up = [&](const std::string& reason) {

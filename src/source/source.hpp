@@ -3,8 +3,10 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 namespace marquee::source {
@@ -19,6 +21,14 @@ struct TransferOptions {
   std::chrono::seconds low_speed_time{60};  ///< abort a transfer that moved no byte this long
   bool no_sign_request = false;             ///< S3 requests unsigned even when credentials exist
   bool progress = false;                    ///< a progress bar, when stderr is a terminal
+  /// Polled during every transfer and retry wait; when it returns true the transfer stops at
+  /// once with TransferCancelled (a .part stays, to resume). Empty: never.
+  std::function<bool()> cancelled;
+};
+
+/// A transfer stopped because TransferOptions::cancelled said so (SIGINT/SIGTERM).
+struct TransferCancelled : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 /// What the server (or the file system) says about an object before it is fetched.

@@ -301,10 +301,7 @@ StageResult stage(const std::string& source_text, const StagingDirs& dirs,
   return stage(source_text, dirs, options, dirs.incoming());
 }
 
-StageResult stage(const std::string& source_text, const StagingDirs& dirs,
-                  const StageOptions& options, const fs::path& into) {
-  auto started = std::chrono::steady_clock::now();
-  dirs.create();
+source::TransferOptions transfer_options(const StageOptions& options) {
   source::TransferOptions transfer;
   transfer.max_retries = options.max_retries;
   transfer.base_backoff = options.base_backoff;
@@ -312,7 +309,16 @@ StageResult stage(const std::string& source_text, const StagingDirs& dirs,
   transfer.low_speed_time = options.low_speed_time;
   transfer.no_sign_request = options.no_sign_request;
   transfer.progress = options.progress;
-  std::unique_ptr<source::Source> source = source::open_source(source_text, transfer);
+  transfer.cancelled = options.cancelled;
+  return transfer;
+}
+
+StageResult stage(const std::string& source_text, const StagingDirs& dirs,
+                  const StageOptions& options, const fs::path& into) {
+  auto started = std::chrono::steady_clock::now();
+  dirs.create();
+  std::unique_ptr<source::Source> source =
+      source::open_source(source_text, transfer_options(options));
   const std::string& description = source->description();
 
   StageResult result;

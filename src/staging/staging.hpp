@@ -3,9 +3,12 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
+
 #include <vector>
+#include "source/source.hpp"
 
 namespace marquee::staging {
 
@@ -42,7 +45,12 @@ struct StageOptions {
   /// The data time recorded as the archive's last_modified instead of the source's
   /// Last-Modified or mtime (ISO 8601); empty: the source's.
   std::string as_of;
+  /// Polled during downloads: true stops them (source::TransferCancelled, the .part kept).
+  std::function<bool()> cancelled;
 };
+
+/// The transfer settings of StageOptions (S3 listings use them too).
+source::TransferOptions transfer_options(const StageOptions& options);
 
 struct StageResult {
   StagedArchive archive;

@@ -4,6 +4,9 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <httplib.h>
+
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -35,10 +38,15 @@ std::int64_t movie_count(const fs::path& workdir) {
 /// `marquee load` in the background, its output in a file, so that the test can signal it.
 class BackgroundLoad {
  public:
-  explicit BackgroundLoad(const fs::path& workdir, const std::string& db = "") : workdir_(workdir) {
+  explicit BackgroundLoad(const fs::path& workdir, const std::string& db = "",
+                          std::vector<std::string> command = {"load"})
+      : workdir_(workdir) {
     std::string binary = testing::marquee_binary();
     std::string output = (workdir / "load.out").string();
-    std::vector<std::string> args = {binary, "load", "--workdir", workdir.string()};
+    fs::create_directories(workdir);
+    std::vector<std::string> args = {binary};
+    args.insert(args.end(), command.begin(), command.end());
+    args.insert(args.end(), {"--workdir", workdir.string()});
     if (!db.empty()) args.insert(args.end(), {"--db", db});
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -252,6 +260,77 @@ TEST(CrashSafetyPostgres, SigkillDuringTheBatchLeavesTheDatabaseAsBefore) {
   ASSERT_EQ(rerun.exit_code, 0) << rerun.output;
   EXPECT_EQ(count(), fmt::format("{}\n", kGeneratedMovies));
   EXPECT_TRUE(fs::exists(work / "staging/archive/big.zip"));
+}
+
+/// Serves one archive over HTTP, slowly (4 KiB every 100 ms) until told to hurry.
+class SlowArchiveServer {
+ public:
+  explicit SlowArchiveServer(std::string body) : body_(std::move(body)) {
+    server_.Get("/archive.zip", [this](const httplib::Request&, httplib::Response& response) {
+      response.set_header("ETag", "\"v1\"");
+      response.set_content_provider(
+          body_.size(), "application/zip",
+          [this](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+            if (!fast_) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            std::size_t n = std::min<std::size_t>(length, fast_ ? length : 4096);
+            return sink.write(body_.data() + offset, n);
+          });
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ~SlowArchiveServer() {
+    fast_ = true;
+    server_.stop();
+    thread_.join();
+  }
+  void hurry() { fast_ = true; }
+  std::string url() const { return fmt::format("http://127.0.0.1:{}/archive.zip", port_); }
+
+ private:
+  std::string body_;
+  std::atomic<bool> fast_{false};
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+TEST(StopDuringDownload, SigtermStopsTheDownloadAtOnceAndTheNextStageFinishesIt) {
+  TempDir dir;
+  make_zip(dir.path() / "golden.zip", {fixture("golden/movies_metadata.csv")});
+  const std::string body = read_file(dir.path() / "golden.zip");
+  ASSERT_GT(body.size(), 40u * 1024) << "the archive must take seconds to serve";
+  SlowArchiveServer server(body);
+  fs::path work = dir.path() / "work";
+  fs::path part = work / "staging/incoming/archive.zip.part";
+  {
+    BackgroundLoad stage(work, "", {"stage", server.url(), "--retries", "0"});
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    std::error_code ec;
+    while (std::chrono::steady_clock::now() < deadline &&
+           !(fs::exists(part, ec) && fs::file_size(part, ec) > 0)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_GT(fs::file_size(part, ec), 0u) << stage.output();
+    auto signalled = std::chrono::steady_clock::now();
+    int status = stage.signal_and_wait(SIGTERM);
+    // Stopped within a second or two, not after the ~1 s per 40 KiB the rest would take.
+    EXPECT_LT(std::chrono::steady_clock::now() - signalled, std::chrono::seconds(3));
+    ASSERT_TRUE(WIFEXITED(status)) << stage.output();
+    EXPECT_EQ(WEXITSTATUS(status), 143) << stage.output();
+    EXPECT_NE(stage.output().find("interrupted by SIGTERM"), std::string::npos) << stage.output();
+    EXPECT_NE(stage.output().find("resume"), std::string::npos) << stage.output();
+  }
+  EXPECT_TRUE(fs::exists(part));
+  EXPECT_LT(fs::file_size(part), body.size());
+  EXPECT_FALSE(fs::exists(work / "staging/incoming/archive.zip"));
+
+  server.hurry();
+  auto again = run_marquee({"stage", server.url(), "--workdir", work.string()});
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_EQ(read_file(work / "staging/incoming/archive.zip"), body);
+  EXPECT_FALSE(fs::exists(part));
 }
 
 }  // namespace
