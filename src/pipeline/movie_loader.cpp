@@ -47,23 +47,30 @@ void RejectSink::add(const dataset::RowError& error) {
   if (buffer_.size() > (1 << 20)) flush();
 }
 
+/// A rejects file that cannot be written fails the batch like a database error (exit 4, as a
+/// report that cannot be written does): the batch rolls back and nothing of it is kept.
+[[noreturn]] void RejectSink::fail(int error) const {
+  throw Error(ExitCode::kDatabase,
+              fmt::format("cannot write the rejects file {}: {}; free space under {} (or make it "
+                          "writable), then run again; the batch was rolled back",
+                          path_.string(), std::strerror(error), path_.parent_path().string()));
+}
+
 void RejectSink::flush() {
   if (!buffer_.empty() && std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size()) {
-    throw Error(ExitCode::kUsage, fmt::format("cannot write the rejects file {}: {}", tmp_.string(),
-                                              std::strerror(errno)));
+    fail(errno);
   }
   buffer_.clear();
 }
 
 const std::filesystem::path& RejectSink::finish() {
   flush();
-  if (std::fflush(file_) != 0 || ::fsync(fileno(file_)) != 0) {
-    throw Error(ExitCode::kUsage, fmt::format("cannot write the rejects file {}: {}", tmp_.string(),
-                                              std::strerror(errno)));
-  }
+  if (std::fflush(file_) != 0 || ::fsync(fileno(file_)) != 0) fail(errno);
   std::fclose(file_);
   file_ = nullptr;
-  std::filesystem::rename(tmp_, path_);
+  std::error_code ec;
+  std::filesystem::rename(tmp_, path_, ec);
+  if (ec) fail(ec.value());
   return path_;
 }
 

@@ -41,6 +41,7 @@ class RejectSink {
 
  private:
   void flush();
+  [[noreturn]] void fail(int error) const;
   std::filesystem::path path_, tmp_;
   std::FILE* file_ = nullptr;
   std::string buffer_;
