@@ -144,6 +144,8 @@ class SqliteBatchWriter final : public BatchWriter {
   static constexpr std::size_t kNameCacheSlots = std::size_t{1} << 16;
   /// Notes a mention; true when it started a run (the id may be new to the store then).
   bool note_name(int kind, std::int64_t id, std::int64_t line, const std::string& name);
+  /// Notes a genre (kind 0) or company (1) mention and creates the row on a new run.
+  void name_item(int kind, const dataset::NamedItem& item, std::int64_t line);
   void settle_names(int kind, const char* table, const char* link_table, const char* link_column);
   /// Writes the collection, country and language rows a record names (every record does, even
   /// one older than the loaded movie: in data-time order its names would have been written).
@@ -552,18 +554,11 @@ bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
     it->second.genres.clear();
     it->second.companies.clear();
     for (const auto& g : row.genres) {
-      if (note_name(0, g.id, line, g.name)) {
-        insert_genre_.bind(1, g.id).bind(2, g.name).bind(3, data_time_).run("writing genre");
-      }
+      name_item(0, g, line);
       it->second.genres.push_back(g.id);
     }
     for (const auto& c : row.companies) {
-      if (note_name(1, c.id, line, c.name)) {
-        insert_company_.bind(1, c.id)
-            .bind(2, c.name)
-            .bind(3, data_time_)
-            .run("writing production_company");
-      }
+      name_item(1, c, line);
       it->second.companies.push_back(c.id);
     }
     write_dictionaries(row);
@@ -593,19 +588,12 @@ bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
   m.run("writing movie");
 
   for (const auto& g : row.genres) {
-    if (note_name(0, g.id, line, g.name)) {
-      insert_genre_.bind(1, g.id).bind(2, g.name).bind(3, data_time_).run("writing genre");
-    }
+    name_item(0, g, line);
     if (bulk_) insert_movie_genre_.bind(3, line);
     insert_movie_genre_.bind(1, row.id).bind(2, g.id).run("writing movie_genre");
   }
   for (const auto& c : row.companies) {
-    if (note_name(1, c.id, line, c.name)) {
-      insert_company_.bind(1, c.id)
-          .bind(2, c.name)
-          .bind(3, data_time_)
-          .run("writing production_company");
-    }
+    name_item(1, c, line);
     if (bulk_) insert_movie_company_.bind(3, line);
     insert_movie_company_.bind(1, row.id).bind(2, c.id).run("writing movie_company");
   }
@@ -651,6 +639,13 @@ void SqliteBatchWriter::write_dictionaries(const dataset::MovieRow& row) {
           .run("writing spoken_language");
     }
   }
+}
+
+void SqliteBatchWriter::name_item(int kind, const dataset::NamedItem& item, std::int64_t line) {
+  if (!note_name(kind, item.id, line, item.name)) return;
+  Statement& insert = kind == 0 ? insert_genre_ : insert_company_;
+  insert.bind(1, item.id).bind(2, item.name).bind(3, data_time_);
+  insert.run(kind == 0 ? "writing genre" : "writing production_company");
 }
 
 bool SqliteBatchWriter::note_name(int kind, std::int64_t id, std::int64_t line,
