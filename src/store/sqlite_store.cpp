@@ -696,11 +696,17 @@ void SqliteBatchWriter::settle_names(int kind, const char* table, const char* li
     rename.bind(1, name).bind(2, data_time_).bind(3, id).bind(4, data_time_);
     rename.bind(5, name).bind(6, data_time_).run(what.c_str());
   };
+  // A first load still has its link rows staged with their lines: reading them there spares a
+  // lookup into the (by then large) movie table for every link row.
   auto last_lines = store_.prepare(
-      fmt::format("SELECT l.{0}, MAX(m.source_line) FROM {1} l JOIN movie m ON m.id = l.movie_id "
-                  "WHERE m.batch_id = ? GROUP BY l.{0}",
-                  link_column, link_table));
-  last_lines.bind(1, batch_id_);
+      bulk_ ? fmt::format("SELECT s.{0}, MAX(s.line) FROM temp.stage_{1} s WHERE NOT EXISTS "
+                          "(SELECT 1 FROM temp.stage_superseded d WHERE d.id = s.movie_id AND "
+                          "d.line <> s.line) GROUP BY s.{0}",
+                          link_column, link_table)
+            : fmt::format("SELECT l.{0}, MAX(m.source_line) FROM {1} l JOIN movie m ON m.id = "
+                          "l.movie_id WHERE m.batch_id = ? GROUP BY l.{0}",
+                          link_column, link_table));
+  if (!bulk_) last_lines.bind(1, batch_id_);
   while (last_lines.step(what.c_str())) {
     std::int64_t id = sqlite3_column_int64(last_lines.get(), 0);
     std::int64_t line = sqlite3_column_int64(last_lines.get(), 1);
@@ -736,16 +742,18 @@ BatchCounts SqliteBatchWriter::commit(const BatchCounts& loaded, bool snapshot) 
                               table, key, fmt::format(kWinner, "movie_id", "line")),
                   fmt::format("writing {}", table).c_str());
     }
-    for (const char* table : {"stage_movie", "stage_movie_genre", "stage_movie_company",
-                              "stage_movie_country", "stage_movie_language", "stage_superseded"}) {
-      store_.exec(fmt::format("DELETE FROM temp.{}", table), "emptying the bulk staging tables");
-    }
     for (const char* definition : kSecondaryIndexDefinitions)
       store_.exec(definition, "building an index");
   }
   settle_names(0, "genre", "movie_genre", "genre_id");
   settle_names(1, "production_company", "movie_company", "company_id");
   store_.exec("DELETE FROM temp.batch_name_run", "emptying batch_name_run");
+  if (bulk_) {
+    for (const char* table : {"stage_movie", "stage_movie_genre", "stage_movie_company",
+                              "stage_movie_country", "stage_movie_language", "stage_superseded"}) {
+      store_.exec(fmt::format("DELETE FROM temp.{}", table), "emptying the bulk staging tables");
+    }
+  }
   if (snapshot) {
     // Absent movies go unless a batch of a newer data time wrote them.
     constexpr const char* kAbsent =
