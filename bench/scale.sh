@@ -8,8 +8,8 @@
 #   batch holds, not what the database holds. Set MARQUEE_BENCH_NO_PG=1 to skip PostgreSQL.
 # The data checks (sql/checks/, over the loaded batch) run after each load and are part of the time.
 # Short loads are noisy on a shared machine: scales up to 4 are loaded MARQUEE_BENCH_REPEAT times
-# (default 3), each into a fresh database, and the fastest wall time (the one least disturbed)
-# and the largest peak RSS are kept.
+# (default 3), each into a fresh database, and the median wall time (a typical run, as the single
+# run of the larger scales is) and the largest peak RSS are kept.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="$root/build/marquee"
@@ -52,15 +52,16 @@ for engine in "${engines[@]}"; do
     rows=$(rows_of "$zip")
     repeat=1
     [ "$(echo "$scale <= 4" | bc)" = 1 ] && repeat="${MARQUEE_BENCH_REPEAT:-3}"
-    wall="" rss=0
+    walls=() rss=0
     for ((i = 1; i <= repeat; i++)); do
       db=""
       [ "$engine" = postgres ] && db=$(pg_db "scale_${scale//./_}")
       rm -rf "$work/$engine-$scale"
       read -r w r < <(load_timed "$engine" "$work/$engine-$scale" "$db" "$zip")
-      if [ -z "$wall" ] || [ "$(echo "$w < $wall" | bc)" = 1 ]; then wall=$w; fi
+      walls+=("$w")
       if [ "$r" -gt "$rss" ]; then rss=$r; fi
     done
+    wall=$(printf '%s\n' "${walls[@]}" | sort -g | sed -n "$(((${#walls[@]} + 1) / 2))p")
     us=$(echo "$wall * 1000000 / $rows" | bc -l)
     [ -n "$base_us" ] || { base_us=$us; base_rss=$rss; }
     full_wall[$engine]=$wall
