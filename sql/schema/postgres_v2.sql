@@ -3,6 +3,7 @@
 -- table, so this migration is quick at any size.
 ALTER TABLE ingest_batch ADD COLUMN data_time timestamptz;
 ALTER TABLE ingest_batch ADD COLUMN older_than_loaded bigint NOT NULL DEFAULT 0;
+ALTER TABLE ingest_batch ADD COLUMN snapshot boolean NOT NULL DEFAULT false;
 UPDATE ingest_batch SET data_time = coalesce(staged_at, started_at);
 CREATE INDEX ingest_batch_data_time ON ingest_batch (data_time) WHERE status = 'loaded';
 

@@ -8,6 +8,9 @@
 -- the batch that last named them ('' before version 2: older than any batch).
 ALTER TABLE ingest_batch ADD COLUMN data_time TEXT;
 ALTER TABLE ingest_batch ADD COLUMN older_than_loaded INTEGER NOT NULL DEFAULT 0;
+-- A snapshot batch is the whole truth as of its data time: every record of an older data time is
+-- older than what the snapshot kept or removed, so it is never applied once a snapshot is loaded.
+ALTER TABLE ingest_batch ADD COLUMN snapshot INTEGER NOT NULL DEFAULT 0;
 UPDATE ingest_batch SET data_time = coalesce(staged_at, started_at);
 CREATE INDEX ingest_batch_data_time ON ingest_batch (data_time) WHERE status = 'loaded';
 

@@ -388,6 +388,9 @@ class PostgresBatchWriter final : public BatchWriter {
   const std::string data_time_;
   /// A loaded batch has a newer data time: the movies it wrote must not be replaced.
   bool newer_loaded_ = false;
+  /// A snapshot of a newer data time is loaded: it kept or removed every movie as of a later
+  /// time than this batch's, so no record of this batch is applied.
+  bool behind_snapshot_ = false;
   /// The model had no movie: flushes only append to the staging tables, and one merge at commit
   /// writes every table in key order. Merging flush by flush into a movie table larger than
   /// shared_buffers touched random index pages, and the time per record grew with the load.
@@ -690,9 +693,14 @@ PostgresBatchWriter::PostgresBatchWriter(PostgresStore& store, std::int64_t batc
         "$1::timestamptz AND id <> $2::bigint)",
         {data_time_, std::to_string(batch_id_)}, "finding the batches of a newer data time");
     newer_loaded_ = text_of(newer, 0, 0) == "t";
+    auto behind = session().exec(
+        "SELECT EXISTS (SELECT 1 FROM ingest_batch WHERE status = 'loaded' AND snapshot AND "
+        "data_time > $1::timestamptz AND id <> $2::bigint)",
+        {data_time_, std::to_string(batch_id_)}, "finding the snapshots of a newer data time");
+    behind_snapshot_ = text_of(behind, 0, 0) == "t";
     auto empty = session().exec("SELECT NOT EXISTS (SELECT 1 FROM movie)",
                                 "checking whether the model is empty");
-    bulk_ = text_of(empty, 0, 0) == "t";
+    bulk_ = text_of(empty, 0, 0) == "t" && !behind_snapshot_;
   } catch (const Error& e) {
     try {
       rollback(e.what());
@@ -892,6 +900,12 @@ void PostgresBatchWriter::merge() {
         data_time, "finding the movies loaded with a newer data time");
     for (int i = 0; i < PQntuples(stale.get()); ++i) older_.insert(int_of(stale, i, 0));
   }
+  if (behind_snapshot_) {
+    auto stale =
+        s.exec("UPDATE stage_movie SET stale = true WHERE winner AND NOT stale RETURNING id",
+               "marking the records older than the last snapshot");
+    for (int i = 0; i < PQntuples(stale.get()); ++i) older_.insert(int_of(stale, i, 0));
+  }
   auto found = s.exec(
       "INSERT INTO stage_replaced (id) SELECT s.id FROM stage_movie AS s WHERE s.winner AND NOT "
       "s.stale AND EXISTS (SELECT 1 FROM movie AS m WHERE m.id = s.id)",
@@ -1041,10 +1055,10 @@ BatchCounts PostgresBatchWriter::commit(const BatchCounts& loaded, bool snapshot
     s.exec(
         "UPDATE ingest_batch SET status = 'loaded', finished_at = $1::timestamptz, rows_read = $2, "
         "rows_loaded = $3, rows_rejected = $4, duplicate_superseded = $5, warnings = $6, "
-        "older_than_loaded = $7 WHERE id = $8",
+        "older_than_loaded = $7, snapshot = $8 WHERE id = $9",
         {utc_now_iso8601(), n(counts.rows_read), n(counts.rows_loaded), n(counts.rows_rejected),
          n(counts.duplicate_superseded), n(counts.warnings), n(counts.older_than_loaded),
-         std::to_string(batch_id_)},
+         std::string(snapshot ? "true" : "false"), std::to_string(batch_id_)},
         "recording the batch counts in ingest_batch");
     s.exec("COMMIT", "committing the batch");
     open_ = false;

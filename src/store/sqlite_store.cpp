@@ -154,6 +154,8 @@ class SqliteBatchWriter final : public BatchWriter {
   const std::string data_time_;
   /// Loaded batches of a newer data time than this one: a movie one of them wrote is newer.
   std::unordered_set<std::int64_t> newer_batches_;
+  /// A snapshot of a newer data time is loaded: no record of this batch is applied.
+  bool behind_snapshot_ = false;
   /// The records not applied because their movie is newer in the database, by movie id: the
   /// line of the last such record and its genre and company ids, which still name them (SPEC 4:
   /// the last record of the batch that mentions an id names it, whether or not it is applied).
@@ -388,9 +390,19 @@ SqliteBatchWriter::SqliteBatchWriter(SqliteStore& store, std::int64_t batch_id,
 
 void SqliteBatchWriter::prepare() {
   {
+    // Behind a snapshot: a loaded snapshot batch of a newer data time kept or removed every
+    // movie, so no record of this batch is newer than what the database says of it.
+    auto behind = store_.prepare(
+        "SELECT EXISTS (SELECT 1 FROM ingest_batch WHERE status = 'loaded' AND snapshot <> 0 AND "
+        "data_time > ? AND id <> ?)");
+    behind.bind(1, data_time_).bind(2, batch_id_);
+    behind.step("finding the snapshots of a newer data time");
+    behind_snapshot_ = sqlite3_column_int(behind.get(), 0) != 0;
+  }
+  {
     auto any = store_.prepare("SELECT EXISTS (SELECT 1 FROM movie)");
     any.step("checking whether the store is empty");
-    bulk_ = sqlite3_column_int(any.get(), 0) == 0;
+    bulk_ = sqlite3_column_int(any.get(), 0) == 0 && !behind_snapshot_;
   }
   {
     auto newer = store_.prepare(
@@ -543,6 +555,7 @@ bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
       newer_loaded = newer_batches_.contains(holder);
     }
     find_movie_.reset();
+    newer_loaded = newer_loaded || behind_snapshot_;
   }
   // Genre and company names are settled at commit from the surviving records only (matched by
   // movie and line), so the mentions of a superseded record simply stop counting.
@@ -770,15 +783,16 @@ BatchCounts SqliteBatchWriter::commit(const BatchCounts& loaded, bool snapshot) 
   }
   auto st = store_.prepare(
       "UPDATE ingest_batch SET status = 'loaded', finished_at = ?, rows_read = ?, rows_loaded = ?, "
-      "rows_rejected = ?, duplicate_superseded = ?, warnings = ?, older_than_loaded = ? WHERE id "
-      "= ?");
+      "rows_rejected = ?, duplicate_superseded = ?, warnings = ?, older_than_loaded = ?, snapshot "
+      "= ? WHERE id = ?");
   std::string finished_at = utc_now_iso8601();
   st.bind(1, finished_at).bind(2, static_cast<std::int64_t>(counts.rows_read));
   st.bind(3, static_cast<std::int64_t>(counts.rows_loaded))
       .bind(4, static_cast<std::int64_t>(counts.rows_rejected));
   st.bind(5, static_cast<std::int64_t>(counts.duplicate_superseded));
   st.bind(6, static_cast<std::int64_t>(counts.warnings));
-  st.bind(7, static_cast<std::int64_t>(counts.older_than_loaded)).bind(8, batch_id_);
+  st.bind(7, static_cast<std::int64_t>(counts.older_than_loaded));
+  st.bind(8, std::int64_t{snapshot ? 1 : 0}).bind(9, batch_id_);
   st.run("recording the batch counts");
   store_.exec("COMMIT", "committing the batch");
   open_ = false;

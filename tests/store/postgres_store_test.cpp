@@ -813,25 +813,35 @@ TEST_P(PostgresMatchesSqliteTest, BatchesInAnyOrderEndAsInDataTimeOrder) {
   struct Batch {
     std::string name, data_time;
     std::vector<MovieRow> rows;
+    bool snapshot = false;
   };
   std::vector<Batch> batches;
   std::uint64_t line = 1;
   for (int b = 0; b < 8; ++b) {
     Batch batch{fmt::format("d{}", b), fmt::format("2025-0{}-01T00:00:00.000Z", 1 + b), {}};
     for (int i = 0; i < 30; ++i) batch.rows.push_back(random_movie(random, ++line));
+    for (int k = 0; k < 3 && b < 4; ++k) {  // movies only this old batch has
+      batch.rows.push_back(random_movie(random, ++line));
+      batch.rows.back().id = 200 + 10 * b + k;
+    }
     batches.push_back(std::move(batch));
   }
+  // Batch 8: a full snapshot between d3 and d4. Loaded after it, d0-d3 change nothing of the
+  // movies: the snapshot kept or removed each of them as of a later time.
+  Batch snapshot{"s", "2025-04-15T00:00:00.000Z", {}, true};
+  for (int i = 0; i < 30; ++i) snapshot.rows.push_back(random_movie(random, ++line));
+  batches.push_back(std::move(snapshot));
   auto load = [](Store& store, const Batch& batch) {
     auto writer = store.begin_batch(source(batch.name, batch.data_time));
     std::uint64_t superseded = 0;
     for (const auto& row : batch.rows) superseded += writer->upsert_movie(row) ? 1 : 0;
     std::uint64_t read = batch.rows.size();
-    auto counts = writer->commit({read, read - superseded, 0, superseded, 0, 0}, false);
+    auto counts = writer->commit({read, read - superseded, 0, superseded, 0, 0}, batch.snapshot);
     EXPECT_EQ(counts.rows_read, counts.rows_loaded + counts.duplicate_superseded) << batch.name;
     return counts;
   };
-  for (const auto& batch : batches) load(*sqlite, batch);
-  std::vector<std::size_t> order = {5, 1, 7, 0, 3, 6, 2, 4};  // backfill between newer loads
+  for (std::size_t i : {0, 1, 2, 3, 8, 4, 5, 6, 7}) load(*sqlite, batches[i]);  // data-time order
+  std::vector<std::size_t> order = {5, 1, 8, 7, 0, 3, 6, 2, 4};  // backfill between newer loads
   std::uint64_t older = 0;
   for (std::size_t i : order) older += load(*postgres, batches[i]).older_than_loaded;
   EXPECT_GT(older, 0u) << "the shuffled order must meet movies already loaded newer";

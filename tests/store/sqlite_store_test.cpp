@@ -202,6 +202,33 @@ TEST_F(SqliteStoreTest, OlderSnapshotKeepsTheMoviesOfNewerBatches) {
             (std::map<std::string, std::string>{{"1", "1"}, {"3", "3"}}));
 }
 
+TEST_F(SqliteStoreTest, RecordsOlderThanALoadedSnapshotAreNotApplied) {
+  auto store = open_sqlite_store(dir_ / "db");
+  auto first = store->begin_batch(timed("first", "2025-01-01"));
+  first->upsert_movie(movie(1, 2, {}));
+  first->commit({1, 1, 0, 0, 0, 0}, false);
+  auto snapshot = store->begin_batch(timed("snapshot", "2025-05-01"));
+  snapshot->upsert_movie(movie(2, 2, {}));
+  snapshot->commit({1, 1, 0, 0, 0, 0}, true);  // removes movie 1
+  // A backfill of March, loaded now: in data-time order the May snapshot came after it and
+  // kept only movie 2, so neither the removed movie 1 nor the unseen movie 3 comes back.
+  auto backfill = store->begin_batch(timed("march", "2025-03-01"));
+  backfill->upsert_movie(movie(1, 2, {}, 11));
+  backfill->upsert_movie(movie(3, 3, {}, 33));
+  backfill->upsert_movie(movie(2, 4, {}, 22));
+  auto counts = backfill->commit({3, 3, 0, 0, 0, 0}, false);
+  EXPECT_EQ(counts.older_than_loaded, 3u);
+  EXPECT_EQ(counts.rows_loaded, 0u);
+  EXPECT_EQ(rows(*store, "SELECT id, batch_id FROM movie"),
+            (std::map<std::string, std::string>{{"2", "2"}}));
+  // A batch newer than the snapshot adds and replaces as usual.
+  auto later = store->begin_batch(timed("june", "2025-06-01"));
+  later->upsert_movie(movie(1, 2, {}, 111));
+  EXPECT_EQ(later->commit({1, 1, 0, 0, 0, 0}, false).older_than_loaded, 0u);
+  EXPECT_EQ(rows(*store, "SELECT id, coalesce(budget, 'NULL') FROM movie"),
+            (std::map<std::string, std::string>{{"1", "111"}, {"2", "NULL"}}));
+}
+
 TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseKeepingItsData) {
   {
     sqlite3* db = nullptr;
