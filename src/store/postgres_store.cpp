@@ -12,7 +12,6 @@
 #include <utility>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
@@ -456,8 +455,7 @@ class PostgresStore final : public Store {
 
   void record_check(std::int64_t batch_id, const std::string& check_name, std::uint64_t failing,
                     const std::vector<std::string>& failing_keys) override {
-    std::string keys =
-        nlohmann::json(failing_keys).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string keys = json_string_array(failing_keys);
     fresh_session().exec(
         "INSERT INTO data_check_result (batch_id, check_name, failing, failing_keys) VALUES ($1, "
         "$2, $3, $4::jsonb) ON CONFLICT (batch_id, check_name) DO UPDATE SET failing = "
@@ -465,12 +463,6 @@ class PostgresStore final : public Store {
         {std::to_string(batch_id), clean_text(check_name), std::to_string(failing),
          clean_text(keys)},
         "recording a data check in data_check_result");
-  }
-
-  /// The batch's data time, normalized; the load time when the source gives none.
-  static std::string batch_data_time(const BatchSource& source) {
-    if (auto t = normalize_utc_timestamp(source.data_time)) return *t;
-    return utc_now_iso8601();
   }
 
   std::vector<std::string> query(std::string_view sql, std::span<const Param> params,

@@ -8,7 +8,6 @@
 #include <unordered_set>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
@@ -96,10 +95,6 @@ class Statement {
 };
 
 class SqliteStore;
-
-std::string json_string_array(const std::vector<std::string>& items) {
-  return nlohmann::json(items).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 /// Secondary indexes of sql/schema/sqlite_v1.sql, with their definitions for a rebuild.
 constexpr const char* kSecondaryIndexes[] = {"movie_release_year", "movie_batch",
@@ -224,12 +219,6 @@ class SqliteStore final : public Store {
       found = std::move(b);
     }
     return found;
-  }
-
-  /// The batch's data time, normalized; the load time when the source gives none.
-  static std::string batch_data_time(const BatchSource& source) {
-    if (auto t = normalize_utc_timestamp(source.data_time)) return *t;
-    return utc_now_iso8601();
   }
 
   std::int64_t insert_batch_row(const BatchSource& source, std::string_view status,
@@ -632,26 +621,16 @@ void SqliteBatchWriter::write_dictionaries(const dataset::MovieRow& row) {
     upsert_collection_.run("writing collection");
   }
   // Countries and languages take the last name seen; unchanged names cost no statement.
-  for (const auto& c : row.countries) {
-    auto [it, added] = countries_seen_.try_emplace(c.code, c.name);
-    if (added || it->second != c.name) {
-      it->second = c.name;
-      upsert_country_.bind(1, c.code)
-          .bind(2, c.name)
-          .bind(3, data_time_)
-          .run("writing production_country");
+  auto write_coded = [this](const auto& items, auto& seen, Statement& upsert, const char* what) {
+    for (const auto& item : items) {
+      auto [it, added] = seen.try_emplace(item.code, item.name);
+      if (!added && it->second == item.name) continue;
+      it->second = item.name;
+      upsert.bind(1, item.code).bind(2, item.name).bind(3, data_time_).run(what);
     }
-  }
-  for (const auto& l : row.languages) {
-    auto [it, added] = languages_seen_.try_emplace(l.code, l.name);
-    if (added || it->second != l.name) {
-      it->second = l.name;
-      upsert_language_.bind(1, l.code)
-          .bind(2, l.name)
-          .bind(3, data_time_)
-          .run("writing spoken_language");
-    }
-  }
+  };
+  write_coded(row.countries, countries_seen_, upsert_country_, "writing production_country");
+  write_coded(row.languages, languages_seen_, upsert_language_, "writing spoken_language");
 }
 
 void SqliteBatchWriter::name_item(int kind, const dataset::NamedItem& item, std::int64_t line) {

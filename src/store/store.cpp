@@ -1,6 +1,9 @@
 #include "store/store.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/clock.hpp"
 
 #include "common/error.hpp"
 #include "store/embedded_sql.hpp"
@@ -30,6 +33,15 @@ ReadSnapshot::~ReadSnapshot() {
   } catch (...) {
     // A lost connection ended the transaction already; nothing was written in it.
   }
+}
+
+std::string batch_data_time(const BatchSource& source) {
+  if (auto t = normalize_utc_timestamp(source.data_time)) return *t;
+  return utc_now_iso8601();
+}
+
+std::string json_string_array(const std::vector<std::string>& items) {
+  return nlohmann::json(items).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string report_sql(std::string_view name) {

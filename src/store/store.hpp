@@ -121,6 +121,13 @@ class ReadSnapshot {
 /// migrates the schema; a database of a newer schema version fails clearly (exit 4).
 std::unique_ptr<Store> open_store(const std::string& url);
 
+/// The data time a batch is recorded with: source.data_time normalized (normalize_utc_timestamp),
+/// or the load time when the source gives none.
+std::string batch_data_time(const BatchSource& source);
+
+/// Failing keys as data_check_result keeps them: a JSON array of strings (invalid UTF-8 replaced).
+std::string json_string_array(const std::vector<std::string>& items);
+
 /// The schema version this build writes.
 inline constexpr int kSchemaVersion = 2;
 
