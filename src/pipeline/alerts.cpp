@@ -15,8 +15,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/atomic_file.hpp"
 #include "common/clock.hpp"
-#include "report/report_writer.hpp"
 
 namespace marquee::pipeline {
 namespace fs = std::filesystem;
@@ -176,7 +176,7 @@ void RunHistory::record_failure(const RunFailure& failure) {
   state["finished_at"] = utc_now_iso8601();
   try {
     fs::create_directories(path_.parent_path());
-    report::write_file_atomically(path_, state.dump(2) + "\n");
+    write_file_atomically(path_, state.dump(2) + "\n");
   } catch (const std::exception& e) {
     spdlog::warn("alert: cannot record the failure in {}: {}", path_.string(), e.what());
   }
@@ -197,7 +197,7 @@ std::optional<json> RunHistory::record_success(const std::string& run_id) {
   json state = {{"status", "ok"}, {"run_id", run_id}, {"finished_at", utc_now_iso8601()}};
   try {
     fs::create_directories(path_.parent_path());
-    report::write_file_atomically(path_, state.dump(2) + "\n");
+    write_file_atomically(path_, state.dump(2) + "\n");
   } catch (const std::exception& e) {
     spdlog::warn("alert: cannot record the success in {}: {}", path_.string(), e.what());
   }

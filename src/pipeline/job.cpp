@@ -14,13 +14,14 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.hpp"
 #include "common/clock.hpp"
 #include "common/error.hpp"
+#include "common/file_lock.hpp"
 #include "pipeline/dataset_files.hpp"
 #include "pipeline/interrupt.hpp"
-#include "pipeline/run_lock.hpp"
 #include "report/report_writer.hpp"
-#include "source/s3.hpp"
+#include "source/s3_client.hpp"
 #include "store/postgres_store.hpp"
 
 namespace marquee::pipeline {
@@ -183,7 +184,7 @@ BackfillProgress read_backfill_progress(const staging::StagingDirs& dirs) {
 
 void write_backfill_progress(const staging::StagingDirs& dirs, const BackfillProgress& progress) {
   nlohmann::json state = {{"staged", progress.staged}, {"loaded", progress.loaded}};
-  report::write_file_atomically(backfill_progress_path(dirs), state.dump(2) + "\n");
+  write_file_atomically(backfill_progress_path(dirs), state.dump(2) + "\n");
 }
 
 }  // namespace
@@ -371,7 +372,7 @@ void Job::load() {
   step_ = "load";
   auto dirs = options_.staging_dirs();
   dirs.create();
-  RunLock lock(options_.workdir / "marquee.lock", options_.lock_timeout);
+  FileLock lock(options_.workdir / "marquee.lock", options_.lock_timeout);
   auto db_lock = database_lock();
   auto waiting = staging::pending(dirs.incoming());
   if (waiting.empty()) spdlog::info("load: nothing waiting in {}", dirs.incoming().string());
@@ -488,7 +489,7 @@ void Job::write_summary(const std::string& source, const std::string& sha256) {
       {"movies_without_year", report::movies_without_year(store())},
       {"files_written", written},
   };
-  report::write_file_atomically(path, summary.dump(2) + "\n");
+  write_file_atomically(path, summary.dump(2) + "\n");
   written_.push_back(path);
 }
 
@@ -498,7 +499,7 @@ void Job::run(const std::string& source) {
   std::string sha256;
   if (fs::path dir = local_directory(source); !dir.empty()) {
     step_ = "load";
-    RunLock lock(options_.workdir / "marquee.lock", options_.lock_timeout);
+    FileLock lock(options_.workdir / "marquee.lock", options_.lock_timeout);
     auto db_lock = database_lock();
     auto files = DatasetFiles::from_directory(dir);
     sha256 = sha256_of_files(files);

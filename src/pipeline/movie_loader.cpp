@@ -10,9 +10,9 @@
 #include <spdlog/spdlog.h>
 
 #include "common/error.hpp"
+#include "format/csv_field.hpp"
 #include "format/csv_reader.hpp"
 #include "pipeline/interrupt.hpp"
-#include "report/report_writer.hpp"
 
 namespace marquee::pipeline {
 
@@ -40,9 +40,9 @@ RejectSink::~RejectSink() {
 
 void RejectSink::add(const dataset::RowError& error) {
   buffer_ += fmt::format("{},{},", error.line, dataset::to_string(error.reason));
-  report::append_csv_field(buffer_, error.detail);
+  format::append_csv_field(buffer_, error.detail);
   buffer_.push_back(',');
-  report::append_csv_field(buffer_, error.raw);
+  format::append_csv_field(buffer_, error.raw);
   buffer_.push_back('\n');
   if (buffer_.size() > (1 << 20)) flush();
 }

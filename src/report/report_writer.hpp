@@ -21,9 +21,6 @@ struct WrittenReport {
   std::uint64_t rows = 0;
 };
 
-/// One CSV field as SPEC 5 writes it: quoted only when it holds a comma, quote, CR or LF.
-void append_csv_field(std::string& out, std::string_view value);
-
 /// Runs every report query, all in one read snapshot of the database, and writes
 /// movie_results/<name>.csv. Each file is written in full to a temporary folder inside
 /// results_dir (.reports.tmp-PID; one left by a killed process is removed first), synced, then
@@ -34,8 +31,5 @@ std::vector<WrittenReport> write_reports(store::Store& store,
 
 /// Movies left out of every report because they have no release year.
 std::uint64_t movies_without_year(store::Store& store);
-
-/// Writes `text` to `path` through a temporary file in the same folder, fsync and rename.
-void write_file_atomically(const std::filesystem::path& path, std::string_view text);
 
 }  // namespace marquee::report

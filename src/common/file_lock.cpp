@@ -1,4 +1,4 @@
-#include "pipeline/run_lock.hpp"
+#include "common/file_lock.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -13,9 +13,9 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 
-namespace marquee::pipeline {
+namespace marquee {
 
-RunLock::RunLock(const std::filesystem::path& path, std::chrono::milliseconds timeout) {
+FileLock::FileLock(const std::filesystem::path& path, std::chrono::milliseconds timeout) {
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) {
     throw Error(ExitCode::kUsage,
@@ -50,11 +50,11 @@ RunLock::RunLock(const std::filesystem::path& path, std::chrono::milliseconds ti
   }
 }
 
-RunLock::~RunLock() {
+FileLock::~FileLock() {
   if (fd_ >= 0) {
     ::flock(fd_, LOCK_UN);
     ::close(fd_);
   }
 }
 
-}  // namespace marquee::pipeline
+}  // namespace marquee

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+
+namespace marquee {
+
+/// An exclusive flock(2) on a lock file, held while the object lives: the run lock of a work
+/// directory (<workdir>/marquee.lock) and of a SQLite database. The kernel drops it when the
+/// holder dies, so a crashed run never blocks the next one.
+class FileLock {
+ public:
+  /// Waits up to `timeout` (zero: not at all), then throws marquee::Error(kLocked) naming the
+  /// holder's pid and start time as written in the lock file.
+  FileLock(const std::filesystem::path& path, std::chrono::milliseconds timeout);
+  ~FileLock();
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace marquee
