@@ -13,7 +13,7 @@ namespace marquee::gen {
 /// How big a synthetic "The Movies Dataset" archive to write, and where.
 struct GenerateOptions {
   /// 1.0 is the size of the real dataset: 45,433 distinct movies in 45,463 records, about 34 MB
-  /// of movies_metadata.csv. Credits are kept smaller than the real ones (see generator.cpp).
+  /// of movies_metadata.csv. Credits are kept smaller than the real ones (see credits_entry.cpp).
   double scale = 1.0;
   /// Same seed, same options: byte-identical archive. The generator uses its own PRNG and no
   /// std:: distributions, so the bytes do not depend on the standard library either.
@@ -21,8 +21,8 @@ struct GenerateOptions {
   /// ratings.csv holds 26,024,289 x ratings_scale rows. At 0 (the default) it still holds a
   /// token 1,000 rows so that every entry of the real archive is present and non-empty.
   double ratings_scale = 0.0;
-  /// The archive to write. It appears atomically (written as out + ".part", then renamed), with
-  /// the manifest beside it as out + ".manifest.json".
+  /// The archive to write. It appears atomically (written as out + ".part", synced, then
+  /// renamed), with the manifest beside it as out + ".manifest.json", which appears first.
   std::filesystem::path out;
   /// Write movies_metadata.csv only.
   bool movies_only = false;
@@ -67,8 +67,8 @@ struct Manifest {
 
 /// Writes the archive (options.out) and its manifest (options.out + ".manifest.json").
 /// Memory stays flat whatever the scale: each CSV is produced row by row while libzip deflates
-/// it straight into the archive. Throws marquee::Error(kUsage) for bad options and
-/// marquee::Error(kBadData) when the archive cannot be written.
+/// it straight into the archive. Throws marquee::Error(kUsage) for bad options and when the
+/// archive or the manifest cannot be written (the message names the file, the cause and a hint).
 Manifest generate(const GenerateOptions& options);
 
 }  // namespace marquee::gen

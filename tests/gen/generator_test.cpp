@@ -1,6 +1,9 @@
 #include "gen/generator.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <fstream>
 #include <iterator>
@@ -297,6 +300,45 @@ TEST_F(GeneratorTest, MoviesOnlyWritesOnlyMoviesMetadata) {
   format::ZipArchive full(archive_path());
   EXPECT_EQ(read_entry(archive, "movies_metadata.csv"), read_entry(full, "movies_metadata.csv"));
   EXPECT_EQ(manifest.movies.records, manifest_->movies.records);
+}
+
+TEST_F(GeneratorTest, ReplacesAnExistingArchiveWhole) {
+  GenerateOptions options;
+  options.scale = kScale;
+  options.seed = 8;
+  options.out = dir_ / "d" / "replaced.zip";
+  generate(options);
+  options.seed = 7;
+  Manifest replaced = generate(options);
+  EXPECT_EQ(slurp(options.out), slurp(archive_path()));
+  EXPECT_EQ(replaced.to_json(), manifest_->to_json());
+}
+
+TEST_F(GeneratorTest, WriteFailureNamesThePartFileAndLeavesNothing) {
+  // A file size limit makes the archive's writes fail with EFBIG (SIGXFSZ ignored meanwhile).
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+  auto* previous = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = saved;
+  small.rlim_cur = 64 * 1024;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  GenerateOptions options;
+  options.scale = kScale;
+  options.out = dir_ / "e" / "too-big.zip";
+  std::string message;
+  ExitCode code = ExitCode::kOk;
+  try {
+    generate(options);
+  } catch (const Error& e) {
+    message = e.what();
+    code = e.code();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &saved);
+  std::signal(SIGXFSZ, previous);
+  EXPECT_EQ(code, ExitCode::kUsage);
+  EXPECT_THAT(message, ::testing::HasSubstr("cannot write " + options.out.string() + ".part"));
+  EXPECT_THAT(message, ::testing::HasSubstr("ulimit -f"));
+  EXPECT_TRUE(std::filesystem::is_empty(dir_ / "e"));
 }
 
 TEST(GeneratorOptions, RejectsNonPositiveScaleAndMissingOutput) {
