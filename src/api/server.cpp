@@ -146,34 +146,6 @@ std::vector<fs::path> candidates(const fs::path& explicit_dir, const char* env,
   return out;
 }
 
-/// sqlite:PATH or a plain path: the file must exist, so that a mistyped --workdir is an error
-/// rather than an empty new database served without complaint.
-void require_existing_sqlite(const std::string& url) {
-  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) return;
-  std::string path = url.starts_with("sqlite:") ? url.substr(7) : url;
-  std::error_code ec;
-  if (!path.empty() && !fs::exists(path, ec)) {
-    throw Error(
-        ExitCode::kDatabase,
-        fmt::format(
-            "sqlite:{}: no database there; load one first (marquee run SOURCE --workdir W) or "
-            "point --db/--workdir at an existing one",
-            path));
-  }
-}
-
-std::unique_ptr<store::Store> open_read_only(const std::string& url) {
-  auto store = store::open_store(url);
-  auto noop = [](const std::vector<std::string>&, const std::vector<store::Cell>&) {};
-  // The server never writes: make the connection refuse to, whatever a bug might try.
-  if (store->engine() == "sqlite") {
-    store->query("PRAGMA query_only = ON", {}, noop);
-  } else {
-    store->query("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", {}, noop);
-  }
-  return store;
-}
-
 void set_json(httplib::Response& res, int status, const std::string& body) {
   res.status = status;
   res.set_content(body, "application/json; charset=utf-8");
@@ -326,9 +298,9 @@ Server::Server(ServeOptions options) : impl_(std::make_unique<Impl>()) {
   if (d.options.port < 0 || d.options.port > 65535) {
     throw Error(ExitCode::kUsage, fmt::format("--port {}: give 0 to 65535", d.options.port));
   }
-  require_existing_sqlite(d.options.db_url);
   for (std::size_t i = 0; i < d.options.threads; ++i)
-    d.stores.push_back(open_read_only(d.options.db_url));
+    d.stores.push_back(
+        store::open_store(d.options.db_url, {.read_only = true, .must_exist = true}));
   auto snap = d.cache.current(*d.stores.front());
   spdlog::info("serve: {}: reports read in {:.0f} ms ({} companies, {} genres, {} genre-years)",
                d.stores.front()->describe(), snap->build_ms, snap->companies.size(),

@@ -16,7 +16,7 @@
 #include "pipeline/interrupt.hpp"
 #include "pipeline/job.hpp"
 #include "pipeline/logging.hpp"
-#include "store/postgres_store.hpp"
+#include "store/store.hpp"
 
 namespace {
 
@@ -102,142 +102,166 @@ void add_stage_flags(CLI::App& cmd, CommonFlags& flags) {
           "TIME"));
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+/// The subcommands and what they were given.
+struct Commands {
   CLI::App app{"marquee: ETL and analytics for The Movies Dataset (TMDB + MovieLens)"};
-  app.set_version_flag("--version", MARQUEE_VERSION);
-  app.require_subcommand(1);
   CommonFlags flags;
-
   std::string source;
-  auto* run = app.add_subcommand("run", "Stage SOURCE, load it, write the reports");
-  run->add_option("source", source,
-                  "s3://bucket/key, https://..., file://..., a .zip, or a folder of CSVs")
-      ->required();
-  add_common(*run, flags);
-  add_load_flags(*run, flags);
-  add_stage_flags(*run, flags);
-  add_alert_flags(*run, flags);
+  std::vector<std::string> backfill_sources;
+  int keep_weeks = 0;
+  marquee::gen::GenerateOptions gen_options;
+  marquee::api::ServeOptions serve_options;
+  CLI::App *run = nullptr, *stage = nullptr, *load = nullptr, *backfill = nullptr,
+           *report = nullptr, *status = nullptr, *prune = nullptr, *generate = nullptr,
+           *serve = nullptr;
 
-  auto* stage = app.add_subcommand("stage", "Download SOURCE into staging/incoming/ only");
-  stage->add_option("source", source, "s3://bucket/key, https://..., file://... or a path")
-      ->required();
-  add_common(*stage, flags);
-  add_stage_flags(*stage, flags);
-  add_alert_flags(*stage, flags);
+  /// Runs that change something are alerted on and recorded for `recovered`.
+  bool notifies() const {
+    return run->parsed() || stage->parsed() || load->parsed() || backfill->parsed();
+  }
+};
 
-  auto* load =
-      app.add_subcommand("load", "Load every complete archive waiting in staging/incoming/");
-  add_common(*load, flags);
-  add_load_flags(*load, flags);
-  add_alert_flags(*load, flags);
-  for (auto* cmd : {run, load}) {
+void define_loading_commands(Commands& c) {
+  auto& flags = c.flags;
+  c.run = c.app.add_subcommand("run", "Stage SOURCE, load it, write the reports");
+  c.run
+      ->add_option("source", c.source,
+                   "s3://bucket/key, https://..., file://..., a .zip, or a folder of CSVs")
+      ->required();
+  add_common(*c.run, flags);
+  add_load_flags(*c.run, flags);
+  add_stage_flags(*c.run, flags);
+  add_alert_flags(*c.run, flags);
+
+  c.stage = c.app.add_subcommand("stage", "Download SOURCE into staging/incoming/ only");
+  c.stage->add_option("source", c.source, "s3://bucket/key, https://..., file://... or a path")
+      ->required();
+  add_common(*c.stage, flags);
+  add_stage_flags(*c.stage, flags);
+  add_alert_flags(*c.stage, flags);
+
+  c.load = c.app.add_subcommand("load", "Load every complete archive waiting in staging/incoming/");
+  add_common(*c.load, flags);
+  add_load_flags(*c.load, flags);
+  add_alert_flags(*c.load, flags);
+  for (auto* cmd : {c.run, c.load}) {
     cmd->add_option("--backfill-batches", flags.job.backfill_batches,
                     "Archives taken from staging/backfill/ per load, after all of incoming/")
         ->capture_default_str();
   }
 
-  std::vector<std::string> backfill_sources;
-  auto* backfill = app.add_subcommand(
+  c.backfill = c.app.add_subcommand(
       "backfill",
       "Stage SOURCE... (archives, folders of .zip files, s3://bucket/prefix/) into "
       "staging/backfill/ for `load` to take a few at a time");
-  backfill
-      ->add_option("sources", backfill_sources,
+  c.backfill
+      ->add_option("sources", c.backfill_sources,
                    "s3://bucket/key, s3://bucket/prefix/, https://..., a .zip or a folder of .zip")
       ->required();
-  add_common(*backfill, flags);
-  add_stage_flags(*backfill, flags);
-  add_alert_flags(*backfill, flags);
+  add_common(*c.backfill, flags);
+  add_stage_flags(*c.backfill, flags);
+  add_alert_flags(*c.backfill, flags);
+}
 
-  auto* report = app.add_subcommand("report", "Write the reports from what is loaded");
-  add_common(*report, flags);
+void define_reading_commands(Commands& c) {
+  c.report = c.app.add_subcommand("report", "Write the reports from what is loaded");
+  add_common(*c.report, c.flags);
 
-  auto* status = app.add_subcommand("status", "Show the loaded batches and what waits in staging");
-  add_common(*status, flags);
+  c.status = c.app.add_subcommand("status", "Show the loaded batches and what waits in staging");
+  add_common(*c.status, c.flags);
 
-  int keep_weeks = 0;
-  auto* prune = app.add_subcommand(
+  c.prune = c.app.add_subcommand(
       "prune", "PostgreSQL: detach and drop movie_version partitions older than --keep weeks");
-  add_common(*prune, flags);
-  prune->add_option("--keep", keep_weeks, "Whole weeks of history to keep before the current one")
+  add_common(*c.prune, c.flags);
+  c.prune
+      ->add_option("--keep", c.keep_weeks, "Whole weeks of history to keep before the current one")
       ->required()
       ->check(CLI::NonNegativeNumber);
+}
 
-  marquee::gen::GenerateOptions gen_options;
-  auto* generate = app.add_subcommand("generate", "Write a synthetic the-movies-dataset.zip");
-  generate->add_option("--scale", gen_options.scale, "1.0 = the real sizes (45,466 movies)")
-      ->check(CLI::Range(0.0, 1000.0))
-      ->capture_default_str();
-  generate->add_option("--seed", gen_options.seed, "Same seed, same bytes")->capture_default_str();
-  generate->add_option("--ratings-scale", gen_options.ratings_scale, "1.0 = 26 million ratings")
-      ->check(CLI::Range(0.0, 1000.0))
-      ->capture_default_str();
-  generate->add_flag("--movies-only", gen_options.movies_only, "Only movies_metadata.csv");
-  generate->add_option("--out", gen_options.out, "The .zip to write")->required();
-
-  marquee::api::ServeOptions serve_options;
-  auto* serve = app.add_subcommand("serve", "Serve the HTTP API and the dashboard (read-only)");
-  add_common(*serve, flags);
-  serve->add_option("--host", serve_options.host, "Address to listen on")->capture_default_str();
-  serve->add_option("--port", serve_options.port, "Port to listen on (0: any free port)")
+void define_serve_command(Commands& c) {
+  auto& serve_options = c.serve_options;
+  c.serve = c.app.add_subcommand("serve", "Serve the HTTP API and the dashboard (read-only)");
+  add_common(*c.serve, c.flags);
+  c.serve->add_option("--host", serve_options.host, "Address to listen on")->capture_default_str();
+  c.serve->add_option("--port", serve_options.port, "Port to listen on (0: any free port)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
-  serve
+  c.serve
       ->add_option("--threads", serve_options.threads,
                    "Worker threads, one database connection each")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
+}
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : static_cast<int>(ExitCode::kUsage);
+void define_generate_command(Commands& c) {
+  auto& gen_options = c.gen_options;
+  c.generate = c.app.add_subcommand("generate", "Write a synthetic the-movies-dataset.zip");
+  c.generate->add_option("--scale", gen_options.scale, "1.0 = the real sizes (45,466 movies)")
+      ->check(CLI::Range(0.0, 1000.0))
+      ->capture_default_str();
+  c.generate->add_option("--seed", gen_options.seed, "Same seed, same bytes")
+      ->capture_default_str();
+  c.generate->add_option("--ratings-scale", gen_options.ratings_scale, "1.0 = 26 million ratings")
+      ->check(CLI::Range(0.0, 1000.0))
+      ->capture_default_str();
+  c.generate->add_flag("--movies-only", gen_options.movies_only, "Only movies_metadata.csv");
+  c.generate->add_option("--out", gen_options.out, "The .zip to write")->required();
+}
+
+/// The commands that need no Job: generate, serve and prune. False when none of them was given.
+bool run_without_job(Commands& c) {
+  if (c.generate->parsed()) {
+    marquee::pipeline::setup_logging({}, false);
+    marquee::gen::generate(c.gen_options);
+    spdlog::info("generate: wrote {} and {}.manifest.json", c.gen_options.out.string(),
+                 c.gen_options.out.string());
+    return true;
   }
+  marquee::pipeline::setup_logging(c.flags.job.effective_log_dir(), c.flags.verbose);
+  if (c.serve->parsed()) {
+    c.serve_options.db_url = c.flags.job.effective_db_url();
+    marquee::api::serve(c.serve_options);  // until SIGTERM or SIGINT
+    return true;
+  }
+  if (c.prune->parsed()) {
+    auto store = marquee::store::open_store(c.flags.job.effective_db_url());
+    auto dropped = store->prune_history(c.keep_weeks);
+    spdlog::info("prune: {} movie_version partitions dropped{}{}", dropped.size(),
+                 dropped.empty() ? "" : ": ", fmt::join(dropped, ", "));
+    return true;
+  }
+  return false;
+}
 
+void run_job(Commands& c, marquee::pipeline::Job& job) {
+  if (c.run->parsed()) job.run(c.source);
+  if (c.stage->parsed()) job.stage(c.source);
+  if (c.load->parsed()) job.load();
+  if (c.backfill->parsed()) job.backfill(c.backfill_sources);
+  if (c.report->parsed()) job.report();
+  if (c.status->parsed()) job.status(std::cout);
+  if (c.notifies()) job.notify_success();
+}
+
+/// Runs the parsed command; every failure is logged once here and mapped to its exit code.
+int execute(Commands& c) {
+  auto& flags = c.flags;
   std::optional<marquee::pipeline::Job> job;
-  // Runs that change something are alerted on and recorded for `recovered`.
-  const bool notifies = run->parsed() || stage->parsed() || load->parsed() || backfill->parsed();
+  const bool notifies = c.notifies();
   try {
     flags.job.alerts.timeout =
         std::chrono::milliseconds(static_cast<long long>(flags.alert_timeout_seconds * 1000));
     flags.job.lock_timeout =
         std::chrono::milliseconds(static_cast<long long>(flags.lock_timeout_seconds * 1000));
     flags.job.stage.progress = true;
-    if (generate->parsed()) {
-      marquee::pipeline::setup_logging({}, false);
-      auto manifest = marquee::gen::generate(gen_options);
-      spdlog::info("generate: wrote {} and {}.manifest.json", gen_options.out.string(),
-                   gen_options.out.string());
-      return 0;
-    }
-    marquee::pipeline::setup_logging(flags.job.effective_log_dir(), flags.verbose);
-    if (serve->parsed()) {
-      serve_options.db_url = flags.job.effective_db_url();
-      marquee::api::serve(serve_options);  // until SIGTERM or SIGINT
-      return 0;
-    }
-    if (prune->parsed()) {
-      auto store = marquee::store::open_store(flags.job.effective_db_url());
-      auto dropped = marquee::store::prune_movie_versions(*store, keep_weeks);
-      spdlog::info("prune: {} movie_version partitions dropped{}{}", dropped.size(),
-                   dropped.empty() ? "" : ": ", fmt::join(dropped, ", "));
-      return 0;
-    }
+    if (run_without_job(c)) return 0;
     if (notifies) marquee::pipeline::install_stop_handlers();
-    for (auto* cmd : {run, stage, load, backfill}) {
+    for (auto* cmd : {c.run, c.stage, c.load, c.backfill}) {
       if (cmd->parsed()) flags.job.command = cmd->get_name();
     }
     job.emplace(flags.job);
-    if (run->parsed()) job->run(source);
-    if (stage->parsed()) job->stage(source);
-    if (load->parsed()) job->load();
-    if (backfill->parsed()) job->backfill(backfill_sources);
-    if (report->parsed()) job->report();
-    if (status->parsed()) job->status(std::cout);
-    if (notifies) job->notify_success();
+    run_job(c, *job);
     return 0;
   } catch (const marquee::pipeline::Interrupted& e) {
     spdlog::error("{}", e.what());
@@ -253,4 +277,23 @@ int main(int argc, char** argv) {
     if (job && notifies) job->notify_failure(static_cast<int>(ExitCode::kDatabase), e.what());
     return static_cast<int>(ExitCode::kDatabase);
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Commands commands;
+  commands.app.set_version_flag("--version", MARQUEE_VERSION);
+  commands.app.require_subcommand(1);
+  define_loading_commands(commands);
+  define_reading_commands(commands);
+  define_generate_command(commands);
+  define_serve_command(commands);
+  try {
+    commands.app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = commands.app.exit(e);
+    return code == 0 ? 0 : static_cast<int>(ExitCode::kUsage);
+  }
+  return execute(commands);
 }

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "common/error.hpp"
+#include "dataset/movie_columns.hpp"
 #include "format/py_literal.hpp"
 #include "format/utf8.hpp"
 
@@ -16,28 +17,21 @@ namespace {
 
 using format::PyValue;
 
+/// The columns the rules parse themselves. Every other text column of kMovieColumns is plain text,
+/// taken as it is (empty is NULL), so that a new one needs no edit here.
 enum Column : int {
   kAdult,
   kCollection,
   kBudget,
   kGenres,
-  kHomepage,
   kId,
-  kImdbId,
-  kOriginalLanguage,
-  kOriginalTitle,
-  kOverview,
   kPopularity,
-  kPosterPath,
   kCompanies,
   kCountries,
   kReleaseDate,
   kRevenue,
   kRuntime,
   kLanguages,
-  kStatus,
-  kTagline,
-  kTitle,
   kVideo,
   kVoteAverage,
   kVoteCount,
@@ -48,26 +42,50 @@ constexpr std::array<std::string_view, kColumnCount> kColumnNames = {"adult",
                                                                      "belongs_to_collection",
                                                                      "budget",
                                                                      "genres",
-                                                                     "homepage",
                                                                      "id",
-                                                                     "imdb_id",
-                                                                     "original_language",
-                                                                     "original_title",
-                                                                     "overview",
                                                                      "popularity",
-                                                                     "poster_path",
                                                                      "production_companies",
                                                                      "production_countries",
                                                                      "release_date",
                                                                      "revenue",
                                                                      "runtime",
                                                                      "spoken_languages",
-                                                                     "status",
-                                                                     "tagline",
-                                                                     "title",
                                                                      "video",
                                                                      "vote_average",
                                                                      "vote_count"};
+
+struct PlainTextColumn {
+  std::string_view name;
+  TextMember member = nullptr;
+};
+
+constexpr bool is_plain_text(const MovieColumn& column) {
+  return std::holds_alternative<TextMember>(column.field) &&
+         std::find(kColumnNames.begin(), kColumnNames.end(), column.name) == kColumnNames.end();
+}
+
+constexpr std::size_t kPlainTextCount = static_cast<std::size_t>(
+    std::count_if(std::begin(kMovieColumns), std::end(kMovieColumns), is_plain_text));
+
+constexpr std::array<PlainTextColumn, kPlainTextCount> kPlainTextColumns = [] {
+  std::array<PlainTextColumn, kPlainTextCount> out{};
+  std::size_t n = 0;
+  for (const MovieColumn& column : kMovieColumns) {
+    if (is_plain_text(column)) out[n++] = {column.name, std::get<TextMember>(column.field)};
+  }
+  return out;
+}();
+
+/// Every column the rules read: theirs (indexed by Column), then the plain text columns.
+constexpr std::size_t kKnownColumns = kColumnCount + kPlainTextCount;
+
+constexpr std::array<std::string_view, kKnownColumns> kKnownColumnNames = [] {
+  std::array<std::string_view, kKnownColumns> out{};
+  std::copy(kColumnNames.begin(), kColumnNames.end(), out.begin());
+  for (std::size_t t = 0; t < kPlainTextCount; ++t)
+    out[kColumnCount + t] = kPlainTextColumns[t].name;
+  return out;
+}();
 
 bool is_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -293,13 +311,13 @@ std::optional<int> parse_date_year(std::string_view s) {
 
 MovieRecordRules::MovieRecordRules(const std::vector<std::string_view>& header,
                                    std::string file_label)
-    : file_label_(std::move(file_label)), field_count_(header.size()), column_(kColumnCount, -1) {
+    : file_label_(std::move(file_label)), field_count_(header.size()), column_(kKnownColumns, -1) {
   for (std::size_t i = 0; i < header.size(); ++i) {
-    auto it = std::find(kColumnNames.begin(), kColumnNames.end(), header[i]);
-    if (it == kColumnNames.end()) {
+    auto it = std::find(kKnownColumnNames.begin(), kKnownColumnNames.end(), header[i]);
+    if (it == kKnownColumnNames.end()) {
       unknown_columns_.emplace_back(header[i]);
-    } else if (column_[it - kColumnNames.begin()] < 0) {
-      column_[it - kColumnNames.begin()] = static_cast<int>(i);
+    } else if (column_[it - kKnownColumnNames.begin()] < 0) {
+      column_[it - kKnownColumnNames.begin()] = static_cast<int>(i);
     }
   }
   if (column_[kId] < 0) {
@@ -308,101 +326,147 @@ MovieRecordRules::MovieRecordRules(const std::vector<std::string_view>& header,
                             "file is not movies_metadata.csv or its header is damaged",
                             file_label_, header.size(), fmt::join(header, ",")));
   }
-  for (int c = 0; c < kColumnCount; ++c) {
-    if (column_[c] < 0) missing_columns_.emplace_back(kColumnNames[c]);
+  for (std::size_t c = 0; c < kKnownColumns; ++c) {
+    if (column_[c] < 0) missing_columns_.emplace_back(kKnownColumnNames[c]);
   }
+  std::sort(missing_columns_.begin(), missing_columns_.end());
 }
 
-std::variant<MovieRow, RowError> MovieRecordRules::apply(const format::CsvRecord& record,
-                                                         WarningTally& warnings) const {
-  std::vector<Warning> pending;
-  auto reject = [&](RejectReason reason, std::string detail) {
-    RowError e{reason, record.line, std::move(detail), {}};
-    format::append_utf8_replacing(record.raw, e.raw);
-    return e;
-  };
-  if (record.fields.size() != field_count_) {
-    return reject(RejectReason::kFieldCount,
-                  fmt::format("expected {} fields as in the header, found {}", field_count_,
-                              record.fields.size()));
-  }
+namespace {
 
-  // Fields with invalid UTF-8 are replaced by sanitized copies; one warning per record.
-  std::array<std::string_view, kColumnCount> f{};
-  std::array<std::string, kColumnCount> repaired;
+/// Why a record is rejected, before its line and text are attached.
+struct Rejection {
+  RejectReason reason;
+  std::string detail;
+};
+
+/// One record on its way through the rules: the field of each known column (invalid UTF-8
+/// replaced) and the warnings, which count only if the record is accepted.
+struct RecordFields {
+  std::uint64_t line = 0;
+  std::array<std::string_view, kKnownColumns> field{};
+  std::array<std::string, kKnownColumns> repaired;
+  std::vector<Warning> pending;
+
+  std::string_view operator[](std::size_t column) const { return field[column]; }
+  void warn(WarningKind kind, std::string detail) {
+    pending.push_back({kind, line, std::move(detail)});
+  }
+};
+
+/// Picks each known column's field out of the record. Fields with invalid UTF-8 are replaced by
+/// sanitized copies; one warning per record.
+void gather_fields(const format::CsvRecord& record, const std::vector<int>& column,
+                   RecordFields& out) {
+  out.line = record.line;
   bool utf8_replaced = false;
-  for (int c = 0; c < kColumnCount; ++c) {
-    if (column_[c] < 0) continue;
-    std::string_view v = record.fields[static_cast<std::size_t>(column_[c])];
+  for (std::size_t c = 0; c < kKnownColumns; ++c) {
+    if (column[c] < 0) continue;
+    std::string_view v = record.fields[static_cast<std::size_t>(column[c])];
     if (!format::is_valid_utf8(v)) {
-      format::append_utf8_replacing(v, repaired[c]);
-      v = repaired[c];
+      format::append_utf8_replacing(v, out.repaired[c]);
+      v = out.repaired[c];
       utf8_replaced = true;
     }
-    f[c] = v;
+    out.field[c] = v;
   }
-  if (utf8_replaced) {
-    pending.push_back({WarningKind::kInvalidUtf8, record.line, "invalid UTF-8 replaced by U+FFFD"});
-  }
+  if (utf8_replaced) out.warn(WarningKind::kInvalidUtf8, "invalid UTF-8 replaced by U+FFFD");
+}
 
-  MovieRow row;
-  row.line = record.line;
-  std::string_view id = f[kId];
+std::optional<Rejection> parse_id(std::string_view id, MovieRow& row) {
   auto [id_end, id_ec] = std::from_chars(id.data(), id.data() + id.size(), row.id);
   if (!is_digits(id) || id_ec != std::errc() || id_end != id.data() + id.size() || row.id <= 0) {
-    return reject(RejectReason::kBadId, fmt::format("id '{}' is not a positive integer", id));
+    return Rejection{RejectReason::kBadId, fmt::format("id '{}' is not a positive integer", id)};
   }
+  return std::nullopt;
+}
 
+std::optional<Rejection> parse_flags(const RecordFields& f, MovieRow& row) {
   bool ok = true;
   row.adult = parse_bool(f[kAdult], ok);
-  if (!ok)
-    return reject(RejectReason::kBadBool,
-                  fmt::format("adult '{}' is not True or False", f[kAdult]));
+  if (!ok) {
+    return Rejection{RejectReason::kBadBool,
+                     fmt::format("adult '{}' is not True or False", f[kAdult])};
+  }
   row.video = parse_bool(f[kVideo], ok);
-  if (!ok)
-    return reject(RejectReason::kBadBool,
-                  fmt::format("video '{}' is not True or False", f[kVideo]));
+  if (!ok) {
+    return Rejection{RejectReason::kBadBool,
+                     fmt::format("video '{}' is not True or False", f[kVideo])};
+  }
+  return std::nullopt;
+}
 
+/// budget and revenue: 0 means unknown (SPEC 3.4), so it stays NULL.
+std::optional<Rejection> parse_amounts(const RecordFields& f, MovieRow& row) {
   for (int c : {kBudget, kRevenue}) {
     if (f[c].empty()) continue;
     auto money = parse_money(f[c]);
     if (!money) {
-      return reject(RejectReason::kBadNumber,
-                    fmt::format("{} '{}' is not a non-negative integer", kColumnNames[c], f[c]));
+      return Rejection{RejectReason::kBadNumber,
+                       fmt::format("{} '{}' is not a non-negative integer", kColumnNames[c], f[c])};
     }
     if (*money != 0) (c == kBudget ? row.budget : row.revenue) = *money;
   }
+  return std::nullopt;
+}
+
+std::optional<double> number_or_null(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  double d = 0;
+  if (s[0] == '+') s.remove_prefix(1);
+  std::from_chars(s.data(), s.data() + s.size(), d);
+  return d;
+}
+
+/// popularity, vote_average, vote_count and runtime: numbers or empty.
+std::optional<Rejection> parse_measures(RecordFields& f, MovieRow& row) {
   for (int c : {kPopularity, kVoteAverage, kVoteCount, kRuntime}) {
     if (!f[c].empty() && !is_number(f[c])) {
-      return reject(RejectReason::kBadNumber,
-                    fmt::format("{} '{}' is not a number", kColumnNames[c], f[c]));
+      return Rejection{RejectReason::kBadNumber,
+                       fmt::format("{} '{}' is not a number", kColumnNames[c], f[c])};
     }
   }
   if (!f[kPopularity].empty()) {
     bool rounded = false;
     row.popularity_micros = parse_micros(f[kPopularity], rounded);
     if (!row.popularity_micros) {
-      return reject(RejectReason::kBadNumber,
-                    fmt::format("popularity '{}' is out of range", f[kPopularity]));
+      return Rejection{RejectReason::kBadNumber,
+                       fmt::format("popularity '{}' is out of range", f[kPopularity])};
     }
     if (rounded) {
-      pending.push_back({WarningKind::kPopularityRounded, record.line,
-                         fmt::format("popularity '{}' rounded to six decimals", f[kPopularity])});
+      f.warn(WarningKind::kPopularityRounded,
+             fmt::format("popularity '{}' rounded to six decimals", f[kPopularity]));
     }
   }
-  auto to_double = [&](int c) -> std::optional<double> {
-    if (f[c].empty()) return std::nullopt;
-    double d = 0;
-    std::string_view s = f[c];
-    if (!s.empty() && s[0] == '+') s.remove_prefix(1);
-    std::from_chars(s.data(), s.data() + s.size(), d);
-    return d;
-  };
-  row.runtime = to_double(kRuntime);
-  row.vote_average = to_double(kVoteAverage);
-  row.vote_count = to_double(kVoteCount);
+  row.runtime = number_or_null(f[kRuntime]);
+  row.vote_average = number_or_null(f[kVoteAverage]);
+  row.vote_count = number_or_null(f[kVoteCount]);
+  return std::nullopt;
+}
 
-  ParsedLiterals lit;
+/// One Python-literal column: a list, or (for the collection) a dict or None.
+std::optional<Rejection> parse_literal(int column, std::string_view text, bool list,
+                                       std::optional<PyValue>& out) {
+  if (text.empty()) return std::nullopt;
+  try {
+    out = format::parse_py_literal(text);
+  } catch (const format::PyLiteralError& e) {
+    return Rejection{
+        RejectReason::kBadLiteral,
+        fmt::format("{}: {} (at byte {})", kColumnNames[column], e.what(), e.offset())};
+  }
+  if (list && !is_sequence(*out)) {
+    return Rejection{RejectReason::kBadLiteral,
+                     fmt::format("{}: expected a list", kColumnNames[column])};
+  }
+  if (!list && out->kind != PyValue::Kind::kDict && !out->is_none()) {
+    return Rejection{RejectReason::kBadLiteral,
+                     fmt::format("{}: expected a dict or None", kColumnNames[column])};
+  }
+  return std::nullopt;
+}
+
+std::optional<Rejection> parse_literals(const RecordFields& f, ParsedLiterals& lit) {
   struct LiteralColumn {
     int column;
     std::optional<PyValue>* out;
@@ -413,112 +477,138 @@ std::variant<MovieRow, RowError> MovieRecordRules::apply(const format::CsvRecord
         LiteralColumn{kGenres, &lit.genres, true}, LiteralColumn{kCompanies, &lit.companies, true},
         LiteralColumn{kCountries, &lit.countries, true},
         LiteralColumn{kLanguages, &lit.languages, true}}) {
-    if (f[c].empty()) continue;
-    try {
-      *out = format::parse_py_literal(f[c]);
-    } catch (const format::PyLiteralError& e) {
-      return reject(RejectReason::kBadLiteral,
-                    fmt::format("{}: {} (at byte {})", kColumnNames[c], e.what(), e.offset()));
-    }
-    if (list && !is_sequence(**out)) {
-      return reject(RejectReason::kBadLiteral, fmt::format("{}: expected a list", kColumnNames[c]));
-    }
-    if (!list && (*out)->kind != PyValue::Kind::kDict && !(*out)->is_none()) {
-      return reject(RejectReason::kBadLiteral,
-                    fmt::format("{}: expected a dict or None", kColumnNames[c]));
-    }
+    if (auto rejection = parse_literal(c, f[c], list, *out)) return rejection;
   }
+  return std::nullopt;
+}
 
-  // The record is accepted from here on: what is left can only NULL values or drop items.
-  row.imdb_id = text_or_null(f[kImdbId]);
-  row.title = text_or_null(f[kTitle]);
-  row.original_title = text_or_null(f[kOriginalTitle]);
-  row.original_language = text_or_null(f[kOriginalLanguage]);
-  row.overview = text_or_null(f[kOverview]);
-  row.tagline = text_or_null(f[kTagline]);
-  row.homepage = text_or_null(f[kHomepage]);
-  row.poster_path = text_or_null(f[kPosterPath]);
-  row.status = text_or_null(f[kStatus]);
+/// The reject rules of SPEC 3.4 in their order; the first that fails rejects the record. The
+/// values they parse go into `row` and `lit`.
+std::optional<Rejection> apply_reject_rules(RecordFields& f, MovieRow& row, ParsedLiterals& lit) {
+  if (auto rejection = parse_id(f[kId], row)) return rejection;
+  if (auto rejection = parse_flags(f, row)) return rejection;
+  if (auto rejection = parse_amounts(f, row)) return rejection;
+  if (auto rejection = parse_measures(f, row)) return rejection;
+  return parse_literals(f, lit);
+}
 
+void fill_accepted_values(RecordFields& f, MovieRow& row) {
+  for (std::size_t t = 0; t < kPlainTextCount; ++t) {
+    row.*kPlainTextColumns[t].member = text_or_null(f[kColumnCount + t]);
+  }
   if (!f[kReleaseDate].empty()) {
     if (auto year = parse_date_year(f[kReleaseDate])) {
       row.release_date = std::string(f[kReleaseDate]);
       row.release_year = *year;
     } else {
-      pending.push_back({WarningKind::kBadReleaseDate, record.line,
-                         fmt::format("release_date '{}' is not a YYYY-MM-DD date; stored as NULL",
-                                     f[kReleaseDate])});
+      f.warn(WarningKind::kBadReleaseDate,
+             fmt::format("release_date '{}' is not a YYYY-MM-DD date; stored as NULL",
+                         f[kReleaseDate]));
     }
   }
+}
 
-  if (lit.collection && lit.collection->kind == PyValue::Kind::kDict) {
-    const PyValue* cid = lit.collection->find("id");
-    if (cid != nullptr && cid->kind == PyValue::Kind::kInt) {
-      row.collection = Collection{cid->integer, optional_string(lit.collection->find("name")),
-                                  optional_string(lit.collection->find("poster_path")),
-                                  optional_string(lit.collection->find("backdrop_path"))};
+void fill_collection(const std::optional<PyValue>& collection, RecordFields& f, MovieRow& row) {
+  if (!collection || collection->kind != PyValue::Kind::kDict) return;
+  const PyValue* cid = collection->find("id");
+  if (cid != nullptr && cid->kind == PyValue::Kind::kInt) {
+    row.collection = Collection{cid->integer, optional_string(collection->find("name")),
+                                optional_string(collection->find("poster_path")),
+                                optional_string(collection->find("backdrop_path"))};
+  } else {
+    f.warn(WarningKind::kBadCollection,
+           "belongs_to_collection has no integer 'id'; stored as NULL");
+  }
+}
+
+/// Items with an integer 'id' and a string 'name' (genres, production_companies).
+void fill_named_items(const std::optional<PyValue>& list, std::vector<NamedItem>& out,
+                      WarningKind kind, std::string_view column, RecordFields& f) {
+  if (!list) return;
+  for (const PyValue& item : list->items) {
+    const PyValue* iid = item.kind == PyValue::Kind::kDict ? item.find("id") : nullptr;
+    const std::string* name =
+        item.kind == PyValue::Kind::kDict ? string_of(item.find("name")) : nullptr;
+    if (iid == nullptr || iid->kind != PyValue::Kind::kInt || name == nullptr) {
+      f.warn(kind,
+             fmt::format("{}: an item without an integer 'id' and a string 'name' was dropped",
+                         column));
+      continue;
+    }
+    // A repeated id counts once; its last name in the list is the one kept.
+    auto same = std::find_if(out.begin(), out.end(),
+                             [&](const NamedItem& n) { return n.id == iid->integer; });
+    if (same != out.end()) {
+      same->name = *name;
     } else {
-      pending.push_back({WarningKind::kBadCollection, record.line,
-                         "belongs_to_collection has no integer 'id'; stored as NULL"});
+      out.push_back({iid->integer, *name});
     }
   }
+}
 
-  auto named_items = [&](const std::optional<PyValue>& list, std::vector<NamedItem>& out,
-                         WarningKind kind, std::string_view column) {
-    if (!list) return;
-    for (const PyValue& item : list->items) {
-      const PyValue* iid = item.kind == PyValue::Kind::kDict ? item.find("id") : nullptr;
-      const std::string* name =
-          item.kind == PyValue::Kind::kDict ? string_of(item.find("name")) : nullptr;
-      if (iid == nullptr || iid->kind != PyValue::Kind::kInt || name == nullptr) {
-        pending.push_back({kind, record.line,
-                           fmt::format("{}: an item without an integer 'id' and a string 'name' "
-                                       "was dropped",
-                                       column)});
-        continue;
-      }
-      // A repeated id counts once; its last name in the list is the one kept.
-      auto same = std::find_if(out.begin(), out.end(),
-                               [&](const NamedItem& n) { return n.id == iid->integer; });
-      if (same != out.end()) {
-        same->name = *name;
-      } else {
-        out.push_back({iid->integer, *name});
-      }
+/// Items keyed by a string code (production_countries, spoken_languages); the name may be absent.
+void fill_coded_items(const std::optional<PyValue>& list, std::vector<CodedItem>& out,
+                      std::string_view key, WarningKind kind, std::string_view column,
+                      RecordFields& f) {
+  if (!list) return;
+  for (const PyValue& item : list->items) {
+    const std::string* code =
+        item.kind == PyValue::Kind::kDict ? string_of(item.find(key)) : nullptr;
+    const std::string* name =
+        item.kind == PyValue::Kind::kDict ? string_of(item.find("name")) : nullptr;
+    if (code == nullptr || code->empty()) {
+      f.warn(kind, fmt::format("{}: an item without a string '{}' was dropped", column, key));
+      continue;
     }
-  };
-  named_items(lit.genres, row.genres, WarningKind::kBadGenreItem, "genres");
-  named_items(lit.companies, row.companies, WarningKind::kBadCompanyItem, "production_companies");
-
-  auto coded_items = [&](const std::optional<PyValue>& list, std::vector<CodedItem>& out,
-                         std::string_view key, WarningKind kind, std::string_view column) {
-    if (!list) return;
-    for (const PyValue& item : list->items) {
-      const std::string* code =
-          item.kind == PyValue::Kind::kDict ? string_of(item.find(key)) : nullptr;
-      const std::string* name =
-          item.kind == PyValue::Kind::kDict ? string_of(item.find("name")) : nullptr;
-      if (code == nullptr || code->empty()) {
-        pending.push_back(
-            {kind, record.line,
-             fmt::format("{}: an item without a string '{}' was dropped", column, key)});
-        continue;
-      }
-      auto same =
-          std::find_if(out.begin(), out.end(), [&](const CodedItem& n) { return n.code == *code; });
-      if (same != out.end()) {
-        if (name != nullptr) same->name = *name;
-      } else {
-        out.push_back({*code, name != nullptr ? *name : std::string()});
-      }
+    auto same =
+        std::find_if(out.begin(), out.end(), [&](const CodedItem& n) { return n.code == *code; });
+    if (same != out.end()) {
+      if (name != nullptr) same->name = *name;
+    } else {
+      out.push_back({*code, name != nullptr ? *name : std::string()});
     }
-  };
-  coded_items(lit.countries, row.countries, "iso_3166_1", WarningKind::kBadCountryItem,
-              "production_countries");
-  coded_items(lit.languages, row.languages, "iso_639_1", WarningKind::kBadLanguageItem,
-              "spoken_languages");
+  }
+}
 
-  for (auto& w : pending) warnings.add(w.kind, w.line, std::move(w.detail));
+/// What the literal columns hold beyond their shape: bad items are dropped with a warning.
+void fill_literal_items(const ParsedLiterals& lit, RecordFields& f, MovieRow& row) {
+  fill_collection(lit.collection, f, row);
+  fill_named_items(lit.genres, row.genres, WarningKind::kBadGenreItem, "genres", f);
+  fill_named_items(lit.companies, row.companies, WarningKind::kBadCompanyItem,
+                   "production_companies", f);
+  fill_coded_items(lit.countries, row.countries, "iso_3166_1", WarningKind::kBadCountryItem,
+                   "production_countries", f);
+  fill_coded_items(lit.languages, row.languages, "iso_639_1", WarningKind::kBadLanguageItem,
+                   "spoken_languages", f);
+}
+
+RowError rejected(const format::CsvRecord& record, Rejection rejection) {
+  RowError e{rejection.reason, record.line, std::move(rejection.detail), {}};
+  format::append_utf8_replacing(record.raw, e.raw);
+  return e;
+}
+
+}  // namespace
+
+std::variant<MovieRow, RowError> MovieRecordRules::apply(const format::CsvRecord& record,
+                                                         WarningTally& warnings) const {
+  if (record.fields.size() != field_count_) {
+    return rejected(record, {RejectReason::kFieldCount,
+                             fmt::format("expected {} fields as in the header, found {}",
+                                         field_count_, record.fields.size())});
+  }
+  RecordFields fields;
+  gather_fields(record, column_, fields);
+  MovieRow row;
+  row.line = record.line;
+  ParsedLiterals literals;
+  if (auto rejection = apply_reject_rules(fields, row, literals)) {
+    return rejected(record, std::move(*rejection));
+  }
+  // The record is accepted from here on: what is left can only NULL values or drop items.
+  fill_accepted_values(fields, row);
+  fill_literal_items(literals, fields, row);
+  for (auto& w : fields.pending) warnings.add(w.kind, w.line, std::move(w.detail));
   return row;
 }
 

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -17,6 +18,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/clock.hpp"
+#include "source/retry.hpp"
 
 namespace marquee::pipeline {
 namespace fs = std::filesystem;
@@ -27,11 +29,18 @@ std::size_t discard_body(char*, std::size_t size, std::size_t count, void*) {
   return size * count;
 }
 
-/// One POST; returns an empty string on a 2xx answer, else what went wrong.
-std::string post_once(const std::string& url, const std::string& body,
-                      std::chrono::milliseconds timeout) {
+/// What the receiver made of one POST.
+struct WebhookAnswer {
+  std::string problem;  ///< empty on a 2xx answer, else what went wrong ("HTTP 500", libcurl's)
+  bool retryable = false;
+  std::optional<std::chrono::seconds> retry_after;
+};
+
+/// One POST of `body`, within `timeout`.
+WebhookAnswer post_once(const std::string& url, const std::string& body,
+                        std::chrono::milliseconds timeout) {
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
-  if (!curl) return "curl_easy_init failed";
+  if (!curl) return {"curl_easy_init failed", false, std::nullopt};
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(
       curl_slist_append(nullptr, "Content-Type: application/json"), curl_slist_free_all);
   char error[CURL_ERROR_SIZE] = {};
@@ -44,34 +53,43 @@ std::string post_once(const std::string& url, const std::string& body,
   curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, discard_body);
   curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, error);
   CURLcode rc = curl_easy_perform(curl.get());
-  if (rc != CURLE_OK) return error[0] ? std::string(error) : curl_easy_strerror(rc);
+  if (rc != CURLE_OK) {
+    return {error[0] ? std::string(error) : curl_easy_strerror(rc),
+            source::is_retryable_curl_code(rc), std::nullopt};
+  }
   long status = 0;
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
-  if (status < 200 || status >= 300) return fmt::format("HTTP {}", status);
-  return {};
+  if (status >= 200 && status < 300) return {};
+  std::optional<std::chrono::seconds> retry_after;
+  curl_off_t seconds = -1;
+  if (curl_easy_getinfo(curl.get(), CURLINFO_RETRY_AFTER, &seconds) == CURLE_OK && seconds > 0) {
+    retry_after = std::chrono::seconds(seconds);
+  }
+  return {fmt::format("HTTP {}", status), source::is_retryable_status(status), retry_after};
 }
 
 void post_webhook(const AlertOptions& options, const json& payload) {
   if (options.webhook_url.empty()) return;
   std::string body = payload.dump();
-  auto backoff = options.webhook_backoff;
-  std::string problem;
-  for (int attempt = 1; attempt <= options.webhook_attempts; ++attempt) {
-    problem = post_once(options.webhook_url, body, options.timeout);
-    if (problem.empty()) {
-      spdlog::info("alert: {} posted to {} (attempt {})", payload.value("event", "alert"),
-                   options.webhook_url, attempt);
+  std::string event = payload.value("event", "alert");
+  source::RetryPolicy budget(options.webhook_attempts - 1, options.webhook_backoff);
+  for (int attempt = 1;; ++attempt) {
+    WebhookAnswer answer = post_once(options.webhook_url, body, options.timeout);
+    if (answer.problem.empty()) {
+      spdlog::info("alert: {} posted to {} (attempt {})", event, options.webhook_url, attempt);
       return;
     }
-    if (attempt < options.webhook_attempts) {
-      std::this_thread::sleep_for(backoff);
-      backoff *= 2;
+    if (!answer.retryable || !budget.record_failure()) {
+      spdlog::warn(
+          "alert: the webhook {} did not take the {} alert after {} attempts ({}); check "
+          "that the receiver is up",
+          options.webhook_url, event, attempt, answer.problem);
+      return;
     }
+    budget.wait(fmt::format("alert: webhook {}", options.webhook_url), answer.problem,
+                fmt::format("attempt {} of {}", attempt + 1, options.webhook_attempts),
+                answer.retry_after);
   }
-  spdlog::warn(
-      "alert: the webhook {} did not take the {} alert after {} attempts ({}); check "
-      "that the receiver is up",
-      options.webhook_url, payload.value("event", "alert"), options.webhook_attempts, problem);
 }
 
 }  // namespace

@@ -17,9 +17,12 @@ namespace marquee::pipeline {
 struct AlertOptions {
   std::string on_failure;   ///< shell command (run with /bin/sh -c), the failure JSON on stdin
   std::string webhook_url;  ///< POSTed the same JSON (application/json)
-  std::chrono::milliseconds timeout{10'000};       ///< per command run and per webhook attempt
-  int webhook_attempts = 4;                        ///< the first POST and 3 retries
-  std::chrono::milliseconds webhook_backoff{500};  ///< doubled after each failed attempt
+  std::chrono::milliseconds timeout{10'000};  ///< per command run and per webhook attempt
+  /// The first POST and up to 3 retries, as source::RetryPolicy retries any HTTP request: after
+  /// a 5xx, 429, 408, timeout or refused connection, not after an answer that another attempt
+  /// would only repeat (a 404).
+  int webhook_attempts = 4;
+  std::chrono::milliseconds webhook_backoff{500};  ///< doubled after each failed attempt, jittered
   bool configured() const { return !on_failure.empty() || !webhook_url.empty(); }
 };
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/error.hpp"
+#include "common/sha256.hpp"
 
 namespace marquee::pipeline {
 namespace {
@@ -30,6 +31,17 @@ const DatasetFiles::File* DatasetFiles::find(std::string_view base_name) const {
     if (f.base_name == base_name) return &f;
   }
   return nullptr;
+}
+
+std::string DatasetFiles::content_sha256() const {
+  Sha256 sha;
+  std::vector<char> buffer(std::size_t{1} << 20);
+  for (const auto& f : files_) {
+    sha.update({f.base_name.data(), f.base_name.size() + 1});
+    auto source = f.open();
+    while (std::size_t n = source->read(buffer)) sha.update({buffer.data(), n});
+  }
+  return sha.hex_digest();
 }
 
 DatasetFiles DatasetFiles::from_zip(const std::filesystem::path& zip) {

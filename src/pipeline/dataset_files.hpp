@@ -28,6 +28,9 @@ class DatasetFiles {
   const std::vector<File>& files() const { return files_; }
   const File* find(std::string_view base_name) const;
   const std::string& label() const { return label_; }
+  /// The identity of a folder of CSVs: the SHA-256 of its files' names (each with a NUL after
+  /// it) and contents, in name order.
+  std::string content_sha256() const;
 
  private:
   void add(File file);

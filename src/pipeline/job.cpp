@@ -1,11 +1,8 @@
 #include "pipeline/job.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <fstream>
 #include <optional>
 #include <ostream>
 #include <random>
@@ -14,15 +11,14 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
-#include "common/atomic_file.hpp"
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/file_lock.hpp"
-#include "pipeline/dataset_files.hpp"
+#include "pipeline/backfill.hpp"
 #include "pipeline/interrupt.hpp"
+#include "pipeline/status.hpp"
 #include "report/report_writer.hpp"
-#include "source/s3_client.hpp"
-#include "store/postgres_store.hpp"
+#include "source/source.hpp"
 
 namespace marquee::pipeline {
 namespace fs = std::filesystem;
@@ -39,93 +35,32 @@ bool is_ignored_subset(std::string_view name) {
   return name == "links_small.csv" || name == "ratings_small.csv";
 }
 
+void log_other_entries(const DatasetFiles& files) {
+  for (const auto& f : files.files()) {
+    if (f.base_name == kMoviesFile) continue;
+    if (is_ignored_subset(f.base_name)) {
+      spdlog::info("load: {}: {} is a subset of the full files; ignored", files.label(),
+                   f.stored_name);
+    } else if (is_known_optional(f.base_name)) {
+      spdlog::info("load: {}: {} ({} bytes) is not needed for the reports; not loaded",
+                   files.label(), f.stored_name, f.size);
+    } else {
+      spdlog::info("load: {}: unknown entry {} skipped", files.label(), f.stored_name);
+    }
+  }
+}
+
 std::string new_run_id() {
   std::random_device rd;
   return fmt::format("{}-{:04x}", utc_now_compact(), rd() & 0xffff);
 }
 
-/// A folder of CSVs is identified by the hash of its files' names and contents.
-std::string sha256_of_files(const DatasetFiles& files) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  std::vector<char> buf(1 << 20);
-  for (const auto& f : files.files()) {
-    EVP_DigestUpdate(ctx.get(), f.base_name.data(), f.base_name.size() + 1);
-    auto src = f.open();
-    while (std::size_t n = src->read(buf)) EVP_DigestUpdate(ctx.get(), buf.data(), n);
-  }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &len);
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", digest[i]);
-  return hex;
-}
-
-fs::path local_directory(const std::string& source) {
-  std::string path = source.starts_with("file://") ? source.substr(7) : source;
+/// A SOURCE that is a local folder of CSVs (loaded in place, not staged).
+std::optional<fs::path> local_directory(const std::string& source) {
   std::error_code ec;
-  if (!source.starts_with("s3://") && !source.starts_with("http://") &&
-      !source.starts_with("https://") && fs::is_directory(path, ec)) {
-    return path;
-  }
-  return {};
-}
-
-nlohmann::json stats_json(const FileStats& s) {
-  nlohmann::json warnings = {{"total", s.warnings.total()}};
-  for (std::size_t k = 0; k < dataset::kWarningKinds; ++k) {
-    auto kind = static_cast<dataset::WarningKind>(k);
-    warnings[std::string(dataset::to_string(kind))] = s.warnings.count(kind);
-  }
-  nlohmann::json rejected = {{"total", s.rows_rejected}};
-  for (auto reason : {dataset::RejectReason::kFieldCount, dataset::RejectReason::kBadId,
-                      dataset::RejectReason::kBadBool, dataset::RejectReason::kBadNumber,
-                      dataset::RejectReason::kBadLiteral}) {
-    std::string name(dataset::to_string(reason));
-    auto it = s.rejected_by_reason.find(name);
-    rejected[name] = it == s.rejected_by_reason.end() ? 0 : it->second;
-  }
-  return {{"rows_read", s.rows_read},
-          {"rows_loaded", s.rows_loaded},
-          {"rows_rejected", rejected},
-          {"duplicate_superseded", s.duplicate_superseded},
-          {"older_than_loaded", s.older_than_loaded},
-          {"warnings", warnings},
-          {"movies_without_year", s.movies_without_year},
-          {"rejects_file", s.rejects_file.string()},
-          {"seconds", s.seconds}};
-}
-
-/// The archives a backfill SOURCE names: itself, the .zip files of a folder (by name), or every
-/// .zip under an s3://bucket/prefix/ (ListObjectsV2, all pages).
-std::vector<std::string> expand_backfill_source(const std::string& source,
-                                                const staging::StageOptions& stage) {
-  if (auto location = source::parse_s3_uri(source);
-      location && (location->key.empty() || location->key.ends_with('/'))) {
-    source::S3Client client(source::resolve_s3_settings(location->bucket, stage.no_sign_request),
-                            staging::transfer_options(stage));
-    std::vector<std::string> archives;
-    for (const auto& object : client.list(*location)) {
-      if (object.key.ends_with(".zip")) {
-        archives.push_back(source::S3Location{location->bucket, object.key}.uri());
-      }
-    }
-    spdlog::info("backfill: {} lists {} .zip archives", source, archives.size());
-    return archives;
-  }
-  if (fs::path dir = local_directory(source); !dir.empty()) {
-    std::vector<std::string> archives;
-    for (const auto& entry : fs::directory_iterator(dir)) {
-      if (entry.is_regular_file() && entry.path().extension() == ".zip") {
-        archives.push_back(entry.path().string());
-      }
-    }
-    std::sort(archives.begin(), archives.end());
-    spdlog::info("backfill: {} holds {} .zip archives", source, archives.size());
-    return archives;
-  }
-  return {source};
+  auto path = source::local_path_of(source);
+  if (path && fs::is_directory(*path, ec)) return path;
+  return std::nullopt;
 }
 
 /// staging::stage, with a download stopped by SIGINT/SIGTERM turned into Interrupted (its .part
@@ -142,49 +77,6 @@ staging::StageResult stage_or_stop(const std::string& source, const staging::Sta
                                   "command again to resume the download",
                                   signal_number == SIGINT ? "SIGINT" : "SIGTERM", e.what()));
   }
-}
-
-/// The data time of a staged archive: its --as-of or its source's Last-Modified, else when it
-/// was staged (normalized, so that it orders as text).
-std::string data_time_of(const staging::StagedArchive& archive) {
-  return normalize_utc_timestamp(archive.last_modified)
-      .value_or(normalize_utc_timestamp(archive.staged_at).value_or(""));
-}
-
-/// The backfill lane in data-time order, oldest first.
-void sort_by_data_time(std::vector<staging::StagedArchive>& archives) {
-  std::stable_sort(archives.begin(), archives.end(),
-                   [](const auto& a, const auto& b) { return data_time_of(a) < data_time_of(b); });
-}
-
-/// How far the backfill lane has come: archives staged into it and loaded from it.
-struct BackfillProgress {
-  std::uint64_t staged = 0;
-  std::uint64_t loaded = 0;
-};
-
-fs::path backfill_progress_path(const staging::StagingDirs& dirs) {
-  return dirs.state() / "backfill_progress.json";
-}
-
-BackfillProgress read_backfill_progress(const staging::StagingDirs& dirs) {
-  BackfillProgress progress;
-  try {
-    std::ifstream in(backfill_progress_path(dirs));
-    if (!in) return progress;
-    auto state = nlohmann::json::parse(in);
-    progress.staged = state.value("staged", std::uint64_t{0});
-    progress.loaded = state.value("loaded", std::uint64_t{0});
-  } catch (const std::exception& e) {
-    spdlog::warn("backfill: ignoring the unreadable {}: {}", backfill_progress_path(dirs).string(),
-                 e.what());
-  }
-  return progress;
-}
-
-void write_backfill_progress(const staging::StagingDirs& dirs, const BackfillProgress& progress) {
-  nlohmann::json state = {{"staged", progress.staged}, {"loaded", progress.loaded}};
-  write_file_atomically(backfill_progress_path(dirs), state.dump(2) + "\n");
 }
 
 }  // namespace
@@ -236,6 +128,20 @@ void Job::stage(const std::string& source) {
   }
 }
 
+struct Job::LoadLocks {
+  FileLock workdir;
+  std::unique_ptr<store::RunLease> database;
+};
+
+Job::LoadLocks Job::lock_for_load() {
+  store::RunLockOptions lock_options;
+  lock_options.no_wait = options_.lock_timeout.count() == 0;
+  lock_options.timeout = options_.lock_timeout;
+  // Braced initialization runs in order: the work directory's lock is taken first.
+  return {FileLock(options_.workdir / "marquee.lock", options_.lock_timeout),
+          store().lock_run(lock_options)};
+}
+
 void Job::load_files(const DatasetFiles& files, const store::BatchSource& source) {
   if (auto previous = store().loaded_batch(source.sha256)) {
     spdlog::info("load: {} has the sha256 of batch {} loaded at {}; nothing to do", source.source,
@@ -251,71 +157,17 @@ void Job::load_files(const DatasetFiles& files, const store::BatchSource& source
     store().record_failed_batch(source, message);
     throw Error(ExitCode::kBadData, message);
   }
-  for (const auto& f : files.files()) {
-    if (f.base_name == kMoviesFile) continue;
-    if (is_ignored_subset(f.base_name)) {
-      spdlog::info("load: {}: {} is a subset of the full files; ignored", files.label(),
-                   f.stored_name);
-    } else if (is_known_optional(f.base_name)) {
-      spdlog::info("load: {}: {} ({} bytes) is not needed for the reports; not loaded",
-                   files.label(), f.stored_name, f.size);
-    } else {
-      spdlog::info("load: {}: unknown entry {} skipped", files.label(), f.stored_name);
-    }
-  }
+  log_other_entries(files);
 
   auto writer = store().begin_batch(source);
   const std::int64_t batch_id = writer->batch_id();
   current_batch_ = batch_id;
   spdlog::info("load: batch {} from {} (sha256 {})", batch_id, source.source, source.sha256);
   LoadedBatch batch{batch_id, source, {}};
-  fs::path rejects_path = options_.workdir / "rejects" / std::to_string(batch_id) /
-                          fmt::format("{}.rejects.csv", fs::path(kMoviesFile).stem().string());
   try {
-    RejectSink rejects(rejects_path);
-    auto input = movies->open();
-    FileStats stats = load_movies(*input, std::string(kMoviesFile), *writer, rejects,
-                                  {options_.max_record_bytes, 1 << 20});
-    stats.rejects_file = rejects.finish();
-    written_.push_back(stats.rejects_file);
-    double ratio =
-        stats.rows_read == 0 ? 0.0 : static_cast<double>(stats.rows_rejected) / stats.rows_read;
-    if (ratio > options_.max_reject_ratio) {
-      throw Error(
-          ExitCode::kBadData,
-          fmt::format("{}: {} of {} records rejected ({:.2f}%), above the reject limit of {:.2f}%; "
-                      "nothing of batch {} was committed — see {} and fix the data, or raise "
-                      "--max-reject-ratio",
-                      movies->stored_name, stats.rows_rejected, stats.rows_read, ratio * 100,
-                      options_.max_reject_ratio * 100, batch_id, stats.rejects_file.string()));
-    }
-    store::BatchCounts counts{stats.rows_read,        stats.rows_loaded,
-                              stats.rows_rejected,    stats.duplicate_superseded,
-                              stats.warnings.total(), 0};
-    counts = writer->commit(counts, options_.snapshot);
-    stats.rows_loaded = counts.rows_loaded;
-    stats.duplicate_superseded = counts.duplicate_superseded;
-    stats.older_than_loaded = counts.older_than_loaded;
-    store::Param id = batch_id;
-    store().query("SELECT COUNT(*) FROM movie WHERE batch_id = ? AND release_year IS NULL",
-                  {&id, 1},
-                  [&](const std::vector<std::string>&, const std::vector<store::Cell>& row) {
-                    stats.movies_without_year = row[0] ? std::stoull(*row[0]) : 0;
-                  });
-    spdlog::info(
-        "load: batch {} committed (data time {}): {} read, {} loaded, {} rejected, {} duplicates "
-        "superseded (of which {} older than the version loaded), {} warnings, {} without a year, "
-        "in {:.2f}s{}",
-        batch_id, source.data_time.empty() ? "the load time" : source.data_time, stats.rows_read,
-        stats.rows_loaded, stats.rows_rejected, stats.duplicate_superseded, stats.older_than_loaded,
-        stats.warnings.total(), stats.movies_without_year, stats.seconds,
-        options_.snapshot ? " (snapshot: movies absent from it were removed)" : "");
-    if (stats.warnings.total() > 0) {
-      spdlog::warn(
-          "batch {}: {}: {} warnings (values set to NULL or items dropped); the first of each kind "
-          "are above",
-          batch_id, kMoviesFile, stats.warnings.total());
-    }
+    FileStats stats = load_movies_file(*movies, *writer);
+    stats.movies_without_year = report::movies_without_year(store(), batch_id);
+    log_batch_committed(source, batch_id, stats);
     batch.files.push_back(std::move(stats));
   } catch (const Error& e) {
     writer->rollback(e.what());
@@ -329,6 +181,45 @@ void Job::load_files(const DatasetFiles& files, const store::BatchSource& source
   }
   loaded_.push_back(std::move(batch));
   current_batch_.reset();
+}
+
+FileStats Job::load_movies_file(const DatasetFiles::File& movies, store::BatchWriter& writer) {
+  const std::int64_t batch_id = writer.batch_id();
+  fs::path rejects_path = options_.workdir / "rejects" / std::to_string(batch_id) /
+                          fmt::format("{}.rejects.csv", fs::path(kMoviesFile).stem().string());
+  RejectSink rejects(rejects_path);
+  auto input = movies.open();
+  FileStats stats = load_movies(*input, std::string(kMoviesFile), writer, rejects,
+                                {options_.max_record_bytes, 1 << 20});
+  stats.rejects_file = rejects.finish();
+  written_.push_back(stats.rejects_file);
+  RejectBudget{options_.max_reject_ratio}.check(stats, movies.stored_name, batch_id);
+  store::BatchCounts counts{stats.rows_read,        stats.rows_loaded,
+                            stats.rows_rejected,    stats.duplicate_superseded,
+                            stats.warnings.total(), 0};
+  counts = writer.commit(counts, options_.snapshot);
+  stats.rows_loaded = counts.rows_loaded;
+  stats.duplicate_superseded = counts.duplicate_superseded;
+  stats.older_than_loaded = counts.older_than_loaded;
+  return stats;
+}
+
+void Job::log_batch_committed(const store::BatchSource& source, std::int64_t batch_id,
+                              const FileStats& stats) const {
+  spdlog::info(
+      "load: batch {} committed (data time {}): {} read, {} loaded, {} rejected, {} duplicates "
+      "superseded (of which {} older than the version loaded), {} warnings, {} without a year, "
+      "in {:.2f}s{}",
+      batch_id, source.data_time.empty() ? "the load time" : source.data_time, stats.rows_read,
+      stats.rows_loaded, stats.rows_rejected, stats.duplicate_superseded, stats.older_than_loaded,
+      stats.warnings.total(), stats.movies_without_year, stats.seconds,
+      options_.snapshot ? " (snapshot: movies absent from it were removed)" : "");
+  if (stats.warnings.total() > 0) {
+    spdlog::warn(
+        "batch {}: {}: {} warnings (values set to NULL or items dropped); the first of each kind "
+        "are above",
+        batch_id, kMoviesFile, stats.warnings.total());
+  }
 }
 
 void Job::load_staged(const staging::StagedArchive& archive) {
@@ -358,22 +249,7 @@ void Job::load_staged(const staging::StagedArchive& archive) {
   spdlog::info("load: {} moved to {}", archive.path.filename().string(), dirs.archive().string());
 }
 
-std::unique_ptr<store::PostgresRunLock> Job::database_lock() {
-  // The file lock guards this work directory; PostgreSQL's advisory lock guards the database
-  // against loaders on other machines.
-  if (store().engine() != "postgresql") return nullptr;
-  store::RunLockOptions lock_options;
-  lock_options.no_wait = options_.lock_timeout.count() == 0;
-  lock_options.timeout = options_.lock_timeout;
-  return std::make_unique<store::PostgresRunLock>(options_.effective_db_url(), lock_options);
-}
-
-void Job::load() {
-  step_ = "load";
-  auto dirs = options_.staging_dirs();
-  dirs.create();
-  FileLock lock(options_.workdir / "marquee.lock", options_.lock_timeout);
-  auto db_lock = database_lock();
+std::vector<staging::StagedArchive> Job::archives_to_load(const staging::StagingDirs& dirs) {
   auto waiting = staging::pending(dirs.incoming());
   if (waiting.empty()) spdlog::info("load: nothing waiting in {}", dirs.incoming().string());
   // The backfill lane: oldest data first, a few per run, so that it never delays the hourly flow.
@@ -386,6 +262,15 @@ void Job::load() {
     waiting.insert(waiting.end(), backfill.begin(),
                    backfill.begin() + static_cast<std::ptrdiff_t>(take));
   }
+  return waiting;
+}
+
+void Job::load() {
+  step_ = "load";
+  auto dirs = options_.staging_dirs();
+  dirs.create();
+  auto locks = lock_for_load();
+  auto waiting = archives_to_load(dirs);
   // A bad archive goes to failed/ and the next one still loads (a later hourly archive must not
   // wait behind a corrupt one); the run then ends with the first bad archive's error. Any other
   // failure (the database, the lock) stops at once and leaves the archive where it is.
@@ -399,9 +284,9 @@ void Job::load() {
     try {
       load_staged(archive);
       if (archive.path.parent_path() == dirs.backfill()) {
-        auto progress = read_backfill_progress(dirs);
+        auto progress = BackfillProgress::read(dirs);
         ++progress.loaded;
-        write_backfill_progress(dirs, progress);
+        progress.write(dirs);
       }
     } catch (const Error& e) {
       if (e.code() != ExitCode::kBadData) throw;
@@ -467,29 +352,8 @@ void Job::report() {
 
 void Job::write_summary(const std::string& source, const std::string& sha256) {
   fs::path path = options_.effective_results_dir() / "run_summary.json";
-  nlohmann::json files = nlohmann::json::object();
-  nlohmann::json batches = nlohmann::json::array();
-  for (const auto& b : loaded_) {
-    batches.push_back(
-        {{"batch_id", b.batch_id}, {"source", b.source.source}, {"sha256", b.source.sha256}});
-    for (const auto& f : b.files) files[f.file] = stats_json(f);
-  }
-  std::vector<std::string> written;
-  for (const auto& p : written_) written.push_back(p.string());
-  written.push_back(path.string());
-  nlohmann::json summary = {
-      {"run_id", run_id_},
-      {"source", source},
-      {"sha256", sha256},
-      {"started_at", started_at_},
-      {"finished_at", utc_now_iso8601()},
-      {"database", store().describe()},
-      {"batches", batches},
-      {"files", files},
-      {"movies_without_year", report::movies_without_year(store())},
-      {"files_written", written},
-  };
-  write_file_atomically(path, summary.dump(2) + "\n");
+  write_run_summary(path, {run_id_, source, sha256, started_at_, store().describe(), loaded_,
+                           report::movies_without_year(store()), written_});
   written_.push_back(path);
 }
 
@@ -497,14 +361,13 @@ void Job::run(const std::string& source) {
   spdlog::info("run {}: source {}", run_id_, source);
   current_source_ = source;
   std::string sha256;
-  if (fs::path dir = local_directory(source); !dir.empty()) {
+  if (auto dir = local_directory(source)) {
     step_ = "load";
-    FileLock lock(options_.workdir / "marquee.lock", options_.lock_timeout);
-    auto db_lock = database_lock();
-    auto files = DatasetFiles::from_directory(dir);
-    sha256 = sha256_of_files(files);
+    auto locks = lock_for_load();
+    auto files = DatasetFiles::from_directory(*dir);
+    sha256 = files.content_sha256();
     std::string now = utc_now_iso8601();
-    load_files(files, {fs::absolute(dir).string(), sha256, "", now, now});
+    load_files(files, {fs::absolute(*dir).string(), sha256, "", now, now});
     if (!loaded_.empty()) check_data(0);
   } else {
     step_ = "stage";
@@ -522,43 +385,7 @@ void Job::run(const std::string& source) {
 }
 
 void Job::status(std::ostream& out) {
-  auto all = store().batches();
-  out << fmt::format("database: {}\n", store().describe());
-  constexpr const char* kRow =
-      "{:>6}  {:<8}  {:<24}  {:<24}  {:>9}  {:>9}  {:>9}  {:>10}  {:>6}  {}\n";
-  out << fmt::format(kRow, "batch", "status", "data time", "finished", "read", "loaded", "rejected",
-                     "superseded", "older", "source");
-  for (const auto& b : all) {
-    out << fmt::format(kRow, b.id, b.status, b.source.data_time, b.finished_at, b.counts.rows_read,
-                       b.counts.rows_loaded, b.counts.rows_rejected, b.counts.duplicate_superseded,
-                       b.counts.older_than_loaded, b.source.source);
-  }
-  auto dirs = options_.staging_dirs();
-  std::error_code ec;
-  if (fs::is_directory(dirs.incoming(), ec)) {
-    auto waiting = staging::pending(dirs.incoming());
-    out << fmt::format("waiting in {}: {}\n", dirs.incoming().string(), waiting.size());
-    for (const auto& a : waiting)
-      out << fmt::format("  {} ({} bytes, staged {})\n", a.path.filename().string(), a.size,
-                         a.staged_at);
-  }
-  if (fs::is_directory(dirs.backfill(), ec)) {
-    auto waiting = staging::pending(dirs.backfill());
-    auto progress = read_backfill_progress(dirs);
-    sort_by_data_time(waiting);
-    out << fmt::format("backfill waiting in {}: {} ({} loaded of {} staged; {} per load)\n",
-                       dirs.backfill().string(), waiting.size(), progress.loaded, progress.staged,
-                       options_.backfill_batches);
-    for (const auto& a : waiting)
-      out << fmt::format("  {} ({} bytes, data time {})\n", a.path.filename().string(), a.size,
-                         data_time_of(a));
-  }
-  std::uint64_t movies = 0;
-  store().query("SELECT COUNT(*) FROM movie", {},
-                [&](const auto&, const std::vector<store::Cell>& row) {
-                  movies = row[0] ? std::stoull(*row[0]) : 0;
-                });
-  out << fmt::format("movies loaded: {}\n", movies);
+  print_status(store(), options_.staging_dirs(), options_.backfill_batches, out);
 }
 
 void Job::backfill(const std::vector<std::string>& sources) {
@@ -587,9 +414,9 @@ void Job::backfill(const std::vector<std::string>& sources) {
                  result.archive.path.filename().string(),
                  result.archive.last_modified.empty() ? "unknown" : result.archive.last_modified);
   }
-  auto progress = read_backfill_progress(dirs);
+  auto progress = BackfillProgress::read(dirs);
   progress.staged += staged;
-  write_backfill_progress(dirs, progress);
+  progress.write(dirs);
   spdlog::info(
       "backfill: {} of {} archives staged into {}; `marquee load` takes {} per run after "
       "incoming/",

@@ -8,9 +8,10 @@
 
 #include "pipeline/alerts.hpp"
 #include "pipeline/data_checks.hpp"
+#include "pipeline/dataset_files.hpp"
 #include "pipeline/movie_loader.hpp"
+#include "pipeline/run_summary.hpp"
 #include "staging/staging.hpp"
-#include "store/postgres_store.hpp"
 #include "store/store.hpp"
 
 namespace marquee::pipeline {
@@ -35,13 +36,6 @@ struct JobOptions {
   std::filesystem::path effective_log_dir() const;
   std::filesystem::path effective_results_dir() const;
   staging::StagingDirs staging_dirs() const { return {workdir / "staging"}; }
-};
-
-/// One loaded batch, for the run summary.
-struct LoadedBatch {
-  std::int64_t batch_id = 0;
-  store::BatchSource source;
-  std::vector<FileStats> files;
 };
 
 /// The steps of a run. Each throws marquee::Error (with its exit code) for what ends the run.
@@ -73,13 +67,23 @@ class Job {
 
  private:
   store::Store& store();
-  std::unique_ptr<store::PostgresRunLock> database_lock();
-  void load_files(const class DatasetFiles& files, const store::BatchSource& source);
+  /// The locks a load holds: the work directory's file lock, then the store's own (SQLite: a
+  /// lock file beside the database; PostgreSQL: an advisory lock guarding it against loaders on
+  /// other machines).
+  struct LoadLocks;
+  LoadLocks lock_for_load();
+  void load_files(const DatasetFiles& files, const store::BatchSource& source);
+  /// movies_metadata.csv into the open batch, its rejects file, the reject limit, the commit.
+  FileStats load_movies_file(const DatasetFiles::File& movies, store::BatchWriter& writer);
   void load_staged(const staging::StagedArchive& archive);
+  /// incoming/ in order, then up to --backfill-batches of the backfill lane, oldest data first.
+  std::vector<staging::StagedArchive> archives_to_load(const staging::StagingDirs& dirs);
   /// Runs sql/checks/ over the batches loaded_[first_new_batch…]; throws Error(kBadData) in
   /// CheckMode::kError when one fails.
   void check_data(std::size_t first_new_batch);
   void write_summary(const std::string& source, const std::string& sha256);
+  void log_batch_committed(const store::BatchSource& source, std::int64_t batch_id,
+                           const FileStats& stats) const;
 
   JobOptions options_;
   std::unique_ptr<store::Store> store_;

@@ -1,10 +1,6 @@
 #include "pipeline/movie_loader.hpp"
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -16,62 +12,55 @@
 
 namespace marquee::pipeline {
 
-RejectSink::RejectSink(const std::filesystem::path& path) : path_(path) {
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  tmp_ = path;
-  tmp_ += ".part";
-  file_ = std::fopen(tmp_.c_str(), "wb");
-  if (file_ == nullptr) {
-    throw Error(ExitCode::kUsage,
-                fmt::format("cannot create the rejects file {}: {}; choose a writable --workdir",
-                            tmp_.string(), std::strerror(errno)));
+namespace {
+
+AtomicFile open_rejects_file(const std::filesystem::path& path) {
+  std::error_code ignored;
+  std::filesystem::create_directories(path.parent_path(), ignored);
+  std::filesystem::path temporary = path;
+  temporary += ".part";
+  try {
+    return AtomicFile(path, ExitCode::kDatabase, "the batch was rolled back", temporary);
+  } catch (const Error& e) {
+    // Only creating the file throws here: the work directory is not writable, a usage error.
+    throw Error(ExitCode::kUsage, e.what());
   }
-  buffer_ = "line,reason,detail,record\n";
 }
 
-RejectSink::~RejectSink() {
-  if (file_ != nullptr) {
-    std::fclose(file_);
-    std::error_code ec;
-    std::filesystem::remove(tmp_, ec);
-  }
+}  // namespace
+
+RejectSink::RejectSink(const std::filesystem::path& path)
+    : path_(path), file_(open_rejects_file(path)) {
+  file_.write("line,reason,detail,record\n");
 }
 
 void RejectSink::add(const dataset::RowError& error) {
-  buffer_ += fmt::format("{},{},", error.line, dataset::to_string(error.reason));
-  format::append_csv_field(buffer_, error.detail);
-  buffer_.push_back(',');
-  format::append_csv_field(buffer_, error.raw);
-  buffer_.push_back('\n');
-  if (buffer_.size() > (1 << 20)) flush();
-}
-
-/// A rejects file that cannot be written fails the batch like a database error (exit 4, as a
-/// report that cannot be written does): the batch rolls back and nothing of it is kept.
-[[noreturn]] void RejectSink::fail(int error) const {
-  throw Error(ExitCode::kDatabase,
-              fmt::format("cannot write the rejects file {}: {}; free space under {} (or make it "
-                          "writable), then run again; the batch was rolled back",
-                          path_.string(), std::strerror(error), path_.parent_path().string()));
-}
-
-void RejectSink::flush() {
-  if (!buffer_.empty() && std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size()) {
-    fail(errno);
-  }
-  buffer_.clear();
+  line_ = fmt::format("{},{},", error.line, dataset::to_string(error.reason));
+  format::append_csv_field(line_, error.detail);
+  line_.push_back(',');
+  format::append_csv_field(line_, error.raw);
+  line_.push_back('\n');
+  file_.write(line_);
 }
 
 const std::filesystem::path& RejectSink::finish() {
-  flush();
-  if (std::fflush(file_) != 0 || ::fsync(fileno(file_)) != 0) fail(errno);
-  std::fclose(file_);
-  file_ = nullptr;
-  std::error_code ec;
-  std::filesystem::rename(tmp_, path_, ec);
-  if (ec) fail(ec.value());
+  file_.commit();
   return path_;
+}
+
+void RejectBudget::check(const FileStats& stats, std::string_view stored_name,
+                         std::int64_t batch_id) const {
+  double ratio =
+      stats.rows_read == 0 ? 0.0 : static_cast<double>(stats.rows_rejected) / stats.rows_read;
+  if (ratio > max_ratio) {
+    throw Error(
+        ExitCode::kBadData,
+        fmt::format("{}: {} of {} records rejected ({:.2f}%), above the reject limit of {:.2f}%; "
+                    "nothing of batch {} was committed — see {} and fix the data, or raise "
+                    "--max-reject-ratio",
+                    stored_name, stats.rows_rejected, stats.rows_read, ratio * 100, max_ratio * 100,
+                    batch_id, stats.rejects_file.string()));
+  }
 }
 
 FileStats load_movies(format::ByteSource& source, const std::string& file_label,

@@ -4,7 +4,9 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 
+#include "common/atomic_file.hpp"
 #include "dataset/record_rules.hpp"
 #include "format/byte_source.hpp"
 #include "store/store.hpp"
@@ -28,23 +30,31 @@ struct FileStats {
 };
 
 /// Writes rejected records to rejects/<batch_id>/<entry>.rejects.csv (columns
-/// line,reason,detail,record) through a temporary file renamed into place by finish().
+/// line,reason,detail,record) through a temporary file renamed into place by finish(); destroyed
+/// unfinished, it leaves nothing at the path. A file that cannot be created is a usage error
+/// (exit 1: the work directory is not writable); one that cannot be written fails the batch like
+/// a database error (exit 4, as a report that cannot be written does): the batch rolls back and
+/// nothing of it is kept.
 class RejectSink {
  public:
-  RejectSink(const std::filesystem::path& path);
-  ~RejectSink();
-  RejectSink(const RejectSink&) = delete;
-  RejectSink& operator=(const RejectSink&) = delete;
+  explicit RejectSink(const std::filesystem::path& path);
   void add(const dataset::RowError& error);
   /// Completes the file; returns its path.
   const std::filesystem::path& finish();
 
  private:
-  void flush();
-  [[noreturn]] void fail(int error) const;
-  std::filesystem::path path_, tmp_;
-  std::FILE* file_ = nullptr;
-  std::string buffer_;
+  std::filesystem::path path_;
+  AtomicFile file_;
+  std::string line_;
+};
+
+/// The reject limit of SPEC 3.4: a file whose share of rejected records is above `max_ratio`
+/// fails the batch, so that a damaged or foreign file never replaces good data.
+struct RejectBudget {
+  double max_ratio = 0.01;
+  /// Throws Error(kBadData) naming the file, the counts, the batch and the rejects file when
+  /// rows_rejected / rows_read is above max_ratio; a file without records passes.
+  void check(const FileStats& stats, std::string_view stored_name, std::int64_t batch_id) const;
 };
 
 struct MovieLoadOptions {

@@ -39,13 +39,29 @@ void remove_abandoned_temporaries(const std::filesystem::path& folder) {
 
 }  // namespace
 
-std::uint64_t movies_without_year(store::Store& store) {
+namespace {
+
+std::uint64_t count_of(store::Store& store, std::string_view sql,
+                       std::span<const store::Param> params = {}) {
   std::uint64_t count = 0;
-  store.query("SELECT COUNT(*) FROM movie WHERE release_year IS NULL", {},
+  store.query(sql, params,
               [&](const std::vector<std::string>&, const std::vector<store::Cell>& row) {
                 count = row[0] ? std::stoull(*row[0]) : 0;
               });
   return count;
+}
+
+}  // namespace
+
+std::uint64_t movies_without_year(store::Store& store, std::optional<std::int64_t> batch) {
+  if (!batch) return count_of(store, "SELECT COUNT(*) FROM movie WHERE release_year IS NULL");
+  store::Param id = *batch;
+  return count_of(store, "SELECT COUNT(*) FROM movie WHERE batch_id = ? AND release_year IS NULL",
+                  {&id, 1});
+}
+
+std::uint64_t movie_count(store::Store& store) {
+  return count_of(store, "SELECT COUNT(*) FROM movie");
 }
 
 namespace {

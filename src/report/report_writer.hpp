@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,7 +30,12 @@ struct WrittenReport {
 std::vector<WrittenReport> write_reports(store::Store& store,
                                          const std::filesystem::path& results_dir);
 
-/// Movies left out of every report because they have no release year.
-std::uint64_t movies_without_year(store::Store& store);
+/// Movies left out of every report because they have no release year; with `batch`, only those
+/// the batch wrote.
+std::uint64_t movies_without_year(store::Store& store,
+                                  std::optional<std::int64_t> batch = std::nullopt);
+
+/// The movies in the model.
+std::uint64_t movie_count(store::Store& store);
 
 }  // namespace marquee::report

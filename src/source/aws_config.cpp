@@ -1,10 +1,13 @@
+#include "source/aws_config.hpp"
+
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 
 #include <spdlog/spdlog.h>
 
-#include "source/s3.hpp"
+#include "source/sigv4.hpp"
 
 namespace marquee::source {
 namespace {

@@ -11,21 +11,18 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
-#include <random>
-#include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "common/error.hpp"
+#include "source/retry.hpp"
 
 namespace marquee::source::detail {
 namespace {
 
 constexpr std::size_t kErrorBodyLimit = 64 * 1024;
 constexpr std::size_t kSmallBodyLimit = 64 * 1024 * 1024;
-constexpr std::chrono::milliseconds kMaxBackoff{30'000};
-constexpr std::chrono::milliseconds kMaxRetryAfter{60'000};
 
 void init_curl_once() {
   static std::once_flag once;
@@ -163,27 +160,6 @@ class ProgressMeter {
   std::chrono::steady_clock::time_point last_;
 };
 
-bool is_transient(CURLcode code) {
-  switch (code) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_GOT_NOTHING:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_HTTP3:
-    case CURLE_QUIC_CONNECT_ERROR:
-      return true;
-    default:
-      return false;
-  }
-}
-
 /// The lists libcurl reads during the transfer, so they must outlive it.
 struct RequestLists {
   CurlList headers;
@@ -242,8 +218,6 @@ void configure(CURL* curl, const HttpRequest& request, const TransferOptions& op
 std::string curl_message(CURLcode code, const char* error_buffer) {
   return error_buffer[0] ? std::string(error_buffer) : std::string(curl_easy_strerror(code));
 }
-
-// ---- the .part file and the validator kept beside it
 
 /// What a resumed .part must still match: a strong ETag, else Last-Modified with the size;
 /// empty when the server gives neither (then a .part always starts over).
@@ -419,22 +393,246 @@ std::size_t on_download_body(char* data, std::size_t size, std::size_t count, vo
   }
 }
 
-/// `attempt` counts the failures in a row that the backoff grows with; `budget` says how many
-/// are allowed, for the log line.
-void sleep_before_retry(const std::string& what, const std::string& reason, int attempt,
-                        const std::string& budget, const TransferOptions& options,
-                        const HttpResponse* response) {
-  auto delay = backoff_delay(attempt, options, response);
-  spdlog::warn("{}: {}; retrying in {} ms ({})", what, reason, delay.count(), budget);
-  auto until = std::chrono::steady_clock::now() + delay;
-  while (std::chrono::steady_clock::now() < until) {
-    if (options.cancelled && options.cancelled()) {
-      throw TransferCancelled(fmt::format("{}: stopped while waiting to retry", what));
-    }
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        until - std::chrono::steady_clock::now(), std::chrono::milliseconds(100)));
-  }
+std::optional<std::chrono::seconds> retry_after_of(const HttpResponse& response) {
+  constexpr std::uint64_t kLongestHonoured = 24 * 3600;
+  auto seconds = parse_u64(response.header("retry-after"));
+  if (!seconds) return std::nullopt;
+  return std::chrono::seconds(std::min(*seconds, kLongestHonoured));
 }
+
+/// What one download attempt came to.
+struct AttemptResult {
+  CURLcode code = CURLE_OK;
+  std::string curl_error;  ///< libcurl's message when code is not CURLE_OK
+  HttpResponse response;
+  AttemptSink::Verdict verdict = AttemptSink::Verdict::kUndecided;
+  std::uint64_t offset = 0;      ///< bytes in the file when the attempt began
+  std::uint64_t size_after = 0;  ///< bytes in the file when it ended
+
+  bool progressed() const { return size_after > offset; }
+};
+
+/// One download_resumable call: the .part, the object it must become, and the retries of the
+/// attempts in a row that added no byte.
+class ResumableDownload {
+ public:
+  ResumableDownload(const std::function<HttpRequest()>& make, const std::filesystem::path& part,
+                    const ObjectInfo& expected, const TransferOptions& options)
+      : make_(make),
+        part_(part),
+        options_(options),
+        target_(expected),
+        file_(part),
+        resumed_from_(keep_or_discard_part(file_, part, target_)),
+        what_(make().what),
+        progress_(what_, target_.size, options.progress),
+        budget_(options) {
+    outcome_.report.resumed_from = resumed_from_;
+  }
+
+  DownloadOutcome run() {
+    if (resumed_from_ > 0) {
+      spdlog::info("download {}: resuming a .part at byte {}", what_, resumed_from_);
+    }
+    for (bool first = true;; first = false) {
+      std::uint64_t offset = file_.size();
+      if (first && offset > 0 && target_.size && offset == *target_.size) break;
+      AttemptResult result = attempt(offset);
+      Next next = judge(result);
+      if (next == Next::kRefused) return outcome_;
+      if (next == Next::kComplete) break;
+    }
+    outcome_.report.object = target_;
+    if (!outcome_.report.object.size) outcome_.report.object.size = file_.size();
+    return outcome_;
+  }
+
+ private:
+  enum class Next { kAgain, kComplete, kRefused };
+
+  /// The resume decision: a .part is kept only when the validator recorded beside it is the
+  /// object's and it is not longer than the object; otherwise it starts from zero. Records the
+  /// object's validator for the next run either way. Returns the bytes kept.
+  static std::uint64_t keep_or_discard_part(PartFile& file, const std::filesystem::path& part,
+                                            const ObjectInfo& target) {
+    std::string validator = validator_of(target);
+    std::uint64_t existing = file.size();
+    bool can_resume = existing > 0 && !validator.empty() &&
+                      read_small_file(part_state_path(part)) == validator &&
+                      (!target.size || existing <= *target.size);
+    if (!can_resume) file.truncate(0);
+    write_state(part, validator);
+    return can_resume ? existing : 0;
+  }
+
+  /// One GET, from `offset` on with a Range header when the file holds bytes already.
+  AttemptResult attempt(std::uint64_t offset) {
+    file_.seek_end();
+    HttpRequest request = make_();
+    if (offset > 0) request.headers.push_back(fmt::format("Range: bytes={}-", offset));
+    CurlHandle curl(curl_easy_init());
+    if (!curl) throw std::bad_alloc();
+    AttemptResult result;
+    result.offset = offset;
+    RequestLists lists;
+    char error_buffer[CURL_ERROR_SIZE] = {};
+    configure(curl.get(), request, options_, lists, error_buffer, &result.response);
+    AttemptSink sink;
+    sink.curl = curl.get();
+    sink.file = &file_;
+    sink.expected = &target_;
+    sink.response = &result.response;
+    sink.progress = &progress_;
+    sink.offset = offset;
+    sink.fetched_before = outcome_.report.fetched;
+    curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, on_download_body);
+    curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &sink);
+
+    result.code = curl_easy_perform(curl.get());
+    curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &result.response.status);
+    if (sink.verdict == AttemptSink::Verdict::kUndecided && result.code == CURLE_OK) {
+      sink.verdict = sink.decide();  // an empty body
+    }
+    result.verdict = sink.verdict;
+    if (result.code != CURLE_OK) result.curl_error = curl_message(result.code, error_buffer);
+    outcome_.report.fetched += sink.written;
+    if (sink.offset != offset) outcome_.report.resumed_from = 0;  // the server ignored the Range
+    result.size_after = file_.size();
+    if (result.code == CURLE_ABORTED_BY_CALLBACK) {
+      throw TransferCancelled(fmt::format(
+          "{}: the download was stopped with {} of {} bytes in {}; the next stage resumes it",
+          what_, result.size_after, expected_size(), part_.string()));
+    }
+    return result;
+  }
+
+  /// The retry decision after an attempt: done, refused (a status for the caller to explain),
+  /// or another attempt after the backoff. Throws when retrying cannot help or the budget is
+  /// spent.
+  Next judge(const AttemptResult& result) {
+    switch (result.verdict) {
+      case AttemptSink::Verdict::kIoError:
+        throw Error(ExitCode::kSource,
+                    fmt::format("cannot write {}: {}; check the free space of the staging folder",
+                                part_.string(), file_.error()));
+      case AttemptSink::Verdict::kObjectChanged:
+        start_over_for_changed_object(result);
+        return Next::kAgain;
+      case AttemptSink::Verdict::kRangeMismatch:
+        start_over();
+        retry(fmt::format("the server answered the Range request with {}",
+                          result.response.header("content-range")),
+              result);
+        return Next::kAgain;
+      default:
+        break;
+    }
+    if (result.code != CURLE_OK) {
+      if (!is_retryable_curl_code(result.code)) {
+        throw Error(ExitCode::kSource,
+                    fmt::format("{}: {}; check the URL and the network", what_, result.curl_error));
+      }
+      retry(result.curl_error, result);
+      return Next::kAgain;
+    }
+    if (!is_success(result.response.status)) return judge_refusal(result);
+    return judge_completeness(result);
+  }
+
+  Next judge_refusal(const AttemptResult& result) {
+    const HttpResponse& response = result.response;
+    if (response.status == 416 && result.offset > 0) {
+      // The .part is not a prefix of this object (it is as long or longer): start over.
+      start_over();
+      retry("HTTP 416 for the resumed range", result, retry_after_of(response));
+      return Next::kAgain;
+    }
+    if (is_retryable_status(response.status) && budget_.record_failure(result.progressed())) {
+      wait_to_retry(fmt::format("HTTP {}", response.status), retry_after_of(response));
+      return Next::kAgain;
+    }
+    outcome_.refused = response;
+    return Next::kRefused;
+  }
+
+  /// A 2xx that ended: complete when the file holds exactly the object's bytes.
+  Next judge_completeness(const AttemptResult& result) {
+    ObjectInfo got = object_info_from(result.response);
+    std::optional<std::uint64_t> total = got.size ? got.size : target_.size;
+    if (total && result.size_after < *total) {
+      retry(fmt::format("the response ended at byte {} of {}", result.size_after, *total), result);
+      return Next::kAgain;
+    }
+    if (total && result.size_after > *total) {
+      start_over();
+      retry(fmt::format("the file grew past the object's {} bytes", *total), result);
+      return Next::kAgain;
+    }
+    if (!got.etag.empty()) target_.etag = got.etag;
+    if (!got.last_modified.empty()) target_.last_modified = got.last_modified;
+    target_.size = total ? total : std::optional<std::uint64_t>(result.size_after);
+    return Next::kComplete;
+  }
+
+  void start_over_for_changed_object(const AttemptResult& result) {
+    ObjectInfo changed = object_info_from(result.response);
+    spdlog::warn("download {}: the object changed (ETag {} -> {}); starting over", what_,
+                 target_.etag, changed.etag);
+    target_ = changed;
+    start_over();
+    write_state(part_, validator_of(target_));
+    outcome_.report.restarted = true;
+    // The attempt added nothing, and the change counts once more: an object that keeps
+    // changing gives up after half the retries, and without waiting.
+    budget_.record_failure(result.progressed());
+    if (!budget_.record_failure()) give_up("the object keeps changing", result.size_after);
+    ++outcome_.report.retries;
+  }
+
+  void start_over() {
+    file_.truncate(0);
+    outcome_.report.resumed_from = 0;
+  }
+
+  void retry(const std::string& reason, const AttemptResult& result,
+             std::optional<std::chrono::seconds> retry_after = std::nullopt) {
+    if (!budget_.record_failure(result.progressed())) give_up(reason, result.size_after);
+    wait_to_retry(reason, retry_after);
+  }
+
+  void wait_to_retry(const std::string& reason, std::optional<std::chrono::seconds> retry_after) {
+    ++outcome_.report.retries;
+    budget_.wait(
+        what_, reason,
+        fmt::format("retry {}; {} of {} in a row without progress", outcome_.report.retries,
+                    budget_.failures_in_a_row(), budget_.max_retries()),
+        retry_after);
+  }
+
+  [[noreturn]] void give_up(const std::string& reason, std::uint64_t size) const {
+    throw Error(
+        ExitCode::kSource,
+        fmt::format("{}: {} (gave up after {} retries without progress; {} of {} bytes "
+                    "are in {}); check the network and the server, then run again to "
+                    "resume",
+                    what_, reason, options_.max_retries, size, expected_size(), part_.string()));
+  }
+
+  std::string expected_size() const {
+    return target_.size ? fmt::format("{}", *target_.size) : "?";
+  }
+
+  const std::function<HttpRequest()>& make_;
+  const std::filesystem::path& part_;
+  const TransferOptions& options_;
+  ObjectInfo target_;
+  PartFile file_;
+  std::uint64_t resumed_from_;
+  std::string what_;
+  ProgressMeter progress_;
+  RetryPolicy budget_;
+  DownloadOutcome outcome_;
+};
 
 }  // namespace
 
@@ -445,10 +643,6 @@ std::string HttpResponse::header(const std::string& lower_case_name) const {
 
 bool is_success(long status) {
   return status >= 200 && status < 300;
-}
-
-bool is_retryable_status(long status) {
-  return status >= 500 || status == 429 || status == 408;
 }
 
 std::string strip_etag_quotes(std::string etag) {
@@ -486,23 +680,6 @@ ObjectInfo object_info_from(const HttpResponse& response) {
   return info;
 }
 
-std::chrono::milliseconds backoff_delay(int attempt, const TransferOptions& options,
-                                        const HttpResponse* response) {
-  static thread_local std::mt19937_64 random{std::random_device{}()};
-  auto full = options.base_backoff * (1LL << std::min(attempt - 1, 20));
-  full = std::min<std::chrono::milliseconds>(full, kMaxBackoff);
-  std::uniform_int_distribution<long long> jitter(0, full.count() / 2);
-  std::chrono::milliseconds delay(full.count() - full.count() / 2 + jitter(random));
-  if (response) {
-    if (auto seconds = parse_u64(response->header("retry-after"))) {
-      auto asked =
-          std::min<std::chrono::milliseconds>(std::chrono::seconds(*seconds), kMaxRetryAfter);
-      delay = std::max(delay, asked);
-    }
-  }
-  return delay;
-}
-
 HttpResponse perform(const HttpRequest& request, Method method, const TransferOptions& options) {
   init_curl_once();
   CurlHandle curl(curl_easy_init());
@@ -527,7 +704,7 @@ HttpResponse perform(const HttpRequest& request, Method method, const TransferOp
   }
   if (code != CURLE_OK) {
     std::string message = fmt::format("{}: {}", request.what, curl_message(code, error_buffer));
-    if (is_transient(code)) throw TransientFailure(message);
+    if (is_retryable_curl_code(code)) throw TransientFailure(message);
     throw Error(ExitCode::kSource, message + "; check the URL and the network");
   }
   return response;
@@ -535,25 +712,24 @@ HttpResponse perform(const HttpRequest& request, Method method, const TransferOp
 
 HttpResponse perform_with_retries(const std::function<HttpRequest()>& make, Method method,
                                   const TransferOptions& options, int* retries) {
+  RetryPolicy budget(options);
   for (int attempt = 0;; ++attempt) {
     if (retries) *retries = attempt;
     HttpRequest request = make();
+    std::string note = fmt::format("retry {} of {}", attempt + 1, options.max_retries);
     try {
       HttpResponse response = perform(request, method, options);
-      if (!is_retryable_status(response.status) || attempt >= options.max_retries) return response;
-      sleep_before_retry(request.what, fmt::format("HTTP {}", response.status), attempt + 1,
-                         fmt::format("retry {} of {}", attempt + 1, options.max_retries), options,
-                         &response);
+      if (!is_retryable_status(response.status) || !budget.record_failure()) return response;
+      budget.wait(request.what, fmt::format("HTTP {}", response.status), note,
+                  retry_after_of(response));
     } catch (const TransientFailure& failure) {
-      if (attempt >= options.max_retries) {
+      if (!budget.record_failure()) {
         throw Error(ExitCode::kSource,
                     fmt::format("{} (gave up after {} retries); check the URL, the network and "
                                 "that the server is up",
                                 failure.what(), attempt));
       }
-      sleep_before_retry(request.what, failure.what(), attempt + 1,
-                         fmt::format("retry {} of {}", attempt + 1, options.max_retries), options,
-                         nullptr);
+      budget.wait(request.what, failure.what(), note);
     }
   }
 }
@@ -562,163 +738,7 @@ DownloadOutcome download_resumable(const std::function<HttpRequest()>& make,
                                    const std::filesystem::path& part, const ObjectInfo& expected,
                                    const TransferOptions& options) {
   init_curl_once();
-  DownloadOutcome outcome;
-  DownloadReport& report = outcome.report;
-  ObjectInfo target = expected;
-
-  PartFile file(part);
-  std::string validator = validator_of(target);
-  std::uint64_t existing = file.size();
-  bool can_resume = existing > 0 && !validator.empty() &&
-                    read_small_file(part_state_path(part)) == validator &&
-                    (!target.size || existing <= *target.size);
-  if (can_resume) {
-    report.resumed_from = existing;
-  } else {
-    file.truncate(0);
-  }
-  write_state(part, validator);
-
-  std::string what = make().what;
-  if (report.resumed_from > 0) {
-    spdlog::info("download {}: resuming a .part at byte {}", what, report.resumed_from);
-  }
-  ProgressMeter progress(what, target.size, options.progress);
-  int stalled_attempts = 0;  // attempts in a row that added nothing to the file
-
-  for (int attempt = 0;; ++attempt) {
-    std::uint64_t offset = file.size();
-    if (target.size && offset == *target.size && attempt == 0 && offset > 0) break;
-    file.seek_end();
-
-    HttpRequest request = make();
-    if (offset > 0) request.headers.push_back(fmt::format("Range: bytes={}-", offset));
-    CurlHandle curl(curl_easy_init());
-    if (!curl) throw std::bad_alloc();
-    HttpResponse response;
-    RequestLists lists;
-    char error_buffer[CURL_ERROR_SIZE] = {};
-    configure(curl.get(), request, options, lists, error_buffer, &response);
-    AttemptSink sink;
-    sink.curl = curl.get();
-    sink.file = &file;
-    sink.expected = &target;
-    sink.response = &response;
-    sink.progress = &progress;
-    sink.offset = offset;
-    sink.fetched_before = report.fetched;
-    curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, on_download_body);
-    curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &sink);
-
-    CURLcode code = curl_easy_perform(curl.get());
-    curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &response.status);
-    if (sink.verdict == AttemptSink::Verdict::kUndecided && code == CURLE_OK) {
-      sink.verdict = sink.decide();  // an empty body
-    }
-    report.fetched += sink.written;
-    if (sink.offset != offset) report.resumed_from = 0;  // the server ignored the Range
-    std::uint64_t now_size = file.size();
-    if (code == CURLE_ABORTED_BY_CALLBACK) {
-      throw TransferCancelled(fmt::format(
-          "{}: the download was stopped with {} of {} bytes in {}; the next stage resumes it", what,
-          now_size, target.size ? fmt::format("{}", *target.size) : "?", part.string()));
-    }
-    bool progressed = now_size > offset;
-    stalled_attempts = progressed ? 0 : stalled_attempts + 1;
-    auto give_up = [&](const std::string& reason) {
-      throw Error(ExitCode::kSource,
-                  fmt::format("{}: {} (gave up after {} retries without progress; {} of {} bytes "
-                              "are in {}); check the network and the server, then run again to "
-                              "resume",
-                              what, reason, options.max_retries, now_size,
-                              target.size ? fmt::format("{}", *target.size) : "?", part.string()));
-    };
-    auto retry = [&](const std::string& reason, const HttpResponse* with) {
-      if (stalled_attempts > options.max_retries) give_up(reason);
-      ++report.retries;
-      sleep_before_retry(what, reason, std::max(1, stalled_attempts),
-                         fmt::format("retry {}; {} of {} in a row without progress", report.retries,
-                                     stalled_attempts, options.max_retries),
-                         options, with);
-    };
-
-    switch (sink.verdict) {
-      case AttemptSink::Verdict::kIoError:
-        throw Error(ExitCode::kSource,
-                    fmt::format("cannot write {}: {}; check the free space of the staging folder",
-                                part.string(), file.error()));
-      case AttemptSink::Verdict::kObjectChanged: {
-        ObjectInfo changed = object_info_from(response);
-        spdlog::warn("download {}: the object changed (ETag {} -> {}); starting over", what,
-                     target.etag, changed.etag);
-        target = changed;
-        file.truncate(0);
-        write_state(part, validator_of(target));
-        report.restarted = true;
-        report.resumed_from = 0;
-        if (++stalled_attempts > options.max_retries) give_up("the object keeps changing");
-        ++report.retries;
-        continue;
-      }
-      case AttemptSink::Verdict::kRangeMismatch:
-        file.truncate(0);
-        report.resumed_from = 0;
-        retry(fmt::format("the server answered the Range request with {}",
-                          response.header("content-range")),
-              nullptr);
-        continue;
-      default:
-        break;
-    }
-    if (code != CURLE_OK) {
-      std::string reason = curl_message(code, error_buffer);
-      if (!is_transient(code)) {
-        throw Error(ExitCode::kSource,
-                    fmt::format("{}: {}; check the URL and the network", what, reason));
-      }
-      retry(reason, nullptr);
-      continue;
-    }
-    if (!is_success(response.status)) {
-      if (response.status == 416 && offset > 0) {
-        // The .part is not a prefix of this object (it is as long or longer): start over.
-        file.truncate(0);
-        report.resumed_from = 0;
-        retry("HTTP 416 for the resumed range", &response);
-        continue;
-      }
-      if (is_retryable_status(response.status)) {
-        if (stalled_attempts > options.max_retries) {
-          outcome.refused = response;
-          return outcome;
-        }
-        retry(fmt::format("HTTP {}", response.status), &response);
-        continue;
-      }
-      outcome.refused = response;
-      return outcome;
-    }
-
-    ObjectInfo got = object_info_from(response);
-    std::optional<std::uint64_t> total = got.size ? got.size : target.size;
-    if (total && now_size < *total) {
-      retry(fmt::format("the response ended at byte {} of {}", now_size, *total), nullptr);
-      continue;
-    }
-    if (total && now_size > *total) {
-      file.truncate(0);
-      report.resumed_from = 0;
-      retry(fmt::format("the file grew past the object's {} bytes", *total), nullptr);
-      continue;
-    }
-    if (!got.etag.empty()) target.etag = got.etag;
-    if (!got.last_modified.empty()) target.last_modified = got.last_modified;
-    target.size = total ? total : std::optional<std::uint64_t>(now_size);
-    break;
-  }
-  report.object = target;
-  if (!report.object.size) report.object.size = file.size();
-  return outcome;
+  return ResumableDownload(make, part, expected, options).run();
 }
 
 }  // namespace marquee::source::detail

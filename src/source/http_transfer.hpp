@@ -1,9 +1,8 @@
 #pragma once
 
-// The libcurl machinery that S3 and HTTP(S) sources share: one request, retries with backoff,
-// and a resumable download into a .part file. Internal to source/ (and its tests).
+// The libcurl machinery that S3 and HTTP(S) sources share: one request, the same request retried
+// per RetryPolicy, and a resumable download into a .part file. Internal to source/ (and its tests).
 
-#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -49,8 +48,6 @@ enum class Method {
 };
 
 bool is_success(long status);
-/// 5xx, 429 and 408: worth another attempt.
-bool is_retryable_status(long status);
 
 /// One request without retries. Throws marquee::Error(kSource) on a failure that retrying
 /// cannot fix and TransientFailure on one that it may.
@@ -60,8 +57,8 @@ struct TransientFailure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// perform() again on transient failures and retryable statuses, with exponential backoff and
-/// jitter. Returns the last response, which may still be a retryable status when the retries
+/// perform() again on transient failures and retryable statuses, as RetryPolicy (retry.hpp)
+/// says. Returns the last response, which may still be a retryable status when the retries
 /// ran out; throws marquee::Error(kSource) when the last attempt failed to connect.
 HttpResponse perform_with_retries(const std::function<HttpRequest()>& make, Method method,
                                   const TransferOptions& options, int* retries = nullptr);
@@ -84,10 +81,5 @@ ObjectInfo object_info_from(const HttpResponse& response);
 /// "Wed, 12 Oct 2009 17:50:00 GMT" -> "2009-10-12T17:50:00Z"; "" when it does not parse.
 std::string http_date_to_iso8601(const std::string& http_date);
 std::string strip_etag_quotes(std::string etag);
-
-/// The wait before retry `attempt` (1-based): base * 2^(attempt-1), half of it random, capped,
-/// and at least a Retry-After the server sent.
-std::chrono::milliseconds backoff_delay(int attempt, const TransferOptions& options,
-                                        const HttpResponse* response);
 
 }  // namespace marquee::source::detail

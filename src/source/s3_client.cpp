@@ -1,3 +1,5 @@
+#include "source/s3_client.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -7,7 +9,8 @@
 
 #include "common/error.hpp"
 #include "source/http_transfer.hpp"
-#include "source/s3.hpp"
+#include "source/retry.hpp"
+#include "source/sigv4.hpp"
 
 namespace marquee::source {
 namespace {
@@ -170,7 +173,7 @@ Error s3_error(const HttpResponse& response, const S3Location& location, const S
       }
       break;
     default:
-      if (detail::is_retryable_status(response.status)) {
+      if (is_retryable_status(response.status)) {
         return Error(ExitCode::kSource,
                      fmt::format("{}: {} at {} after {} retries: the service is failing; try "
                                  "again later",

@@ -1,44 +1,14 @@
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include "source/sigv4.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
-#include <stdexcept>
 
 #include <fmt/format.h>
 
-#include "source/s3.hpp"
+#include "common/sha256.hpp"
 
 namespace marquee::source {
 namespace {
-
-using Digest = std::array<unsigned char, 32>;
-
-std::string to_hex(const unsigned char* data, std::size_t size) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex(size * 2, '0');
-  for (std::size_t i = 0; i < size; ++i) {
-    hex[2 * i] = kHex[data[i] >> 4];
-    hex[2 * i + 1] = kHex[data[i] & 0xf];
-  }
-  return hex;
-}
-
-Digest hmac(std::string_view key, std::string_view data) {
-  Digest out{};
-  unsigned int length = 0;
-  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-            reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(),
-            &length)) {
-    throw std::runtime_error("HMAC-SHA256 failed");
-  }
-  return out;
-}
-
-std::string_view as_view(const Digest& digest) {
-  return {reinterpret_cast<const char*>(digest.data()), digest.size()};
-}
 
 std::string trim_value(std::string_view value) {
   // SigV4 trims the value and collapses inner runs of spaces to one.
@@ -83,15 +53,6 @@ std::string signed_headers(const SigV4Request& request) {
 
 }  // namespace
 
-std::string sha256_hex(std::string_view data) {
-  Digest digest{};
-  unsigned int length = 0;
-  if (!EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr)) {
-    throw std::runtime_error("SHA-256 failed");
-  }
-  return to_hex(digest.data(), length);
-}
-
 std::string aws_uri_encode(std::string_view text, bool encode_slash) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
@@ -126,12 +87,11 @@ std::string sigv4_signature(const SigV4Request& request, std::string_view secret
   std::string scope = fmt::format("{}/{}/{}/aws4_request", date, region, service);
   std::string string_to_sign = fmt::format("AWS4-HMAC-SHA256\n{}\n{}\n{}", amz_date, scope,
                                            sha256_hex(sigv4_canonical_request(request)));
-  Digest key = hmac(fmt::format("AWS4{}", secret_access_key), date);
-  key = hmac(as_view(key), region);
-  key = hmac(as_view(key), service);
-  key = hmac(as_view(key), "aws4_request");
-  Digest signature = hmac(as_view(key), string_to_sign);
-  return to_hex(signature.data(), signature.size());
+  std::string key = hmac_sha256(fmt::format("AWS4{}", secret_access_key), date);
+  key = hmac_sha256(key, region);
+  key = hmac_sha256(key, service);
+  key = hmac_sha256(key, "aws4_request");
+  return to_hex(hmac_sha256(key, string_to_sign));
 }
 
 std::string sigv4_authorization(const SigV4Request& request, const AwsCredentials& credentials,

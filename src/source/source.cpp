@@ -12,7 +12,8 @@
 
 #include "common/error.hpp"
 #include "source/http_transfer.hpp"
-#include "source/s3.hpp"
+#include "source/retry.hpp"
+#include "source/s3_client.hpp"
 
 namespace marquee::source {
 namespace {
@@ -154,7 +155,7 @@ class HttpSource final : public Source {
                                  "credentials, and that a signed link has not expired",
                                  description_, response.status));
       default:
-        if (detail::is_retryable_status(response.status)) {
+        if (is_retryable_status(response.status)) {
           return Error(ExitCode::kSource,
                        fmt::format("{}: HTTP {} after {} retries: the server is failing; try "
                                    "again later",
@@ -245,35 +246,54 @@ std::string redact_url(const std::string& url) {
   return out;
 }
 
-std::unique_ptr<Source> open_source(const std::string& source, const TransferOptions& options) {
-  if (source.starts_with("s3://")) {
-    auto location = parse_s3_uri(source);
-    if (!location || location->key.empty() || location->key.ends_with('/')) {
-      throw Error(
-          ExitCode::kUsage,
-          fmt::format("{} is not an S3 object: write s3://bucket/path/archive.zip", source));
-    }
-    auto opened = std::make_unique<S3Source>(std::move(*location), options);
-    require_name(opened->file_name(), source);
-    return opened;
-  }
-  if (source.starts_with("https://") || source.starts_with("http://")) {
-    auto opened = std::make_unique<HttpSource>(source, options);
-    require_name(opened->file_name(), opened->description());
-    return opened;
-  }
-  std::string path = source;
-  if (source.starts_with("file://")) {
-    path = percent_decode(std::string_view(source).substr(7));
-    if (path.starts_with("localhost/")) path.erase(0, 9);
-  } else if (auto scheme = source.find("://"); scheme != std::string::npos) {
+SourceKind source_kind(std::string_view source) {
+  if (source.starts_with("s3://")) return SourceKind::kS3;
+  if (source.starts_with("https://") || source.starts_with("http://")) return SourceKind::kHttp;
+  if (!source.starts_with("file://") && source.find("://") != std::string_view::npos) {
     throw Error(ExitCode::kUsage,
                 fmt::format("unsupported source {}: use s3://, https://, http://, file:// or a "
                             "path",
-                            redact_url(source)));
+                            redact_url(std::string(source))));
   }
-  if (path.empty()) throw Error(ExitCode::kUsage, "the source is empty: give a URL or a path");
-  auto opened = std::make_unique<FileSource>(path);
+  return SourceKind::kFile;
+}
+
+std::optional<std::filesystem::path> local_path_of(std::string_view source) {
+  std::string path;
+  if (source.starts_with("file://")) {
+    path = percent_decode(source.substr(7));
+    if (path.starts_with("localhost/")) path.erase(0, 9);
+  } else if (source.find("://") == std::string_view::npos) {
+    path = std::string(source);
+  }
+  if (path.empty()) return std::nullopt;
+  return path;
+}
+
+std::unique_ptr<Source> open_source(const std::string& source, const TransferOptions& options) {
+  switch (source_kind(source)) {
+    case SourceKind::kS3: {
+      auto location = parse_s3_uri(source);
+      if (!location || location->key.empty() || location->key.ends_with('/')) {
+        throw Error(
+            ExitCode::kUsage,
+            fmt::format("{} is not an S3 object: write s3://bucket/path/archive.zip", source));
+      }
+      auto opened = std::make_unique<S3Source>(std::move(*location), options);
+      require_name(opened->file_name(), source);
+      return opened;
+    }
+    case SourceKind::kHttp: {
+      auto opened = std::make_unique<HttpSource>(source, options);
+      require_name(opened->file_name(), opened->description());
+      return opened;
+    }
+    case SourceKind::kFile:
+      break;
+  }
+  auto path = local_path_of(source);
+  if (!path) throw Error(ExitCode::kUsage, "the source is empty: give a URL or a path");
+  auto opened = std::make_unique<FileSource>(*path);
   require_name(opened->file_name(), source);
   return opened;
 }

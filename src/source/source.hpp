@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace marquee::source {
 
@@ -71,10 +72,22 @@ class Source {
                                   const ObjectInfo& expected) = 0;
 };
 
+/// What a source names, by its form.
+enum class SourceKind { kS3, kHttp, kFile };
+
+/// s3://… is kS3; https://… and http://… kHttp; file://… and a plain path kFile. Throws
+/// marquee::Error(kUsage) for any other scheme.
+SourceKind source_kind(std::string_view source);
+
+/// The local path a source names: a file:// URL's path, percent-decoded (file://localhost/x is
+/// /x), or a plain path as written. nullopt for every other scheme and for an empty path. Never
+/// throws: a caller may ask before it knows the source is valid.
+std::optional<std::filesystem::path> local_path_of(std::string_view source);
+
 /// Opens SOURCE by its form: s3://bucket/key, https://…, http://…, file://…, or a plain path.
 /// S3 settings (credentials, region, endpoint) come from the environment as the AWS tools read
-/// them (see s3.hpp). Throws marquee::Error(kUsage) for an unsupported scheme or a URL without
-/// a file name.
+/// them (see aws_config.hpp). Throws marquee::Error(kUsage) for an unsupported scheme or a URL
+/// without a file name.
 std::unique_ptr<Source> open_source(const std::string& source, const TransferOptions& options);
 
 /// Where download() keeps the validator (ETag) that a resumed .part must still match.

@@ -15,8 +15,10 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.hpp"
 #include "common/clock.hpp"
 #include "common/error.hpp"
+#include "common/sha256.hpp"
 #include "format/zip_archive.hpp"
 #include "source/source.hpp"
 
@@ -54,28 +56,7 @@ void fsync_path(const fs::path& path, bool directory) {
 
 /// Writes `text` so that `path` is either the old file or the whole new one, never a part.
 void write_atomically(const fs::path& path, const std::string& text) {
-  fs::path temp = with_suffix(path, ".tmp");
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) io_failure("create", temp);
-  const char* data = text.data();
-  std::size_t left = text.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, data, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      io_failure("write", temp);
-    }
-    data += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    io_failure("fsync", temp);
-  }
-  ::close(fd);
-  fs::rename(temp, path);
-  fsync_path(path.parent_path(), true);
+  write_file_atomically(path, text, ExitCode::kSource);
 }
 
 json to_json(const StagedArchive& archive) {
@@ -270,30 +251,12 @@ void StagingDirs::create() const {
 }
 
 std::string sha256_file(const fs::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) io_failure("open", path);
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
-                                                                  EVP_MD_CTX_free);
-  EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr);
-  std::vector<char> buffer(1 << 20);
-  for (;;) {
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      io_failure("read", path);
-    }
-    if (n == 0) break;
-    EVP_DigestUpdate(context.get(), buffer.data(), static_cast<std::size_t>(n));
+  try {
+    return sha256_file_hex(path);
+  } catch (const std::system_error& e) {
+    errno = e.code().value();
+    io_failure("read", path);
   }
-  ::close(fd);
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(context.get(), digest.data(), &length);
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
-  return hex;
 }
 
 StageResult stage(const std::string& source_text, const StagingDirs& dirs,

@@ -1,10 +1,11 @@
 #include "store/store.hpp"
 
+#include <filesystem>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "common/clock.hpp"
-
 #include "common/error.hpp"
 #include "store/embedded_sql.hpp"
 #include "store/postgres_store.hpp"
@@ -12,24 +13,39 @@
 
 namespace marquee::store {
 
-std::unique_ptr<Store> open_store(const std::string& url) {
+DbUrl parse_db_url(std::string_view url) {
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
-    return open_postgres_store(url);
+    return {DbUrl::Engine::kPostgres, std::string(url)};
   }
-  std::string path = url.starts_with("sqlite:") ? url.substr(7) : url;
+  std::string_view path = url.starts_with("sqlite:") ? url.substr(7) : url;
   if (path.empty()) throw Error(ExitCode::kUsage, "--db sqlite: needs a file path (sqlite:PATH)");
-  return open_sqlite_store(path);
+  return {DbUrl::Engine::kSqlite, std::string(path)};
+}
+
+std::unique_ptr<Store> open_store(const std::string& url, const OpenOptions& options) {
+  DbUrl db = parse_db_url(url);
+  if (db.engine == DbUrl::Engine::kPostgres) {
+    return open_postgres_store(db.target, {}, options.read_only);
+  }
+  std::error_code ec;
+  if (options.must_exist && !std::filesystem::exists(db.target, ec)) {
+    throw Error(
+        ExitCode::kDatabase,
+        fmt::format(
+            "sqlite:{}: no database there; load one first (marquee run SOURCE --workdir W) or "
+            "point --db/--workdir at an existing one",
+            db.target));
+  }
+  return open_sqlite_store(db.target, options.read_only);
 }
 
 ReadSnapshot::ReadSnapshot(Store& store) : store_(store) {
-  store_.query(store_.engine() == "postgresql" ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
-                                               : "BEGIN DEFERRED",
-               {}, [](const auto&, const auto&) {});
+  store_.begin_read_snapshot();
 }
 
 ReadSnapshot::~ReadSnapshot() {
   try {
-    store_.query("COMMIT", {}, [](const auto&, const auto&) {});
+    store_.end_read_snapshot();
   } catch (...) {
     // A lost connection ended the transaction already; nothing was written in it.
   }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -75,11 +76,23 @@ using Cell = std::optional<std::string>;
 using RowVisitor =
     std::function<void(const std::vector<std::string>& columns, const std::vector<Cell>& row)>;
 
+struct RunLockOptions {
+  bool no_wait = false;  ///< fail at once (exit 5) when another run holds the lock
+  /// How long to wait for the lock unless no_wait; zero waits as long as it takes.
+  std::chrono::milliseconds timeout{0};
+};
+
+/// The run lock of a database, held while the object lives: one loader per database at a time.
+class RunLease {
+ public:
+  virtual ~RunLease() = default;
+};
+
 /// The relational model behind one interface: SQLite (embedded default) or PostgreSQL.
 class Store {
  public:
   virtual ~Store() = default;
-  /// "sqlite" or "postgresql".
+  /// "sqlite" or "postgresql", for information (/api/health): nothing may decide on it.
   virtual std::string_view engine() const = 0;
   /// The database for messages, without a password ("sqlite:/path/db", "postgresql://u@h:p/db").
   virtual std::string describe() const = 0;
@@ -101,6 +114,19 @@ class Store {
   /// result's column names (known even when there are no rows).
   virtual std::vector<std::string> query(std::string_view sql, std::span<const Param> params,
                                          const RowVisitor& visit) = 0;
+  /// Takes the run lock of the database. PostgreSQL: a session advisory lock on a connection
+  /// of its own (a crashed run's lock goes with its connection); SQLite: a flock on
+  /// <database file>.lock, so two work directories sharing one --db never load at once.
+  /// Throws Error kLocked naming the holder when another run holds it.
+  virtual std::unique_ptr<RunLease> lock_run(const RunLockOptions& options) = 0;
+  /// See ReadSnapshot.
+  virtual void begin_read_snapshot() = 0;
+  virtual void end_read_snapshot() = 0;
+  /// `marquee prune --keep WEEKS`: detaches and drops the movie_version partitions of weeks that
+  /// ended before the start of the week `keep_weeks` weeks before the current one (0 keeps only
+  /// the current week). Returns the names of the dropped partitions. Throws Error kUsage when
+  /// the store keeps no history (SQLite) or keep_weeks is negative.
+  virtual std::vector<std::string> prune_history(int keep_weeks) = 0;
 };
 
 /// The queries run while it lives see one snapshot of the database: a batch committed meanwhile
@@ -117,9 +143,28 @@ class ReadSnapshot {
   Store& store_;
 };
 
-/// Opens by URL: "sqlite:PATH", a plain path, or "postgresql://…"/"postgres://…". Creates or
-/// migrates the schema; a database of a newer schema version fails clearly (exit 4).
-std::unique_ptr<Store> open_store(const std::string& url);
+/// A --db value taken apart: "sqlite:PATH", a plain path, or "postgresql://…"/"postgres://…".
+struct DbUrl {
+  enum class Engine { kSqlite, kPostgres };
+  Engine engine = Engine::kSqlite;
+  /// The SQLite file path, or the PostgreSQL URL as given (passed to libpq as is).
+  std::string target;
+};
+
+/// Throws Error kUsage for "sqlite:" (or an empty value) without a file path.
+DbUrl parse_db_url(std::string_view url);
+
+struct OpenOptions {
+  /// The connection refuses to write, whatever a bug might try (the API server).
+  bool read_only = false;
+  /// A SQLite file must exist already, so that a mistyped --workdir is an error rather than an
+  /// empty new database (Error kDatabase).
+  bool must_exist = false;
+};
+
+/// Opens by URL (see DbUrl). Creates or migrates the schema; a database of a newer schema
+/// version fails clearly (exit 4).
+std::unique_ptr<Store> open_store(const std::string& url, const OpenOptions& options = {});
 
 /// The data time a batch is recorded with: source.data_time normalized (normalize_utc_timestamp),
 /// or the load time when the source gives none.

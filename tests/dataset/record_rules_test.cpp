@@ -252,6 +252,106 @@ TEST(MovieRecordRules, InvalidUtf8IsReplacedWithWarning) {
   EXPECT_EQ(a.warnings.count(WarningKind::kInvalidUtf8), 1u);
 }
 
+TEST(MovieRecordRules, PlainTextColumnsAreTakenAsTheyAre) {
+  const MovieRow row = row_of(apply_record(kToyStory));
+  EXPECT_EQ(row.imdb_id, "tt0114709");
+  EXPECT_EQ(row.title, "Toy Story");
+  EXPECT_EQ(row.original_title, "Toy Story");
+  EXPECT_EQ(row.original_language, "en");
+  EXPECT_EQ(row.overview, "Led by Woody, Andy's toys live happily in his room.");
+  EXPECT_EQ(row.homepage, "http://toystory.disney.com/toy-story");
+  EXPECT_EQ(row.poster_path, "/rhIRbceoE9lR4veEXuwCC2wARtG.jpg");
+  EXPECT_EQ(row.status, "Released");
+  EXPECT_EQ(row.tagline, std::nullopt);
+}
+
+TEST(MovieRecordRules, WarningsKeepTheOrderOfTheRules) {
+  std::string record = with_field(9, "caf\xe9");
+  record = with_field(kPopularity, "1.23456789", record);
+  record = with_field(kReleaseDate, "1995-13-01", record);
+  record = with_field(kCollection, "{'name': 'x'}", record);
+  record = with_field(kGenres, "[{'id': 'x', 'name': 'A'}]", record);
+  record = with_field(kCompanies, "[{'id': 3}]", record);
+  record = with_field(13, "[{'name': 'Nowhere'}]", record);
+  record = with_field(17, "[{'iso_639_1': ''}]", record);
+  auto a = apply_record(record);
+  row_of(a);
+  std::vector<std::pair<std::string_view, std::string>> seen;
+  for (const Warning& w : a.warnings.examples()) {
+    EXPECT_EQ(w.line, 2u);
+    seen.emplace_back(to_string(w.kind), w.detail);
+  }
+  EXPECT_EQ(seen,
+            (std::vector<std::pair<std::string_view, std::string>>{
+                {"invalid_utf8", "invalid UTF-8 replaced by U+FFFD"},
+                {"popularity_rounded", "popularity '1.23456789' rounded to six decimals"},
+                {"bad_release_date",
+                 "release_date '1995-13-01' is not a YYYY-MM-DD date; stored as NULL"},
+                {"bad_collection", "belongs_to_collection has no integer 'id'; stored as NULL"},
+                {"bad_genre_item",
+                 "genres: an item without an integer 'id' and a string 'name' was dropped"},
+                {"bad_company_item",
+                 "production_companies: an item without an integer 'id' and a string "
+                 "'name' was dropped"},
+                {"bad_country_item",
+                 "production_countries: an item without a string 'iso_3166_1' was dropped"},
+                {"bad_language_item",
+                 "spoken_languages: an item without a string 'iso_639_1' was dropped"},
+            }));
+}
+
+TEST(MovieRecordRules, RejectedRecordCountsNoWarnings) {
+  std::string record = with_field(9, "caf\xe9");
+  record = with_field(kPopularity, "1.23456789", record);
+  record = with_field(kGenres, "{'id': 1}", record);
+  auto a = apply_record(record);
+  EXPECT_EQ(reason_of(a), RejectReason::kBadLiteral);
+  EXPECT_EQ(a.warnings.total(), 0u);
+}
+
+TEST(MovieRecordRules, RejectCarriesLineDetailAndRepairedRecord) {
+  std::string record = with_field(kId, "12a", with_field(9, "caf\xe9"));
+  auto a = apply_record(record);
+  ASSERT_EQ(reason_of(a), RejectReason::kBadId);
+  const RowError& e = std::get<RowError>(a.result);
+  EXPECT_EQ(e.line, 2u);
+  EXPECT_EQ(e.detail, "id '12a' is not a positive integer");
+  std::string expected = record.substr(0, record.size() - 1);
+  expected.replace(expected.find("caf\xe9"), 4, "caf\xEF\xBF\xBD");
+  EXPECT_EQ(e.raw, expected);
+}
+
+TEST(MovieRecordRules, HeaderColumnsAreSortedIntoUnknownAndMissing) {
+  std::vector<std::string_view> header = {"title", "id", "extra", "adult", "budget", "video"};
+  MovieRecordRules rules(header, "movies_metadata.csv");
+  EXPECT_EQ(rules.unknown_columns(), std::vector<std::string>{"extra"});
+  EXPECT_EQ(rules.missing_columns(),
+            (std::vector<std::string>{
+                "belongs_to_collection", "genres", "homepage", "imdb_id", "original_language",
+                "original_title", "overview", "popularity", "poster_path", "production_companies",
+                "production_countries", "release_date", "revenue", "runtime", "spoken_languages",
+                "status", "tagline", "vote_average", "vote_count"}));
+}
+
+TEST(MovieRecordRules, MissingColumnsAreNull) {
+  std::vector<std::string_view> header = {"id", "title"};
+  MovieRecordRules rules(header, "movies_metadata.csv");
+  auto source = format::string_source("5,Heat\n");
+  format::CsvReader reader(*source);
+  format::CsvRecord record;
+  ASSERT_TRUE(reader.next(record));
+  WarningTally warnings;
+  auto result = rules.apply(record, warnings);
+  ASSERT_TRUE(std::holds_alternative<MovieRow>(result));
+  const MovieRow& row = std::get<MovieRow>(result);
+  EXPECT_EQ(row.id, 5);
+  EXPECT_EQ(row.title, "Heat");
+  EXPECT_EQ(row.overview, std::nullopt);
+  EXPECT_EQ(row.adult, std::nullopt);
+  EXPECT_EQ(row.popularity_micros, std::nullopt);
+  EXPECT_EQ(warnings.total(), 0u);
+}
+
 TEST(ValueParsers, Money) {
   EXPECT_EQ(parse_money("0"), 0);
   EXPECT_EQ(parse_money("10.000"), 10);

@@ -2,7 +2,7 @@
 
 #include <fstream>
 
-#include "source/s3.hpp"
+#include "source/aws_config.hpp"
 #include "source/s3_test_support.hpp"
 
 namespace marquee::source {

@@ -7,8 +7,8 @@
 #include <thread>
 
 #include "common/error.hpp"
+#include "common/sha256.hpp"
 #include "source/local_http_server.hpp"
-#include "source/s3.hpp"
 #include "source/s3_test_support.hpp"
 #include "source/source.hpp"
 

@@ -11,8 +11,9 @@
 
 #include "common/error.hpp"
 #include "source/local_http_server.hpp"
-#include "source/s3.hpp"
+#include "source/s3_client.hpp"
 #include "source/s3_test_support.hpp"
+#include "source/sigv4.hpp"
 
 namespace marquee::source {
 namespace {

@@ -7,7 +7,8 @@
 #include <fstream>
 
 #include "common/error.hpp"
-#include "source/s3.hpp"
+#include "common/sha256.hpp"
+#include "source/s3_client.hpp"
 #include "source/s3_test_support.hpp"
 #include "source/source.hpp"
 

@@ -5,9 +5,10 @@
 
 #include <regex>
 
+#include "common/sha256.hpp"
 #include "source/http_transfer.hpp"
 #include "source/local_http_server.hpp"
-#include "source/s3.hpp"
+#include "source/sigv4.hpp"
 
 namespace marquee::source {
 namespace {

@@ -584,13 +584,13 @@ TEST_F(PostgresStoreTest, AnUnknownRoleSaysSo) {
 }
 
 TEST_F(PostgresStoreTest, TheRunLockAdmitsOneLoader) {
-  open();
-  auto first = std::make_unique<PostgresRunLock>(url_);
+  auto store = open();
+  auto first = store->lock_run({});
   std::string holder_pid = Admin(url_).value(
       "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1");
   ASSERT_FALSE(holder_pid.empty());
   try {
-    PostgresRunLock second(url_, {.no_wait = true});
+    auto second = store->lock_run({.no_wait = true});
     FAIL() << "two loaders hold the lock";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ExitCode::kLocked);
@@ -601,7 +601,7 @@ TEST_F(PostgresStoreTest, TheRunLockAdmitsOneLoader) {
   }
   auto started = std::chrono::steady_clock::now();
   try {
-    PostgresRunLock second(url_, {.timeout = std::chrono::milliseconds(300)});
+    auto second = store->lock_run({.timeout = std::chrono::milliseconds(300)});
     FAIL() << "two loaders hold the lock";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ExitCode::kLocked);
@@ -609,7 +609,20 @@ TEST_F(PostgresStoreTest, TheRunLockAdmitsOneLoader) {
   }
   EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(250));
   first.reset();
-  PostgresRunLock second(url_, {.no_wait = true});
+  EXPECT_NE(store->lock_run({.no_wait = true}), nullptr);
+}
+
+TEST_F(PostgresStoreTest, ReadOnlyRefusesAWrite) {
+  open();
+  auto store = open_store(url_, {.read_only = true});
+  EXPECT_EQ(count(*store, "movie"), "0");
+  try {
+    store->record_failed_batch(source("broken"), "corrupt archive");
+    FAIL() << "a read-only store wrote";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kDatabase);
+    EXPECT_THAT(e.what(), HasSubstr("read-only"));
+  }
 }
 
 TEST_F(PostgresStoreTest, HistoryPartitionsAreMadeAheadAndPruned) {
@@ -633,15 +646,15 @@ TEST_F(PostgresStoreTest, HistoryPartitionsAreMadeAheadAndPruned) {
   Admin(url_).exec(
       "CREATE TABLE movie_version_w20200106 PARTITION OF movie_version FOR VALUES FROM "
       "('2020-01-06 00:00:00+00') TO ('2020-01-13 00:00:00+00')");
-  EXPECT_EQ(prune_movie_versions(*store, 4), std::vector<std::string>{"movie_version_w20200106"});
+  EXPECT_EQ(store->prune_history(4), std::vector<std::string>{"movie_version_w20200106"});
   EXPECT_EQ(partitions(), made);
-  EXPECT_TRUE(prune_movie_versions(*store, 0).empty());
+  EXPECT_TRUE(store->prune_history(0).empty());
   EXPECT_EQ(count(*store, "movie_version"), "1");
 
   auto sqlite_path = std::filesystem::temp_directory_path() / (db_ + ".db");
   auto sqlite = open_sqlite_store(sqlite_path);
   try {
-    prune_movie_versions(*sqlite, 4);
+    sqlite->prune_history(4);
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ExitCode::kUsage);

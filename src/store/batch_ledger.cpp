@@ -1,0 +1,173 @@
+#include "store/batch_ledger.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "common/clock.hpp"
+#include "common/error.hpp"
+#include "store/embedded_sql.hpp"
+
+namespace marquee::store {
+namespace {
+
+std::int64_t as_int(std::uint64_t n) {
+  return static_cast<std::int64_t>(n);
+}
+
+}  // namespace
+
+int BatchLedger::schema_version() {
+  if (!db_.has_table("schema_version")) return 0;
+  int version = 0;
+  db_.run("SELECT coalesce(max(version), 0) FROM schema_version", {}, "reading the schema version",
+          [&](const auto&, const std::vector<Cell>& row) { version = std::stoi(row[0].value()); });
+  return version;
+}
+
+void BatchLedger::migrate() {
+  db_.begin_migration();
+  try {
+    int version = schema_version();
+    if (version > kSchemaVersion) {
+      throw Error(ExitCode::kDatabase,
+                  fmt::format("{}: the database has schema version {}, newer than this marquee "
+                              "understands ({}); use a newer marquee or another --db",
+                              db_.describe(), version, kSchemaVersion));
+    }
+    if (version == 0) {
+      db_.run_script(std::string(db_.schema_version_table_sql()), "creating schema_version");
+    }
+    for (int v = version + 1; v <= kSchemaVersion; ++v) {
+      db_.run_script(embedded_sql(fmt::format("schema/{}_v{}.sql", db_.schema_prefix(), v)),
+                     fmt::format("migrating to schema version {}", v));
+      SqlValue params[] = {std::int64_t{v}, utc_now_iso8601()};
+      db_.run("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", params,
+              "recording the schema version");
+    }
+    db_.run_script("COMMIT", "committing the migration");
+  } catch (...) {
+    db_.abandon_transaction();
+    throw;
+  }
+}
+
+std::int64_t BatchLedger::insert_batch(const BatchSource& source, std::string_view status,
+                                       const std::string& message) {
+  std::string now = utc_now_iso8601();
+  SqlValue finished, text;
+  if (!message.empty()) {
+    finished = now;
+    text = message;
+  }
+  SqlValue params[] = {source.source,
+                       source.sha256,
+                       source.etag,
+                       db_.timestamp_value(source.staged_at),
+                       now,
+                       std::string(status),
+                       text,
+                       finished,
+                       batch_data_time(source)};
+  std::int64_t id = 0;
+  db_.run(
+      "INSERT INTO ingest_batch (source, sha256, etag, staged_at, started_at, status, message, "
+      "finished_at, data_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      params, "recording the batch in ingest_batch",
+      [&](const auto&, const std::vector<Cell>& row) { id = std::stoll(row[0].value()); });
+  return id;
+}
+
+std::vector<BatchRecord> BatchLedger::select_batches(std::string_view where,
+                                                     std::span<const SqlValue> params) {
+  std::string sql = fmt::format(
+      "SELECT id, source, sha256, coalesce(etag, ''), {}, {}, {}, status, rows_read, rows_loaded, "
+      "rows_rejected, duplicate_superseded, warnings, older_than_loaded, {} FROM ingest_batch {}",
+      db_.timestamp_text("staged_at"), db_.timestamp_text("started_at"),
+      db_.timestamp_text("finished_at"), db_.timestamp_text("data_time"), where);
+  std::vector<BatchRecord> out;
+  db_.run(sql, params, "reading ingest_batch", [&](const auto&, const std::vector<Cell>& row) {
+    auto text = [&](std::size_t c) { return row[c].value_or(""); };
+    auto count = [&](std::size_t c) { return static_cast<std::uint64_t>(std::stoll(text(c))); };
+    BatchRecord b;
+    b.id = std::stoll(text(0));
+    b.source = {text(1), text(2), text(3), text(4), text(14)};
+    b.started_at = text(5);
+    b.finished_at = text(6);
+    b.status = text(7);
+    b.counts = {count(8), count(9), count(10), count(11), count(12), count(13)};
+    out.push_back(std::move(b));
+  });
+  return out;
+}
+
+std::optional<BatchRecord> BatchLedger::loaded_batch(const std::string& sha256) {
+  SqlValue params[] = {sha256};
+  auto found =
+      select_batches("WHERE sha256 = ? AND status = 'loaded' ORDER BY id DESC LIMIT 1", params);
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
+}
+
+std::vector<BatchRecord> BatchLedger::batches() {
+  return select_batches("ORDER BY id", {});
+}
+
+void BatchLedger::record_check(std::int64_t batch_id, const std::string& check_name,
+                               std::uint64_t failing,
+                               const std::vector<std::string>& failing_keys) {
+  SqlValue params[] = {batch_id, check_name, as_int(failing), json_string_array(failing_keys),
+                       utc_now_iso8601()};
+  db_.run(
+      "INSERT INTO data_check_result (batch_id, check_name, failing, failing_keys, checked_at) "
+      "VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch_id, check_name) DO UPDATE SET failing = "
+      "excluded.failing, failing_keys = excluded.failing_keys, checked_at = excluded.checked_at",
+      params, "recording a data check in data_check_result");
+}
+
+void BatchLedger::remove_absent_from_snapshot(std::int64_t batch_id, const std::string& data_time) {
+  constexpr const char* kAbsent =
+      "SELECT m.id FROM movie m JOIN ingest_batch b ON b.id = m.batch_id WHERE m.batch_id <> ? "
+      "AND b.data_time <= ?";
+  SqlValue params[] = {batch_id, data_time};
+  for (const char* table : {"movie_genre", "movie_company", "movie_country", "movie_language"}) {
+    db_.run(fmt::format("DELETE FROM {} WHERE movie_id IN ({})", table, kAbsent), params,
+            fmt::format("removing the {} rows of movies absent from the snapshot", table));
+  }
+  db_.run(fmt::format("DELETE FROM movie WHERE id IN ({})", kAbsent), params,
+          "removing movies absent from the snapshot");
+}
+
+void BatchLedger::mark_loaded(std::int64_t batch_id, const BatchCounts& counts, bool snapshot) {
+  SqlValue params[] = {utc_now_iso8601(),
+                       as_int(counts.rows_read),
+                       as_int(counts.rows_loaded),
+                       as_int(counts.rows_rejected),
+                       as_int(counts.duplicate_superseded),
+                       as_int(counts.warnings),
+                       as_int(counts.older_than_loaded),
+                       batch_id};
+  db_.run(fmt::format("UPDATE ingest_batch SET status = 'loaded', finished_at = ?, rows_read = ?, "
+                      "rows_loaded = ?, rows_rejected = ?, duplicate_superseded = ?, warnings = ?, "
+                      "older_than_loaded = ?, snapshot = {} WHERE id = ?",
+                      snapshot ? "TRUE" : "FALSE"),
+          params, "recording the batch counts in ingest_batch");
+}
+
+void BatchLedger::mark_failed(std::int64_t batch_id, const std::string& reason) {
+  SqlValue params[] = {utc_now_iso8601(), reason, batch_id};
+  db_.run(
+      "UPDATE ingest_batch SET status = 'failed', finished_at = ?, message = ? WHERE id = ? AND "
+      "status = 'started'",
+      params, "marking the batch failed in ingest_batch");
+}
+
+BatchCounts counts_with_older(const BatchCounts& loaded, std::uint64_t older_than_loaded) {
+  BatchCounts counts = loaded;
+  counts.older_than_loaded = older_than_loaded;
+  counts.rows_loaded -= std::min(counts.rows_loaded, counts.older_than_loaded);
+  counts.duplicate_superseded += counts.older_than_loaded;
+  return counts;
+}
+
+}  // namespace marquee::store

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/ledger_connection.hpp"
+#include "store/store.hpp"
+
+namespace marquee::store {
+
+/// ingest_batch, data_check_result and schema_version, written once for both engines over
+/// portable SQL: the record of which batches were loaded, how, and with what counts.
+class BatchLedger {
+ public:
+  explicit BatchLedger(LedgerConnection& db) : db_(db) {}
+
+  /// Versioned migrations: each step runs sql/schema/<engine>_v<N>.sql, all in one transaction.
+  /// A database of a newer schema version fails clearly (Error kDatabase).
+  void migrate();
+  /// A new ingest_batch row; with a message it is finished at once (a failed batch).
+  std::int64_t insert_batch(const BatchSource& source, std::string_view status,
+                            const std::string& message);
+  std::optional<BatchRecord> loaded_batch(const std::string& sha256);
+  std::vector<BatchRecord> batches();
+  void record_check(std::int64_t batch_id, const std::string& check_name, std::uint64_t failing,
+                    const std::vector<std::string>& failing_keys);
+  /// Removes the movies (and their link rows) that a snapshot batch did not hold, unless a batch
+  /// of a newer data time wrote them.
+  void remove_absent_from_snapshot(std::int64_t batch_id, const std::string& data_time);
+  /// Records the batch loaded with its counts; the caller commits.
+  void mark_loaded(std::int64_t batch_id, const BatchCounts& counts, bool snapshot);
+  /// Marks a started batch failed. The status guard: a COMMIT whose reply was lost may have
+  /// committed after all, and a loaded batch stays loaded.
+  void mark_failed(std::int64_t batch_id, const std::string& reason);
+
+ private:
+  int schema_version();
+  std::vector<BatchRecord> select_batches(std::string_view where, std::span<const SqlValue> params);
+  LedgerConnection& db_;
+};
+
+/// The counts a batch is recorded with: the movies found older than the loaded version move
+/// from rows_loaded to duplicate_superseded and older_than_loaded.
+BatchCounts counts_with_older(const BatchCounts& counts, std::uint64_t older_than_loaded);
+
+}  // namespace marquee::store

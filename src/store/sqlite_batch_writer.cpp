@@ -1,0 +1,440 @@
+#include "store/sqlite_batch_writer.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "common/error.hpp"
+#include "store/movie_column_sql.hpp"
+
+namespace marquee::store {
+namespace {
+
+/// Secondary indexes of sql/schema/sqlite_v1.sql, with their definitions for a rebuild.
+constexpr const char* kSecondaryIndexes[] = {"movie_release_year", "movie_batch",
+                                             "movie_genre_genre", "movie_company_company"};
+constexpr const char* kSecondaryIndexDefinitions[] = {
+    "CREATE INDEX movie_release_year ON movie (release_year)",
+    "CREATE INDEX movie_batch ON movie (batch_id)",
+    "CREATE INDEX movie_genre_genre ON movie_genre (genre_id, movie_id)",
+    "CREATE INDEX movie_company_company ON movie_company (company_id, movie_id)"};
+
+/// One movie row into `table`: id, the columns of dataset::kMovieColumns, batch_id, source_line.
+std::string insert_movie_sql(std::string_view table) {
+  return fmt::format("INSERT INTO {} (id, {}, batch_id, source_line) VALUES ({})", table,
+                     movie_column_list(), placeholders(std::size(dataset::kMovieColumns) + 3));
+}
+
+std::string upsert_movie_sql() {
+  return insert_movie_sql("movie") + " ON CONFLICT (id) DO UPDATE SET " +
+         movie_columns_set_from("excluded") +
+         ", batch_id = excluded.batch_id, source_line = excluded.source_line";
+}
+
+}  // namespace
+
+SqliteBatchWriter::SqliteBatchWriter(SqliteConnection& db, BatchLedger& ledger,
+                                     std::int64_t batch_id, std::string data_time)
+    : db_(db), ledger_(ledger), data_time_(std::move(data_time)) {
+  batch_id_ = batch_id;
+  db_.exec("BEGIN IMMEDIATE", "starting the batch transaction");
+  open_ = true;
+  try {
+    prepare();
+  } catch (...) {
+    rollback("could not prepare the batch statements");
+    throw;
+  }
+}
+
+void SqliteBatchWriter::prepare() {
+  find_newer_batches();
+  if (bulk_) {
+    // A first load into an empty store: building each secondary index once from sorted keys
+    // at commit is several times cheaper than updating it row by row.
+    for (const char* index : kSecondaryIndexes)
+      db_.exec(fmt::format("DROP INDEX IF EXISTS {}", index));
+    stage_bulk();
+  }
+
+  prepare_name_runs();
+  prepare_model_statements();
+  if (bulk_) prepare_bulk_statements();
+}
+
+void SqliteBatchWriter::find_newer_batches() {
+  {
+    // Behind a snapshot: a loaded snapshot batch of a newer data time kept or removed every
+    // movie, so no record of this batch is newer than what the database says of it.
+    auto behind = db_.prepare(
+        "SELECT EXISTS (SELECT 1 FROM ingest_batch WHERE status = 'loaded' AND snapshot <> 0 AND "
+        "data_time > ? AND id <> ?)");
+    behind.bind(1, data_time_).bind(2, batch_id_);
+    behind.step("finding the snapshots of a newer data time");
+    behind_snapshot_ = sqlite3_column_int(behind.get(), 0) != 0;
+  }
+  {
+    auto any = db_.prepare("SELECT EXISTS (SELECT 1 FROM movie)");
+    any.step("checking whether the store is empty");
+    bulk_ = sqlite3_column_int(any.get(), 0) == 0 && !behind_snapshot_;
+  }
+  {
+    auto newer = db_.prepare(
+        "SELECT id FROM ingest_batch WHERE status = 'loaded' AND data_time > ? AND id <> ?");
+    newer.bind(1, data_time_).bind(2, batch_id_);
+    while (newer.step("finding the batches of a newer data time"))
+      newer_batches_.insert(sqlite3_column_int64(newer.get(), 0));
+  }
+}
+
+void SqliteBatchWriter::prepare_name_runs() {
+  name_cache_.assign(kNameCacheSlots, CachedName{});
+  // Temporary: on its own file (temp_store), never in the database, gone with the connection.
+  db_.exec(
+      "CREATE TEMP TABLE IF NOT EXISTS batch_name_run (kind INTEGER NOT NULL, id INTEGER NOT NULL, "
+      "line INTEGER NOT NULL, name TEXT NOT NULL, PRIMARY KEY (kind, id, line)) WITHOUT ROWID",
+      "creating batch_name_run");
+  db_.exec("DELETE FROM temp.batch_name_run", "emptying batch_name_run");
+  insert_name_run_ = db_.prepare(
+      "INSERT INTO temp.batch_name_run (kind, id, line, name) VALUES (?, ?, ?, ?) ON CONFLICT "
+      "(kind, id, line) DO UPDATE SET name = excluded.name");
+  find_name_run_ = db_.prepare(
+      "SELECT name FROM temp.batch_name_run WHERE kind = ? AND id = ? AND line <= ? ORDER BY "
+      "line DESC LIMIT 1");
+}
+
+void SqliteBatchWriter::prepare_model_statements() {
+  find_movie_ = db_.prepare("SELECT batch_id FROM movie WHERE id = ?");
+  delete_genres_ = db_.prepare("DELETE FROM movie_genre WHERE movie_id = ?");
+  delete_companies_ = db_.prepare("DELETE FROM movie_company WHERE movie_id = ?");
+  delete_countries_ = db_.prepare("DELETE FROM movie_country WHERE movie_id = ?");
+  delete_languages_ = db_.prepare("DELETE FROM movie_language WHERE movie_id = ?");
+  // A name is only ever replaced by one of the same or a newer data time.
+  upsert_collection_ = db_.prepare(
+      "INSERT INTO collection (id, name, poster_path, backdrop_path, data_time) VALUES (?, ?, ?, "
+      "?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, poster_path = "
+      "excluded.poster_path, backdrop_path = excluded.backdrop_path, data_time = "
+      "excluded.data_time WHERE collection.data_time <= excluded.data_time");
+  upsert_movie_ = db_.prepare(upsert_movie_sql());
+  insert_genre_ = db_.prepare(
+      "INSERT INTO genre (id, name, data_time) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING");
+  insert_movie_genre_ = db_.prepare("INSERT INTO movie_genre (movie_id, genre_id) VALUES (?, ?)");
+  insert_company_ = db_.prepare(
+      "INSERT INTO production_company (id, name, data_time) VALUES (?, ?, ?) ON CONFLICT (id) DO "
+      "NOTHING");
+  insert_movie_company_ =
+      db_.prepare("INSERT INTO movie_company (movie_id, company_id) VALUES (?, ?)");
+  upsert_country_ = db_.prepare(
+      "INSERT INTO production_country (iso_3166_1, name, data_time) VALUES (?, ?, ?) "
+      "ON CONFLICT (iso_3166_1) DO UPDATE SET name = excluded.name, data_time = "
+      "excluded.data_time WHERE production_country.data_time <= excluded.data_time");
+  insert_movie_country_ =
+      db_.prepare("INSERT INTO movie_country (movie_id, iso_3166_1) VALUES (?, ?)");
+  upsert_language_ = db_.prepare(
+      "INSERT INTO spoken_language (iso_639_1, name, data_time) VALUES (?, ?, ?) "
+      "ON CONFLICT (iso_639_1) DO UPDATE SET name = excluded.name, data_time = "
+      "excluded.data_time WHERE spoken_language.data_time <= excluded.data_time");
+  insert_movie_language_ =
+      db_.prepare("INSERT INTO movie_language (movie_id, iso_639_1) VALUES (?, ?)");
+}
+
+void SqliteBatchWriter::prepare_bulk_statements() {
+  // The same parameters, into the staging tables; ?3 of a link is the record's line.
+  upsert_movie_ = db_.prepare(insert_movie_sql("temp.stage_movie"));
+  insert_movie_genre_ = db_.prepare(
+      "INSERT INTO temp.stage_movie_genre (movie_id, genre_id, line) VALUES (?1, ?2, ?3)");
+  insert_movie_company_ = db_.prepare(
+      "INSERT INTO temp.stage_movie_company (movie_id, company_id, line) VALUES (?1, ?2, ?3)");
+  insert_movie_country_ = db_.prepare(
+      "INSERT INTO temp.stage_movie_country (movie_id, iso_3166_1, line) VALUES (?1, ?2, ?3)");
+  insert_movie_language_ = db_.prepare(
+      "INSERT INTO temp.stage_movie_language (movie_id, iso_639_1, line) VALUES (?1, ?2, ?3)");
+  note_superseded_ = db_.prepare(
+      "INSERT INTO temp.stage_superseded (id, line) VALUES (?, ?) ON CONFLICT (id) DO UPDATE "
+      "SET line = excluded.line");
+}
+
+/// Temporary tables (their own file, see temp_store; emptied here and at commit, rolled back
+/// with the batch). A record is identified by its line; stage_superseded holds the ids seen
+/// more than once with the line of their last record, the one that wins.
+void SqliteBatchWriter::stage_bulk() {
+  db_.exec("CREATE TEMP TABLE IF NOT EXISTS stage_movie AS SELECT * FROM main.movie WHERE 0",
+           "creating stage_movie");
+  for (const char* ddl :
+       {"CREATE TEMP TABLE IF NOT EXISTS stage_movie_genre (movie_id INTEGER, genre_id INTEGER, "
+        "line INTEGER)",
+        "CREATE TEMP TABLE IF NOT EXISTS stage_movie_company (movie_id INTEGER, company_id "
+        "INTEGER, line INTEGER)",
+        "CREATE TEMP TABLE IF NOT EXISTS stage_movie_country (movie_id INTEGER, iso_3166_1 TEXT, "
+        "line INTEGER)",
+        "CREATE TEMP TABLE IF NOT EXISTS stage_movie_language (movie_id INTEGER, iso_639_1 TEXT, "
+        "line INTEGER)",
+        "CREATE TEMP TABLE IF NOT EXISTS stage_superseded (id INTEGER PRIMARY KEY, line INTEGER "
+        "NOT NULL)"}) {
+    db_.exec(ddl, "creating the bulk staging tables");
+  }
+  for (const char* table : {"stage_movie", "stage_movie_genre", "stage_movie_company",
+                            "stage_movie_country", "stage_movie_language", "stage_superseded"}) {
+    db_.exec(fmt::format("DELETE FROM temp.{}", table), "emptying the bulk staging tables");
+  }
+}
+
+SqliteBatchWriter::~SqliteBatchWriter() {
+  if (open_) {
+    try {
+      rollback("the batch was abandoned before it committed");
+    } catch (...) {
+    }
+  }
+}
+
+void SqliteBatchWriter::find_movie(const dataset::MovieRow& row, bool& existed, bool& superseded,
+                                   bool& newer_loaded) {
+  if (bulk_) {
+    // An empty store: nothing older or newer to meet, only earlier records of this batch.
+    superseded = !bulk_ids_.insert(row.id);
+    if (superseded) {
+      note_superseded_.bind(1, row.id)
+          .bind(2, static_cast<std::int64_t>(row.line))
+          .run("noting a superseded movie");
+    }
+    return;
+  }
+  find_movie_.bind(1, row.id);
+  if (find_movie_.step("looking up a movie")) {
+    existed = true;
+    std::int64_t holder = sqlite3_column_int64(find_movie_.get(), 0);
+    superseded = holder == batch_id_;
+    newer_loaded = newer_batches_.contains(holder);
+  }
+  find_movie_.reset();
+  newer_loaded = newer_loaded || behind_snapshot_;
+}
+
+bool SqliteBatchWriter::note_older_record(const dataset::MovieRow& row) {
+  const auto line = static_cast<std::int64_t>(row.line);
+  auto [it, first] = older_.try_emplace(row.id);
+  it->second.line = line;
+  it->second.genres.clear();
+  it->second.companies.clear();
+  for (const auto& g : row.genres) {
+    name_item(NameKind::kGenre, g, line);
+    it->second.genres.push_back(g.id);
+  }
+  for (const auto& c : row.companies) {
+    name_item(NameKind::kCompany, c, line);
+    it->second.companies.push_back(c.id);
+  }
+  write_dictionaries(row);
+  return !first;
+}
+
+bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
+  bool existed = false;
+  bool superseded = false;
+  bool newer_loaded = false;
+  find_movie(row, existed, superseded, newer_loaded);
+  // Genre and company names are settled at commit from the surviving records only (matched by
+  // movie and line), so the mentions of a superseded record simply stop counting.
+  if (newer_loaded) {
+    // The database holds a newer version: this record is not applied, but it still names what
+    // it mentions, as it would have had the batches been loaded in data-time order.
+    return note_older_record(row);
+  }
+  if (existed) {
+    for (Statement* st :
+         {&delete_genres_, &delete_companies_, &delete_countries_, &delete_languages_}) {
+      st->bind(1, row.id).run("replacing a movie's link rows");
+    }
+  }
+  write_dictionaries(row);
+  auto& m = upsert_movie_;
+  int at = 1;
+  m.bind(at++, row.id);
+  for (const auto& column : dataset::kMovieColumns)
+    visit_movie_column(row, column, [&](const auto& value) { m.bind(at++, value); });
+  m.bind(at, batch_id_).bind(at + 1, static_cast<std::int64_t>(row.line));
+  m.run("writing movie");
+  write_links(row);
+  return superseded;
+}
+
+void SqliteBatchWriter::write_links(const dataset::MovieRow& row) {
+  const auto line = static_cast<std::int64_t>(row.line);
+  for (const auto& g : row.genres) {
+    name_item(NameKind::kGenre, g, line);
+    if (bulk_) insert_movie_genre_.bind(3, line);
+    insert_movie_genre_.bind(1, row.id).bind(2, g.id).run("writing movie_genre");
+  }
+  for (const auto& c : row.companies) {
+    name_item(NameKind::kCompany, c, line);
+    if (bulk_) insert_movie_company_.bind(3, line);
+    insert_movie_company_.bind(1, row.id).bind(2, c.id).run("writing movie_company");
+  }
+  for (const auto& c : row.countries) {
+    if (bulk_) insert_movie_country_.bind(3, line);
+    insert_movie_country_.bind(1, row.id).bind(2, c.code).run("writing movie_country");
+  }
+  for (const auto& l : row.languages) {
+    if (bulk_) insert_movie_language_.bind(3, line);
+    insert_movie_language_.bind(1, row.id).bind(2, l.code).run("writing movie_language");
+  }
+}
+
+void SqliteBatchWriter::write_dictionaries(const dataset::MovieRow& row) {
+  if (row.collection) {
+    const auto& c = *row.collection;
+    upsert_collection_.bind(1, c.id)
+        .bind(2, c.name)
+        .bind(3, c.poster_path)
+        .bind(4, c.backdrop_path)
+        .bind(5, data_time_);
+    upsert_collection_.run("writing collection");
+  }
+  // Countries and languages take the last name seen; unchanged names cost no statement.
+  auto write_coded = [this](const auto& items, auto& seen, Statement& upsert, const char* what) {
+    for (const auto& item : items) {
+      auto [it, added] = seen.try_emplace(item.code, item.name);
+      if (!added && it->second == item.name) continue;
+      it->second = item.name;
+      upsert.bind(1, item.code).bind(2, item.name).bind(3, data_time_).run(what);
+    }
+  };
+  write_coded(row.countries, countries_seen_, upsert_country_, "writing production_country");
+  write_coded(row.languages, languages_seen_, upsert_language_, "writing spoken_language");
+}
+
+void SqliteBatchWriter::name_item(NameKind kind, const dataset::NamedItem& item,
+                                  std::int64_t line) {
+  if (!note_name(kind, item.id, line, item.name)) return;
+  const bool genre = kind == NameKind::kGenre;
+  Statement& insert = genre ? insert_genre_ : insert_company_;
+  insert.bind(1, item.id).bind(2, item.name).bind(3, data_time_);
+  insert.run(genre ? "writing genre" : "writing production_company");
+}
+
+bool SqliteBatchWriter::note_name(NameKind kind, std::int64_t id, std::int64_t line,
+                                  const std::string& name) {
+  std::uint64_t hash = std::hash<std::string>{}(name);
+  auto key = static_cast<std::uint64_t>(id) * 2 + static_cast<std::uint64_t>(kind_code(kind));
+  CachedName& slot = name_cache_[(key * 0x9E3779B97F4A7C15ULL) >> 48];
+  auto tagged = static_cast<std::int64_t>(key);
+  if (slot.id == tagged && slot.name_hash == hash) return false;  // same run goes on
+  slot = {tagged, hash};
+  // Two mentions of one id on one line (a record naming it twice): the later name is the run's.
+  insert_name_run_.bind(1, kind_code(kind)).bind(2, id).bind(3, line).bind(4, name);
+  insert_name_run_.run("noting a genre or company name");
+  return true;
+}
+
+/// The name of an id is the one in the last surviving record (in file order) that mentions it
+/// (SPEC 4): its line is the largest source_line among this batch's movies linked to the id,
+/// since a superseded record's movie row and links were replaced by the later record's.
+void SqliteBatchWriter::settle_names(const NameKindTables& kind) {
+  const bool genres = kind.kind == NameKind::kGenre;
+  // The last line naming each id: from the applied records' link rows (streamed), and from the
+  // records not applied because their movie is newer in the database (few, kept in memory).
+  std::unordered_map<std::int64_t, std::int64_t> older_lines;
+  for (const auto& [movie, record] : older_) {
+    for (std::int64_t id : genres ? record.genres : record.companies) {
+      auto [it, added] = older_lines.try_emplace(id, record.line);
+      if (!added) it->second = std::max(it->second, record.line);
+    }
+  }
+  // The batch names the id unless a batch of a newer data time named it since.
+  auto rename = db_.prepare(
+      fmt::format("UPDATE {} SET name = ?, data_time = ? WHERE id = ? AND data_time <= ? AND "
+                  "(name IS NOT ? OR data_time <> ?)",
+                  kind.table));
+  std::string what = fmt::format("settling {} names", kind.table);
+  std::string name;
+  auto settle = [&](std::int64_t id, std::int64_t line) {
+    find_name_run_.bind(1, kind_code(kind.kind)).bind(2, id).bind(3, line);
+    bool found = find_name_run_.step(what.c_str());
+    if (found) {
+      name.assign(reinterpret_cast<const char*>(sqlite3_column_text(find_name_run_.get(), 0)),
+                  static_cast<std::size_t>(sqlite3_column_bytes(find_name_run_.get(), 0)));
+    }
+    find_name_run_.reset();
+    if (!found) return;
+    rename.bind(1, name).bind(2, data_time_).bind(3, id).bind(4, data_time_);
+    rename.bind(5, name).bind(6, data_time_).run(what.c_str());
+  };
+  // A first load still has its link rows staged with their lines: reading them there spares a
+  // lookup into the (by then large) movie table for every link row.
+  auto last_lines = db_.prepare(
+      bulk_ ? fmt::format("SELECT s.{0}, MAX(s.line) FROM temp.stage_{1} s WHERE NOT EXISTS "
+                          "(SELECT 1 FROM temp.stage_superseded d WHERE d.id = s.movie_id AND "
+                          "d.line <> s.line) GROUP BY s.{0}",
+                          kind.link_column, kind.link_table)
+            : fmt::format("SELECT l.{0}, MAX(m.source_line) FROM {1} l JOIN movie m ON m.id = "
+                          "l.movie_id WHERE m.batch_id = ? GROUP BY l.{0}",
+                          kind.link_column, kind.link_table));
+  if (!bulk_) last_lines.bind(1, batch_id_);
+  while (last_lines.step(what.c_str())) {
+    std::int64_t id = sqlite3_column_int64(last_lines.get(), 0);
+    std::int64_t line = sqlite3_column_int64(last_lines.get(), 1);
+    if (auto older = older_lines.find(id); older != older_lines.end()) {
+      line = std::max(line, older->second);
+      older_lines.erase(older);
+    }
+    settle(id, line);
+  }
+  last_lines.reset();
+  for (const auto& [id, line] : older_lines) settle(id, line);
+}
+
+/// Each table filled once, in key order: pages are appended, never revisited. A staged record
+/// goes in unless a later record of the same movie superseded it.
+void SqliteBatchWriter::fill_model_from_stage() {
+  constexpr const char* kWinner =
+      "NOT EXISTS (SELECT 1 FROM temp.stage_superseded d WHERE d.id = s.{} AND d.line <> s.{})";
+  db_.exec(fmt::format("INSERT INTO movie SELECT * FROM temp.stage_movie s WHERE {} ORDER "
+                       "BY s.id",
+                       fmt::format(kWinner, "id", "source_line")),
+           "writing movie");
+  for (auto [table, key] :
+       {std::pair{"movie_genre", "genre_id"}, std::pair{"movie_company", "company_id"},
+        std::pair{"movie_country", "iso_3166_1"}, std::pair{"movie_language", "iso_639_1"}}) {
+    db_.exec(fmt::format("INSERT INTO {0} (movie_id, {1}) SELECT s.movie_id, s.{1} FROM "
+                         "temp.stage_{0} s WHERE {2} ORDER BY 1, 2",
+                         table, key, fmt::format(kWinner, "movie_id", "line")),
+             fmt::format("writing {}", table).c_str());
+  }
+  for (const char* definition : kSecondaryIndexDefinitions)
+    db_.exec(definition, "building an index");
+}
+
+BatchCounts SqliteBatchWriter::commit(const BatchCounts& loaded, bool snapshot) {
+  BatchCounts counts = counts_with_older(loaded, older_.size());
+  if (bulk_) fill_model_from_stage();
+  for (const auto& kind : kNameKinds) settle_names(kind);
+  db_.exec("DELETE FROM temp.batch_name_run", "emptying batch_name_run");
+  if (bulk_) {
+    for (const char* table : {"stage_movie", "stage_movie_genre", "stage_movie_company",
+                              "stage_movie_country", "stage_movie_language", "stage_superseded"}) {
+      db_.exec(fmt::format("DELETE FROM temp.{}", table), "emptying the bulk staging tables");
+    }
+  }
+  // Absent movies go unless a batch of a newer data time wrote them.
+  if (snapshot) ledger_.remove_absent_from_snapshot(batch_id_, data_time_);
+  ledger_.mark_loaded(batch_id_, counts, snapshot);
+  db_.exec("COMMIT", "committing the batch");
+  open_ = false;
+  // Move the batch from the WAL into the database file now: readers (the reports next) then
+  // find pages in the file instead of searching a WAL as large as the batch.
+  // PASSIVE: never waits for a reader (a report's snapshot, the API); once the WAL is fully
+  // copied back, readers skip it, and journal_size_limit trims the file when it is reset.
+  db_.exec("PRAGMA wal_checkpoint(PASSIVE)", "checkpointing the batch");
+  return counts;
+}
+
+void SqliteBatchWriter::rollback(const std::string& reason) {
+  if (open_) {
+    open_ = false;
+    db_.abandon_transaction();
+  }
+  ledger_.mark_failed(batch_id_, reason);
+}
+
+}  // namespace marquee::store

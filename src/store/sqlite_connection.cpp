@@ -1,0 +1,100 @@
+#include "store/sqlite_connection.hpp"
+
+namespace marquee::store {
+
+SqliteConnection::SqliteConnection(const std::filesystem::path& path) : path_(path) {
+  int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw Error(ExitCode::kDatabase,
+                fmt::format("{}: cannot open the database: {}; check that the folder exists and "
+                            "is writable",
+                            describe(), msg));
+  }
+  sqlite3_busy_timeout(db_, 30000);
+  exec("PRAGMA journal_mode = WAL");
+  exec("PRAGMA synchronous = FULL");
+  // The loader keeps references whole inside its one transaction (placeholders before links,
+  // links replaced with their movie, snapshot deletes explicit), so SQLite's per-row foreign
+  // key checks, which doubled the load time, are off; the keys stay declared in the schema.
+  exec("PRAGMA foreign_keys = OFF");
+  exec("PRAGMA cache_size = -16384");
+  exec("PRAGMA journal_size_limit = 67108864");
+}
+
+void SqliteConnection::exec(std::string_view sql, const char* what) {
+  char* err = nullptr;
+  std::string text(sql);
+  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err != nullptr ? err : "unknown error";
+    sqlite3_free(err);
+    throw Error(ExitCode::kDatabase, fmt::format("{}: {}: {}", describe(),
+                                                 what != nullptr ? what : text.substr(0, 60), msg));
+  }
+}
+
+std::vector<std::string> SqliteConnection::step_rows(Statement& st, std::string_view what,
+                                                     const RowVisitor& visit) {
+  int ncol = sqlite3_column_count(st.get());
+  std::vector<std::string> columns;
+  for (int c = 0; c < ncol; ++c) columns.emplace_back(sqlite3_column_name(st.get(), c));
+  std::vector<Cell> row(static_cast<std::size_t>(ncol));
+  std::string what_text(what);
+  while (st.step(what_text.c_str())) {
+    if (!visit) continue;
+    for (int c = 0; c < ncol; ++c) {
+      if (sqlite3_column_type(st.get(), c) == SQLITE_NULL) {
+        row[c].reset();
+      } else {
+        auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), c));
+        row[c].emplace(text, static_cast<std::size_t>(sqlite3_column_bytes(st.get(), c)));
+      }
+    }
+    visit(columns, row);
+  }
+  return columns;
+}
+
+std::vector<std::string> SqliteConnection::query(std::string_view sql,
+                                                 std::span<const Param> params,
+                                                 const RowVisitor& visit) {
+  auto st = prepare(sql);
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (auto* n = std::get_if<std::int64_t>(&params[i])) {
+      st.bind(static_cast<int>(i + 1), *n);
+    } else {
+      st.bind(static_cast<int>(i + 1), std::string_view(std::get<std::string>(params[i])));
+    }
+  }
+  return step_rows(st, describe() + ": query", visit);
+}
+
+void SqliteConnection::run(std::string_view sql, std::span<const SqlValue> params,
+                           std::string_view what, const RowVisitor& visit) {
+  auto st = prepare(sql);
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    int at = static_cast<int>(i + 1);
+    if (!params[i]) {
+      st.bind_null(at);
+    } else if (auto* n = std::get_if<std::int64_t>(&*params[i])) {
+      st.bind(at, *n);
+    } else {
+      st.bind(at, std::string_view(std::get<std::string>(*params[i])));
+    }
+  }
+  step_rows(st, what, visit);
+}
+
+void SqliteConnection::run_script(const std::string& sql, std::string_view what) {
+  exec(sql, std::string(what).c_str());
+}
+
+bool SqliteConnection::has_table(std::string_view name) {
+  auto st = prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+  st.bind(1, name);
+  return st.step("reading the schema version");
+}
+
+}  // namespace marquee::store

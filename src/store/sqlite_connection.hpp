@@ -1,0 +1,143 @@
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "common/error.hpp"
+#include "store/ledger_connection.hpp"
+
+namespace marquee::store {
+
+/// One prepared statement; reset after each use so it can run again.
+class Statement {
+ public:
+  Statement() = default;
+  Statement(sqlite3* db, std::string_view sql, const std::string& where) : db_(db) {
+    if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                           &stmt_, nullptr) != SQLITE_OK) {
+      throw Error(ExitCode::kDatabase,
+                  fmt::format("{}: cannot prepare a statement: {}", where, sqlite3_errmsg(db)));
+    }
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) {
+    other.stmt_ = nullptr;
+  }
+  Statement& operator=(Statement&& other) noexcept {
+    std::swap(db_, other.db_);
+    std::swap(stmt_, other.stmt_);
+    return *this;
+  }
+
+  Statement& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Statement& bind(int i, double v) {
+    sqlite3_bind_double(stmt_, i, v);
+    return *this;
+  }
+  /// Binding a temporary would leave SQLite a dangling pointer (values are bound SQLITE_STATIC).
+  Statement& bind(int i, std::string&& v) = delete;
+  Statement& bind(int i, std::string_view v) {
+    // SQLITE_STATIC: every bound value outlives the step, and statements are reset after each use.
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Statement& bind_null(int i) {
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+  template <typename T>
+  Statement& bind(int i, const std::optional<T>& v) {
+    if (v) return bind(i, *v);
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+  Statement& bind(int i, const std::optional<bool>& v) {
+    if (v) return bind(i, std::int64_t{*v ? 1 : 0});
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+  Statement& bind(int i, const std::optional<int>& v) {
+    if (v) return bind(i, std::int64_t{*v});
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+
+  /// Steps once; true when a row is available.
+  bool step(const char* what) {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    std::string msg = sqlite3_errmsg(db_);
+    sqlite3_reset(stmt_);
+    throw Error(ExitCode::kDatabase, fmt::format("{}: {}", what, msg));
+  }
+  void run(const char* what) {
+    step(what);
+    reset();
+  }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+/// One SQLite connection (WAL, the loader's pragmas) with errors as Error kDatabase naming the
+/// database and what was being done.
+class SqliteConnection final : public LedgerConnection {
+ public:
+  explicit SqliteConnection(const std::filesystem::path& path);
+  ~SqliteConnection() override { sqlite3_close_v2(db_); }
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+  sqlite3* get() const { return db_; }
+  const std::filesystem::path& path() const { return path_; }
+  std::string describe() const override { return "sqlite:" + path_.string(); }
+  void exec(std::string_view sql, const char* what = nullptr);
+  Statement prepare(std::string_view sql) { return Statement(db_, sql, describe()); }
+  /// Store::query: every cell as text.
+  std::vector<std::string> query(std::string_view sql, std::span<const Param> params,
+                                 const RowVisitor& visit);
+
+  void run(std::string_view sql, std::span<const SqlValue> params, std::string_view what,
+           const RowVisitor& visit = nullptr) override;
+  void run_script(const std::string& sql, std::string_view what) override;
+  std::string timestamp_text(std::string_view column) const override {
+    return fmt::format("coalesce({}, '')", column);
+  }
+  SqlValue timestamp_value(const std::string& text) const override { return text; }
+  std::string_view schema_prefix() const override { return "sqlite"; }
+  bool has_table(std::string_view name) override;
+  std::string_view schema_version_table_sql() const override {
+    return "CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)";
+  }
+  void begin_migration() override { exec("BEGIN IMMEDIATE", "locking the database for migration"); }
+  void abandon_transaction() noexcept override {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+
+ private:
+  std::vector<std::string> step_rows(Statement& st, std::string_view what, const RowVisitor& visit);
+  std::filesystem::path path_;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace marquee::store
