@@ -442,19 +442,6 @@ TEST_P(StoreContractTest, ReadSnapshotDoesNotSeeABatchCommittedMeanwhile) {
   EXPECT_EQ(count(*reader, "movie"), "1");
 }
 
-TEST_P(StoreContractTest, ReadOnlyRefusesAWrite) {
-  open();
-  auto store = open({.read_only = true});
-  EXPECT_EQ(count(*store, "movie"), "0");
-  try {
-    store->record_failed_batch(source("broken"), "corrupt archive");
-    FAIL() << "a read-only store wrote";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ExitCode::kDatabase);
-    EXPECT_THAT(e.what(), HasSubstr("read-only"));
-  }
-  EXPECT_EQ(count(*open(), "ingest_batch"), "0");
-}
 
 TEST_P(StoreContractTest, TheRunLockAdmitsOneLoader) {
   auto first_store = open();
@@ -482,20 +469,6 @@ TEST_P(StoreContractTest, TheRunLockAdmitsOneLoader) {
   EXPECT_NE(second_store->lock_run({.no_wait = true}), nullptr);
 }
 
-TEST_P(StoreContractTest, TextSurvivesTheRoundTrip) {
-  auto store = open();
-  auto row = movie(1);
-  row.overview = std::string("tab\there\nnew line\r\\N back\\slash \"quoted\" 'single' \xC3\xA9") +
-                 std::string(1, '\0') + "after NUL";
-  row.tagline = "bad \xFF byte";
-  row.homepage = "";
-  auto batch = store->begin_batch(source("a"));
-  batch->upsert_movie(row);
-  batch->commit({1, 1, 0, 0, 0}, false);
-  EXPECT_EQ(select(*store, "SELECT overview, tagline, homepage FROM movie"),
-            (Rows{{"tab\there\nnew line\r\\N back\\slash \"quoted\" 'single' \xC3\xA9 after NUL",
-                   "bad \xEF\xBF\xBD byte", ""}}));
-}
 
 MovieRow report_movie(std::int64_t id, std::optional<int> year, std::optional<std::int64_t> budget,
                       std::optional<std::int64_t> revenue, std::optional<std::int64_t> popularity,
