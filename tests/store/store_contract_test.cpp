@@ -442,7 +442,6 @@ TEST_P(StoreContractTest, ReadSnapshotDoesNotSeeABatchCommittedMeanwhile) {
   EXPECT_EQ(count(*reader, "movie"), "1");
 }
 
-
 TEST_P(StoreContractTest, TheRunLockAdmitsOneLoader) {
   auto first_store = open();
   auto second_store = open();
@@ -468,7 +467,6 @@ TEST_P(StoreContractTest, TheRunLockAdmitsOneLoader) {
   lease.reset();
   EXPECT_NE(second_store->lock_run({.no_wait = true}), nullptr);
 }
-
 
 MovieRow report_movie(std::int64_t id, std::optional<int> year, std::optional<std::int64_t> budget,
                       std::optional<std::int64_t> revenue, std::optional<std::int64_t> popularity,
