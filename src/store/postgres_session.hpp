@@ -15,6 +15,7 @@
 
 #include "common/error.hpp"
 #include "format/utf8.hpp"
+#include "store/stored_text.hpp"
 
 namespace marquee::store {
 
@@ -37,18 +38,6 @@ inline std::string one_line(std::string_view text) {
     out += c;
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
-/// Text sent to the server must be valid UTF-8 without NUL bytes, which PostgreSQL rejects.
-inline std::string clean_text(std::string_view text) {
-  std::string out;
-  if (format::is_valid_utf8(text)) {
-    out.assign(text);
-  } else {
-    format::append_utf8_replacing(text, out);
-  }
-  std::replace(out.begin(), out.end(), '\0', ' ');
   return out;
 }
 
@@ -241,7 +230,7 @@ inline TextParam timestamp_param(const std::string& text) {
   for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
     if (!digit(i)) return std::nullopt;
   }
-  return clean_text(text);
+  return stored_text(text);
 }
 
 /// Appends the fields of one row of COPY text format (tab-separated, \N for NULL).
@@ -252,10 +241,11 @@ class CopyRow {
   CopyRow(const CopyRow&) = delete;
   CopyRow& operator=(const CopyRow&) = delete;
 
+  /// The text as stored_text keeps it; the escaping below turns a NUL into the same space.
   CopyRow& text(std::string_view v) {
     std::string fixed;
     if (!format::is_valid_utf8(v)) {
-      format::append_utf8_replacing(v, fixed);
+      fixed = stored_text(v);
       v = fixed;
     }
     static constexpr std::string_view kSpecial("\\\n\r\t\0", 5);
@@ -278,7 +268,7 @@ class CopyRow {
           break;
         default:
           out_ += ' ';
-          break;  // NUL, which no PostgreSQL text can hold
+          break;  // NUL, as stored_text has it
       }
       v.remove_prefix(at + 1);
     }

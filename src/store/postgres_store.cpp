@@ -23,6 +23,7 @@
 #include "store/name_kind.hpp"
 #include "store/postgres_run_lock.hpp"
 #include "store/postgres_session.hpp"
+#include "store/stored_text.hpp"
 
 namespace marquee::store {
 namespace {
@@ -256,7 +257,7 @@ class PostgresStore final : public Store, public LedgerConnection {
         values.emplace_back(std::to_string(*n));
         types.push_back(kInt8Oid);
       } else {
-        values.emplace_back(clean_text(std::get<std::string>(*p)));
+        values.emplace_back(stored_text(std::get<std::string>(*p)));
         types.push_back(0);  // unknown: the server infers the type from the context
       }
     }

@@ -2,6 +2,27 @@
 
 namespace marquee::store {
 
+Error sqlite_error(sqlite3* db, std::string_view where, std::string_view what) {
+  std::string message = sqlite3_errmsg(db);
+  if ((sqlite3_extended_errcode(db) & 0xff) != SQLITE_READONLY) {
+    return Error(ExitCode::kDatabase, fmt::format("{}: {}: {}", where, what, message));
+  }
+  // SQLite says "attempt to write a readonly database" both when this connection was opened to
+  // read only (PRAGMA query_only) and when the file or its folder is not writable.
+  bool query_only = false;
+  sqlite3_exec(
+      db, "PRAGMA query_only",
+      [](void* out, int, char** values, char**) {
+        *static_cast<bool*>(out) = values[0] != nullptr && std::string_view(values[0]) == "1";
+        return 0;
+      },
+      &query_only, nullptr);
+  return Error(ExitCode::kDatabase,
+               fmt::format("{}: {}: the database is read-only ({}); {}", where, what, message,
+                           query_only ? "this command opens it read-only and writes nothing"
+                                      : "check that the file and its folder are writable"));
+}
+
 SqliteConnection::SqliteConnection(const std::filesystem::path& path) : path_(path) {
   int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   if (rc != SQLITE_OK) {
@@ -25,13 +46,9 @@ SqliteConnection::SqliteConnection(const std::filesystem::path& path) : path_(pa
 }
 
 void SqliteConnection::exec(std::string_view sql, const char* what) {
-  char* err = nullptr;
   std::string text(sql);
-  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err != nullptr ? err : "unknown error";
-    sqlite3_free(err);
-    throw Error(ExitCode::kDatabase, fmt::format("{}: {}: {}", describe(),
-                                                 what != nullptr ? what : text.substr(0, 60), msg));
+  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+    throw sqlite_error(db_, describe(), what != nullptr ? what : text.substr(0, 60));
   }
 }
 
@@ -68,7 +85,7 @@ std::vector<std::string> SqliteConnection::query(std::string_view sql,
       st.bind(static_cast<int>(i + 1), std::string_view(std::get<std::string>(params[i])));
     }
   }
-  return step_rows(st, describe() + ": query", visit);
+  return step_rows(st, "query", visit);
 }
 
 void SqliteConnection::run(std::string_view sql, std::span<const SqlValue> params,

@@ -15,26 +15,34 @@
 
 #include "common/error.hpp"
 #include "store/ledger_connection.hpp"
+#include "store/stored_text.hpp"
 
 namespace marquee::store {
+
+/// The Error kDatabase for SQLite's last failure on `db`: "<where>: <what>: <message>". A write
+/// refused because the connection or the file is read-only says so and what to do about it.
+Error sqlite_error(sqlite3* db, std::string_view where, std::string_view what);
 
 /// One prepared statement; reset after each use so it can run again.
 class Statement {
  public:
   Statement() = default;
-  Statement(sqlite3* db, std::string_view sql, const std::string& where) : db_(db) {
+  Statement(sqlite3* db, std::string_view sql, std::string where)
+      : db_(db), where_(std::move(where)) {
     if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
                            &stmt_, nullptr) != SQLITE_OK) {
       throw Error(ExitCode::kDatabase,
-                  fmt::format("{}: cannot prepare a statement: {}", where, sqlite3_errmsg(db)));
+                  fmt::format("{}: cannot prepare a statement: {}", where_, sqlite3_errmsg(db)));
     }
   }
   ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) {
+  Statement(Statement&& other) noexcept
+      : db_(other.db_), where_(std::move(other.where_)), stmt_(other.stmt_) {
     other.stmt_ = nullptr;
   }
   Statement& operator=(Statement&& other) noexcept {
     std::swap(db_, other.db_);
+    std::swap(where_, other.where_);
     std::swap(stmt_, other.stmt_);
     return *this;
   }
@@ -49,9 +57,16 @@ class Statement {
   }
   /// Binding a temporary would leave SQLite a dangling pointer (values are bound SQLITE_STATIC).
   Statement& bind(int i, std::string&& v) = delete;
+  /// Binds the text as stored_text keeps it, as PostgreSQL does; only text that needs cleaning
+  /// is copied.
   Statement& bind(int i, std::string_view v) {
-    // SQLITE_STATIC: every bound value outlives the step, and statements are reset after each use.
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    if (is_stored_as_is(v)) {
+      // SQLITE_STATIC: every bound value outlives the step; statements are reset after each use.
+      sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    } else {
+      std::string stored = stored_text(v);
+      sqlite3_bind_text(stmt_, i, stored.data(), static_cast<int>(stored.size()), SQLITE_TRANSIENT);
+    }
     return *this;
   }
   Statement& bind_null(int i) {
@@ -80,9 +95,9 @@ class Statement {
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    std::string msg = sqlite3_errmsg(db_);
+    Error error = sqlite_error(db_, where_, what);
     sqlite3_reset(stmt_);
-    throw Error(ExitCode::kDatabase, fmt::format("{}: {}", what, msg));
+    throw error;
   }
   void run(const char* what) {
     step(what);
@@ -96,6 +111,7 @@ class Statement {
 
  private:
   sqlite3* db_ = nullptr;
+  std::string where_;  ///< the database, for messages
   sqlite3_stmt* stmt_ = nullptr;
 };
 

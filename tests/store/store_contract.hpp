@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <ostream>
 #include <random>
 #include <string>
 #include <string_view>
@@ -149,6 +150,13 @@ struct StoreEngine {
 
 inline std::string engine_test_name(const ::testing::TestParamInfo<StoreEngine>& info) {
   return info.param.name;
+}
+
+/// What gtest shows after "GetParam() =" (in failures, --gtest_list_tests and so the names
+/// gtest_discover_tests gives CTest): the engine's name rather than the struct's bytes, which
+/// hold heap pointers and so changed from one build to the next.
+inline void PrintTo(const StoreEngine& engine, std::ostream* os) {
+  *os << engine.name;
 }
 
 /// Each test gets fresh, empty databases: SQLite files in a folder of its own, or PostgreSQL
