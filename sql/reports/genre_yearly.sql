@@ -1,72 +1,31 @@
--- Questions 7, 8 and 9: budget, revenue and profit by genre by year, with each genre's average
--- popularity and its popularity rank within the year (SPEC 5). Runs unchanged on SQLite and
--- PostgreSQL.
---   a movie with several genres counts once in each
---   budget/revenue: NULL means unknown (0 in the source)
---   profit: summed per movie over the movies with both values known
---   avg_popularity: exact mean in millionths, rounded half to even, six decimals
---   popularity_rank: avg_popularity as written descending (none last), then movies descending,
---                    then genre_id ascending; 1, 2, 3, ... with no ties
-WITH grouped AS (
-  SELECT
-    m.release_year AS year,
-    mg.genre_id,
-    COUNT(*) AS movies,
-    COUNT(m.budget) AS budget_movies,
-    CAST(SUM(m.budget) AS BIGINT) AS total_budget,
-    COUNT(m.revenue) AS revenue_movies,
-    CAST(SUM(m.revenue) AS BIGINT) AS total_revenue,
-    COUNT(CASE WHEN m.budget IS NOT NULL AND m.revenue IS NOT NULL THEN 1 END) AS profit_movies,
-    CAST(SUM(CASE WHEN m.budget IS NOT NULL AND m.revenue IS NOT NULL
-                  THEN m.revenue - m.budget END) AS BIGINT) AS total_profit,
-    CAST(SUM(m.popularity_micros) AS BIGINT) AS popularity_sum,
-    COUNT(m.popularity_micros) AS popularity_count
-  FROM movie m
-  JOIN movie_genre mg ON mg.movie_id = m.id
-  WHERE m.release_year IS NOT NULL
-  GROUP BY m.release_year, mg.genre_id
-),
-divided AS (
-  SELECT g.*,
-         g.popularity_sum / NULLIF(g.popularity_count, 0) AS q,
-         g.popularity_sum - (g.popularity_sum / NULLIF(g.popularity_count, 0)) * g.popularity_count AS r
-  FROM grouped g
-),
-rounded AS (
-  SELECT d.*,
-         CASE
-           WHEN d.r >= 0 THEN d.q + CASE WHEN 2 * d.r > d.popularity_count
-                                          OR (2 * d.r = d.popularity_count AND d.q % 2 <> 0)
-                                         THEN 1 ELSE 0 END
-           ELSE d.q - CASE WHEN -2 * d.r > d.popularity_count
-                                OR (-2 * d.r = d.popularity_count AND d.q % 2 <> 0)
-                           THEN 1 ELSE 0 END
-         END AS avg_micros
-  FROM divided d
-),
-ranked AS (
-  SELECT r.*,
-         ROW_NUMBER() OVER (PARTITION BY r.year
-                            ORDER BY r.avg_micros DESC NULLS LAST, r.movies DESC, r.genre_id) AS popularity_rank
-  FROM rounded r
-)
+-- Questions 7, 8 and 9: per release year and genre, the movies, their average popularity and its
+-- rank among the year's genres, and the budget, revenue and profit totals (SPEC 5). Runs unchanged
+-- on SQLite and PostgreSQL. Sums are split as in company_yearly.sql; src/report/report_query.hpp
+-- joins them exactly, computes avg_popularity and fills popularity_rank: genres by avg_popularity
+-- as written descending (empty last), then movies descending, then genre_id, ranks with no ties.
 SELECT
-  k.year,
-  k.genre_id,
+  m.release_year AS year,
+  mg.genre_id,
   g.name AS genre_name,
-  k.movies,
-  CASE WHEN k.avg_micros IS NULL THEN NULL
-       ELSE CASE WHEN k.avg_micros < 0 THEN '-' ELSE '' END
-            || CAST(ABS(k.avg_micros) / 1000000 AS TEXT) || '.'
-            || SUBSTR(CAST(1000000 + ABS(k.avg_micros) % 1000000 AS TEXT), 2)
-  END AS avg_popularity,
-  k.popularity_rank,
-  k.budget_movies,
-  k.total_budget,
-  k.revenue_movies,
-  k.total_revenue,
-  k.profit_movies,
-  k.total_profit
-FROM ranked k
-JOIN genre g ON g.id = k.genre_id
-ORDER BY k.year, k.popularity_rank
+  COUNT(*) AS movies,
+  SUM(m.popularity_micros / 1000000000) AS avg_popularity__e9,
+  SUM(m.popularity_micros % 1000000000) AS avg_popularity__e0,
+  COUNT(m.popularity_micros) AS avg_popularity__n,
+  NULL AS popularity_rank,
+  COUNT(m.budget) AS budget_movies,
+  SUM(m.budget / 1000000000) AS total_budget__e9,
+  SUM(m.budget % 1000000000) AS total_budget__e0,
+  COUNT(m.revenue) AS revenue_movies,
+  SUM(m.revenue / 1000000000) AS total_revenue__e9,
+  SUM(m.revenue % 1000000000) AS total_revenue__e0,
+  COUNT(CASE WHEN m.budget IS NOT NULL AND m.revenue IS NOT NULL THEN 1 END) AS profit_movies,
+  SUM(CASE WHEN m.budget IS NOT NULL AND m.revenue IS NOT NULL
+           THEN m.revenue / 1000000000 - m.budget / 1000000000 END) AS total_profit__e9,
+  SUM(CASE WHEN m.budget IS NOT NULL AND m.revenue IS NOT NULL
+           THEN m.revenue % 1000000000 - m.budget % 1000000000 END) AS total_profit__e0
+FROM movie m
+JOIN movie_genre mg ON mg.movie_id = m.id
+JOIN genre g ON g.id = mg.genre_id
+WHERE m.release_year IS NOT NULL
+GROUP BY m.release_year, mg.genre_id, g.name
+ORDER BY m.release_year, mg.genre_id

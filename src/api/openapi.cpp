@@ -19,6 +19,16 @@ ordered_json integer(bool nullable = false) {
   return s;
 }
 
+/// An exact total (SPEC 5): a number while it fits 64 bits, else its decimal digits as a string.
+ordered_json total() {
+  return {
+      {"nullable", true},
+      {"oneOf",
+       {{{"type", "integer"}, {"format", "int64"}},
+        {{"type", "string"}, {"pattern", "^-?[0-9]+$"}}}},
+      {"description", "exact total; beyond the int64 range served as a string of decimal digits"}};
+}
+
 ordered_json string(bool nullable = false) {
   ordered_json s = {{"type", "string"}};
   if (nullable) s["nullable"] = true;
@@ -96,11 +106,11 @@ ordered_json schemas() {
                                   {"year", integer()},
                                   {"movies", integer()},
                                   {"budget_movies", integer()},
-                                  {"total_budget", integer(true)},
+                                  {"total_budget", total()},
                                   {"revenue_movies", integer()},
-                                  {"total_revenue", integer(true)},
+                                  {"total_revenue", total()},
                                   {"profit_movies", integer()},
-                                  {"total_profit", integer(true)},
+                                  {"total_profit", total()},
                                   {"avg_popularity", popularity()}},
                                  "One row of company_yearly.csv.");
   s["CompanyGenreRow"] = object({{"company_id", integer()},
@@ -117,11 +127,11 @@ ordered_json schemas() {
                                 {"avg_popularity", popularity()},
                                 {"popularity_rank", integer()},
                                 {"budget_movies", integer()},
-                                {"total_budget", integer(true)},
+                                {"total_budget", total()},
                                 {"revenue_movies", integer()},
-                                {"total_revenue", integer(true)},
+                                {"total_revenue", total()},
                                 {"profit_movies", integer()},
-                                {"total_profit", integer(true)}},
+                                {"total_profit", total()}},
                                "One row of genre_yearly.csv.");
   s["MostPopularRow"] = object({{"year", integer()},
                                 {"genre_id", integer()},

@@ -10,6 +10,7 @@
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
+#include "report/report_query.hpp"
 
 namespace marquee::api {
 namespace {
@@ -20,6 +21,16 @@ using nlohmann::ordered_json;
 /// stays a string so that its six decimals reach the client exactly as the CSV writes them.
 bool is_text_column(std::string_view column) {
   return column == "company_name" || column == "genre_name" || column == "avg_popularity";
+}
+
+bool is_total_column(std::string_view column) {
+  return column.starts_with("total_");
+}
+
+bool fits_int64(std::string_view text) {
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  return ec == std::errc() && end == text.data() + text.size();
 }
 
 std::int64_t parse_integer(std::string_view report, std::string_view column,
@@ -62,7 +73,6 @@ std::size_t column_index(const std::vector<std::string>& columns, std::string_vi
 
 ReportRows read_report(store::Store& store, std::string_view name) {
   ReportRows out;
-  std::string sql = store::report_sql(name);
   std::vector<std::size_t> keys;  // company_id, year, genre_id, movies; npos when absent
   auto find_optional = [&](const std::vector<std::string>& columns, std::string_view col) {
     auto it = std::find(columns.begin(), columns.end(), col);
@@ -81,6 +91,10 @@ ReportRows read_report(store::Store& store, std::string_view name) {
         obj[columns[c]] = nullptr;
       } else if (is_text_column(columns[c])) {
         obj[columns[c]] = *cell;
+      } else if (is_total_column(columns[c]) && !fits_int64(*cell)) {
+        // Exact beyond 64 bits (SPEC 5): a JSON number that big would lose digits in most
+        // clients, so it is served as its decimal digits.
+        obj[columns[c]] = *cell;
       } else {
         std::int64_t v = parse_integer(name, columns[c], *cell);
         obj[columns[c]] = v;
@@ -95,7 +109,7 @@ ReportRows read_report(store::Store& store, std::string_view name) {
     r.cached.json = dump(obj);
     out.rows.push_back(std::move(r));
   };
-  out.columns = store.query(sql, {}, visit);
+  out.columns = report::read_report(store, name, visit);
   return out;
 }
 

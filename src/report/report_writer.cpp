@@ -14,6 +14,7 @@
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
 #include "format/csv_field.hpp"
+#include "report/report_query.hpp"
 
 namespace marquee::report {
 namespace {
@@ -84,8 +85,8 @@ std::uint64_t write_report_rows(store::Store& store, std::string_view name, Atom
     append_line(columns, [](const std::string& c) { return std::optional<std::string_view>(c); });
     header_written = true;
   };
-  auto columns = store.query(
-      store::report_sql(name), {},
+  auto columns = read_report(
+      store, name,
       [&](const std::vector<std::string>& columns, const std::vector<store::Cell>& row) {
         if (!header_written) header(columns);
         append_line(row, [](const store::Cell& c) {

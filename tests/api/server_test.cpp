@@ -735,6 +735,41 @@ TEST(ApiServer, AnswersFromTheLatestBatchAfterALoad) {
   fs::remove_all(root, ec);
 }
 
+TEST(ApiServer, TotalsPast64BitsAreServedExactly) {
+  auto root = fresh_dir("huge");
+  auto golden = fs::path(MARQUEE_FIXTURES_DIR) / "golden/movies_metadata.csv";
+  std::string header = read_text(golden).substr(0, read_text(golden).find('\n'));
+  std::string csv = header + '\n';
+  for (const char* id : {"990001", "990002"}) {
+    std::map<std::string, std::string> values = {
+        {"id", id},
+        {"title", "Huge"},
+        {"release_date", "2032-05-01"},
+        {"budget", "5000000000000000000"},
+        {"revenue", "7"},
+        {"popularity", "1"},
+        {"genres", "\"[{'id': 18, 'name': 'Drama'}]\""},
+        {"production_companies", "\"[{'name': 'Walt Disney Pictures', 'id': 2}]\""}};
+    std::vector<std::string> fields;
+    std::stringstream columns(header);
+    for (std::string column; std::getline(columns, column, ',');) fields.push_back(values[column]);
+    csv += fmt::format("{}\n", fmt::join(fields, ","));
+  }
+  auto file = root / "huge.csv";
+  std::ofstream(file) << csv;
+  auto db = load_batches(root, {golden, file});
+  RunningServer server(db, 2);
+  Reply reply = get(server.port(), "/api/companies/2/yearly?year=2032");
+  ASSERT_EQ(reply.status, 200) << reply.text;
+  ASSERT_EQ(reply.body.at("count"), 1) << reply.text;
+  const json& row = reply.body.at("rows")[0];
+  EXPECT_EQ(row.at("total_budget"), "10000000000000000000");  // past int64: its digits
+  EXPECT_EQ(row.at("total_revenue"), 14);                     // within int64: a number
+  EXPECT_EQ(row.at("total_profit"), "-9999999999999999986");
+  std::error_code ec;
+  fs::remove_all(root, ec);
+}
+
 /// The URL with its database name replaced.
 std::string with_database(const std::string& url, const std::string& db) {
   auto authority = url.find("://");
