@@ -2,10 +2,12 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 #include <thread>
 
 #include <fmt/format.h>
@@ -15,12 +17,41 @@
 
 namespace marquee {
 
+namespace {
+
+/// A lock path that is a symbolic link (or another name of a file elsewhere) would have the
+/// lock truncate and overwrite the file it leads to, so it is refused, never followed.
+[[noreturn]] void refuse_redirected_lock(const std::filesystem::path& path, std::string_view what) {
+  throw Error(ExitCode::kUsage,
+              fmt::format("the run lock {} is {}; marquee does not open it, since the lock "
+                          "would overwrite the file it leads to: remove {} (only the link, not "
+                          "its target) and run again",
+                          path.string(), what, path.string()));
+}
+
+}  // namespace
+
 FileLock::FileLock(const std::filesystem::path& path, std::chrono::milliseconds timeout) {
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd_ < 0) {
+    int error = errno;
+    std::error_code ec;
+    if (error == ELOOP && std::filesystem::is_symlink(path, ec)) {
+      auto target = std::filesystem::read_symlink(path, ec);
+      refuse_redirected_lock(path, ec ? std::string("a symbolic link")
+                                      : fmt::format("a symbolic link to {}", target.string()));
+    }
     throw Error(ExitCode::kUsage,
                 fmt::format("cannot open the run lock {}: {}; choose a writable --workdir",
-                            path.string(), std::strerror(errno)));
+                            path.string(), std::strerror(error)));
+  }
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink > 1) {
+    bool regular = S_ISREG(st.st_mode);
+    ::close(fd_);
+    fd_ = -1;
+    refuse_redirected_lock(
+        path, regular ? "a hard link to a file that has other names" : "not a regular file");
   }
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {

@@ -11,7 +11,9 @@ namespace marquee {
 class FileLock {
  public:
   /// Waits up to `timeout` (zero: not at all), then throws marquee::Error(kLocked) naming the
-  /// holder's pid and start time as written in the lock file.
+  /// holder's pid and start time as written in the lock file. A lock path that is a symbolic
+  /// link, a hard link or not a regular file is never followed or written (the lock rewrites
+  /// its file): marquee::Error(kUsage) saying to remove it.
   FileLock(const std::filesystem::path& path, std::chrono::milliseconds timeout);
   ~FileLock();
   FileLock(const FileLock&) = delete;

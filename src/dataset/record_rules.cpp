@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -181,15 +182,78 @@ std::uint64_t WarningTally::total() const {
   return t;
 }
 
-std::optional<std::int64_t> parse_money(std::string_view text) {
-  std::size_t point = text.find('.');
-  std::string_view digits = text.substr(0, point);
-  if (!is_digits(digits)) return std::nullopt;
-  if (point != std::string_view::npos) {
-    std::string_view zeros = text.substr(point + 1);
-    if (zeros.empty() || zeros.find_first_not_of('0') != std::string_view::npos)
-      return std::nullopt;
+namespace {
+
+/// Bytes of a UTF-8 character from its first byte (1 for a stray continuation byte).
+std::size_t utf8_length(unsigned char lead) {
+  if (lead >= 0xF0) return 4;
+  if (lead >= 0xE0) return 3;
+  if (lead >= 0xC0) return 2;
+  return 1;
+}
+
+/// printable(), telling whether the text was cut.
+std::string printable_text(std::string_view text, std::size_t max_bytes, bool& cut) {
+  // Each byte of the input gives at least one byte of output, so a few bytes past max_bytes are
+  // all that can show; a character split at that boundary is never reached.
+  constexpr std::size_t kSlack = 4;
+  cut = text.size() > max_bytes + kSlack;
+  std::string valid;
+  format::append_utf8_replacing(text.substr(0, max_bytes + kSlack), valid);
+  std::string out;
+  for (std::size_t i = 0; i < valid.size();) {
+    const auto c = static_cast<unsigned char>(valid[i]);
+    std::size_t length = std::min(utf8_length(c), valid.size() - i);
+    std::string escaped;
+    if (c == '\0') {
+      escaped = "\\0";
+    } else if (c == '\r') {
+      escaped = "\\r";
+    } else if (c == '\n') {
+      escaped = "\\n";
+    } else if (c == '\t') {
+      escaped = "\\t";
+    } else if (c < 0x20 || c == 0x7F) {
+      escaped = fmt::format("\\x{:02x}", c);
+    }
+    std::string_view piece = escaped.empty() ? std::string_view(valid).substr(i, length) : escaped;
+    if (out.size() + piece.size() > max_bytes) {
+      cut = true;
+      break;
+    }
+    out.append(piece);
+    i += length;
   }
+  if (cut) out += "\u2026";
+  return out;
+}
+
+/// Digits, optionally a point and zeros only: the shape of budget and revenue (SPEC 3.4).
+bool is_money_shaped(std::string_view text) {
+  std::size_t point = text.find('.');
+  if (!is_digits(text.substr(0, point))) return false;
+  if (point == std::string_view::npos) return true;
+  std::string_view zeros = text.substr(point + 1);
+  return !zeros.empty() && zeros.find_first_not_of('0') == std::string_view::npos;
+}
+
+}  // namespace
+
+std::string printable(std::string_view text, std::size_t max_bytes) {
+  bool cut = false;
+  return printable_text(text, max_bytes, cut);
+}
+
+std::string quote_value(std::string_view text) {
+  bool cut = false;
+  std::string out = "'" + printable_text(text, 100, cut) + "'";
+  if (cut) out += fmt::format(" ({} bytes)", text.size());
+  return out;
+}
+
+std::optional<std::int64_t> parse_money(std::string_view text) {
+  if (!is_money_shaped(text)) return std::nullopt;
+  std::string_view digits = text.substr(0, text.find('.'));
   std::int64_t value = 0;
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
@@ -243,6 +307,25 @@ bool is_number(std::string_view text) {
   std::string digits;
   long long exponent = 0;
   return decompose_number(text, negative, digits, exponent);
+}
+
+std::optional<double> parse_real(std::string_view text) {
+  bool negative = false;
+  std::string digits;
+  long long exponent = 0;
+  if (!decompose_number(text, negative, digits, exponent)) return std::nullopt;
+  if (text.front() == '+') text.remove_prefix(1);  // from_chars takes no plus sign
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (end != text.data() + text.size()) return std::nullopt;
+  if (ec == std::errc::result_out_of_range) {
+    // The value is at least 1 when its significant digits reach past the point: too large for a
+    // double. Otherwise it is too small for one, and 0 is the nearest value.
+    if (static_cast<long long>(digits.size()) + exponent > 0) return std::nullopt;
+    return 0.0;
+  }
+  if (ec != std::errc() || !std::isfinite(value)) return std::nullopt;
+  return value;
 }
 
 std::optional<std::int64_t> parse_micros(std::string_view text, bool& rounded) {
@@ -309,22 +392,102 @@ std::optional<int> parse_date_year(std::string_view s) {
   return year;
 }
 
+namespace {
+
+/// The header's names for a message: each printable and short, and no more than the first few.
+std::string header_for_message(const std::vector<std::string_view>& header) {
+  constexpr std::size_t kShown = 30;
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < header.size() && i < kShown; ++i) {
+    names.push_back(printable(header[i], 40));
+  }
+  std::string out = fmt::format("{}", fmt::join(names, ","));
+  if (header.size() > kShown) out += fmt::format(" and {} more", header.size() - kShown);
+  return out;
+}
+
+/// A line break in a column name. Outside quotes only a bare CR can get there, and a file whose
+/// lines all end with a bare CR reads as one header holding every record: say so.
+[[noreturn]] void throw_line_break(const std::string& file_label, std::size_t column,
+                                   std::string_view name) {
+  bool bare_cr = false;
+  for (std::size_t at = name.find('\r'); at != std::string_view::npos;
+       at = name.find('\r', at + 1)) {
+    bare_cr = bare_cr || at + 1 == name.size() || name[at + 1] != '\n';
+  }
+  throw Error(
+      ExitCode::kBadData,
+      bare_cr ? fmt::format("{}: line 1: column {} of the header, {}, holds a bare CR: the "
+                            "file's lines seem to end with CR only (old Mac line ends), which "
+                            "are no line ends in this CSV dialect (SPEC 3.2), so the whole file "
+                            "would read as one header and no records — convert its line ends "
+                            "to LF (for example with tr '\\r' '\\n') and stage it again",
+                            file_label, column, quote_value(name))
+              : fmt::format("{}: line 1: column {} of the header, {}, holds a line break; the "
+                            "header is damaged — fix it and stage the file again",
+                            file_label, column, quote_value(name)));
+}
+
+}  // namespace
+
 MovieRecordRules::MovieRecordRules(const std::vector<std::string_view>& header,
                                    std::string file_label)
     : file_label_(std::move(file_label)), field_count_(header.size()), column_(kKnownColumns, -1) {
+  std::vector<std::size_t> bad_text;  // 1-based columns whose names hold invalid UTF-8 or a NUL
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (header[i].find_first_of("\r\n") != std::string_view::npos) {
+      throw_line_break(file_label_, i + 1, header[i]);
+    }
+    if (!format::is_valid_utf8(header[i]) || header[i].find('\0') != std::string_view::npos) {
+      bad_text.push_back(i + 1);
+    }
+  }
+  std::unordered_map<std::string_view, std::size_t> unknown_at;  // first column of each name
+  constexpr std::size_t kRepeatedShown = 30;
+  std::size_t repeated_more = 0;
   for (std::size_t i = 0; i < header.size(); ++i) {
     auto it = std::find(kKnownColumnNames.begin(), kKnownColumnNames.end(), header[i]);
-    if (it == kKnownColumnNames.end()) {
-      unknown_columns_.emplace_back(header[i]);
-    } else if (column_[it - kKnownColumnNames.begin()] < 0) {
-      column_[it - kKnownColumnNames.begin()] = static_cast<int>(i);
+    if (it != kKnownColumnNames.end()) {
+      int& column = column_[static_cast<std::size_t>(it - kKnownColumnNames.begin())];
+      if (column >= 0) {
+        throw Error(ExitCode::kBadData,
+                    fmt::format("{}: line 1: column '{}' appears twice (columns {} and {}); "
+                                "marquee cannot tell which one holds the data — fix the header",
+                                file_label_, *it, column + 1, i + 1));
+      }
+      column = static_cast<int>(i);
+      continue;
     }
+    auto [first, added] = unknown_at.try_emplace(header[i], i);
+    if (added) {
+      unknown_columns_.push_back(printable(header[i]));
+    } else if (repeated_unknown_columns_.size() < kRepeatedShown) {
+      repeated_unknown_columns_.push_back(
+          fmt::format("{} (columns {} and {})", quote_value(header[i]), first->second + 1, i + 1));
+    } else {
+      ++repeated_more;
+    }
+  }
+  if (repeated_more > 0) {
+    repeated_unknown_columns_.push_back(fmt::format("and {} more", repeated_more));
+  }
+  if (!bad_text.empty()) {
+    constexpr std::size_t kShown = 20;
+    std::size_t shown = std::min(bad_text.size(), kShown);
+    header_warnings_.push_back(
+        {WarningKind::kInvalidUtf8, 1,
+         fmt::format("header: the names of columns {}{} hold invalid UTF-8 or a NUL byte; shown "
+                     "with U+FFFD and \\0",
+                     fmt::join(bad_text.begin(),
+                               bad_text.begin() + static_cast<std::ptrdiff_t>(shown), ", "),
+                     bad_text.size() > shown ? fmt::format(" and {} more", bad_text.size() - shown)
+                                             : std::string())});
   }
   if (column_[kId] < 0) {
     throw Error(ExitCode::kBadData,
                 fmt::format("{}: line 1: the header has no 'id' column (found {} columns: {}); the "
                             "file is not movies_metadata.csv or its header is damaged",
-                            file_label_, header.size(), fmt::join(header, ",")));
+                            file_label_, header.size(), header_for_message(header)));
   }
   for (std::size_t c = 0; c < kKnownColumns; ++c) {
     if (column_[c] < 0) missing_columns_.emplace_back(kKnownColumnNames[c]);
@@ -375,8 +538,14 @@ void gather_fields(const format::CsvRecord& record, const std::vector<int>& colu
 
 std::optional<Rejection> parse_id(std::string_view id, MovieRow& row) {
   auto [id_end, id_ec] = std::from_chars(id.data(), id.data() + id.size(), row.id);
+  if (is_digits(id) && id_ec == std::errc::result_out_of_range) {
+    return Rejection{RejectReason::kBadId,
+                     fmt::format("id {} is out of range (above {})", quote_value(id),
+                                 std::numeric_limits<std::int64_t>::max())};
+  }
   if (!is_digits(id) || id_ec != std::errc() || id_end != id.data() + id.size() || row.id <= 0) {
-    return Rejection{RejectReason::kBadId, fmt::format("id '{}' is not a positive integer", id)};
+    return Rejection{RejectReason::kBadId,
+                     fmt::format("id {} is not a positive integer", quote_value(id))};
   }
   return std::nullopt;
 }
@@ -386,12 +555,12 @@ std::optional<Rejection> parse_flags(const RecordFields& f, MovieRow& row) {
   row.adult = parse_bool(f[kAdult], ok);
   if (!ok) {
     return Rejection{RejectReason::kBadBool,
-                     fmt::format("adult '{}' is not True or False", f[kAdult])};
+                     fmt::format("adult {} is not True or False", quote_value(f[kAdult]))};
   }
   row.video = parse_bool(f[kVideo], ok);
   if (!ok) {
     return Rejection{RejectReason::kBadBool,
-                     fmt::format("video '{}' is not True or False", f[kVideo])};
+                     fmt::format("video {} is not True or False", quote_value(f[kVideo]))};
   }
   return std::nullopt;
 }
@@ -401,29 +570,28 @@ std::optional<Rejection> parse_amounts(const RecordFields& f, MovieRow& row) {
   for (int c : {kBudget, kRevenue}) {
     if (f[c].empty()) continue;
     auto money = parse_money(f[c]);
-    if (!money) {
+    if (!money && is_money_shaped(f[c])) {
       return Rejection{RejectReason::kBadNumber,
-                       fmt::format("{} '{}' is not a non-negative integer", kColumnNames[c], f[c])};
+                       fmt::format("{} {} is out of range (above {})", kColumnNames[c],
+                                   quote_value(f[c]), std::numeric_limits<std::int64_t>::max())};
+    }
+    if (!money) {
+      return Rejection{RejectReason::kBadNumber, fmt::format("{} {} is not a non-negative integer",
+                                                             kColumnNames[c], quote_value(f[c]))};
     }
     if (*money != 0) (c == kBudget ? row.budget : row.revenue) = *money;
   }
   return std::nullopt;
 }
 
-std::optional<double> number_or_null(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  double d = 0;
-  if (s[0] == '+') s.remove_prefix(1);
-  std::from_chars(s.data(), s.data() + s.size(), d);
-  return d;
-}
-
-/// popularity, vote_average, vote_count and runtime: numbers or empty.
+/// popularity, vote_average, vote_count and runtime: numbers or empty. A number out of the
+/// range its column stores is bad_number too, as popularity has always been: "1e400" is no
+/// runtime, and storing it as 0 (what from_chars leaves behind) would hide it.
 std::optional<Rejection> parse_measures(RecordFields& f, MovieRow& row) {
   for (int c : {kPopularity, kVoteAverage, kVoteCount, kRuntime}) {
     if (!f[c].empty() && !is_number(f[c])) {
       return Rejection{RejectReason::kBadNumber,
-                       fmt::format("{} '{}' is not a number", kColumnNames[c], f[c])};
+                       fmt::format("{} {} is not a number", kColumnNames[c], quote_value(f[c]))};
     }
   }
   if (!f[kPopularity].empty()) {
@@ -431,16 +599,27 @@ std::optional<Rejection> parse_measures(RecordFields& f, MovieRow& row) {
     row.popularity_micros = parse_micros(f[kPopularity], rounded);
     if (!row.popularity_micros) {
       return Rejection{RejectReason::kBadNumber,
-                       fmt::format("popularity '{}' is out of range", f[kPopularity])};
+                       fmt::format("popularity {} is out of range", quote_value(f[kPopularity]))};
     }
     if (rounded) {
       f.warn(WarningKind::kPopularityRounded,
-             fmt::format("popularity '{}' rounded to six decimals", f[kPopularity]));
+             fmt::format("popularity {} rounded to six decimals", quote_value(f[kPopularity])));
     }
   }
-  row.runtime = number_or_null(f[kRuntime]);
-  row.vote_average = number_or_null(f[kVoteAverage]);
-  row.vote_count = number_or_null(f[kVoteCount]);
+  struct RealColumn {
+    int column;
+    std::optional<double>* out;
+  };
+  for (auto [c, out] :
+       {RealColumn{kRuntime, &row.runtime}, RealColumn{kVoteAverage, &row.vote_average},
+        RealColumn{kVoteCount, &row.vote_count}}) {
+    if (f[c].empty()) continue;
+    *out = parse_real(f[c]);
+    if (!*out) {
+      return Rejection{RejectReason::kBadNumber,
+                       fmt::format("{} {} is out of range", kColumnNames[c], quote_value(f[c]))};
+    }
+  }
   return std::nullopt;
 }
 
@@ -502,8 +681,8 @@ void fill_accepted_values(RecordFields& f, MovieRow& row) {
       row.release_year = *year;
     } else {
       f.warn(WarningKind::kBadReleaseDate,
-             fmt::format("release_date '{}' is not a YYYY-MM-DD date; stored as NULL",
-                         f[kReleaseDate]));
+             fmt::format("release_date {} is not a YYYY-MM-DD date; stored as NULL",
+                         quote_value(f[kReleaseDate])));
     }
   }
 }

@@ -446,10 +446,26 @@ void CsvReader::Impl::emit(std::size_t raw_end, std::size_t next_begin, CsvRecor
 }
 
 void CsvReader::Impl::throw_too_long() const {
+  // A file whose lines end with CR only reads as one record (a bare CR is no line end): say so
+  // rather than suggest a larger limit. One bare CR is no sign of it: real overviews hold one.
+  const std::string_view record(buf.get() + begin, end - begin);
+  int bare_crs = 0;
+  for (std::size_t at = record.find('\r'); at != std::string_view::npos && bare_crs < 2;
+       at = record.find('\r', at + 1)) {
+    if (at + 1 < record.size() && record[at + 1] != '\n') ++bare_crs;
+  }
+  const bool bare_cr = bare_crs >= 2;
   throw Error(ExitCode::kBadData,
-              fmt::format("{}: line {}: a record is longer than {} bytes (--max-record-bytes); "
-                          "check that the file is this CSV, or raise --max-record-bytes",
-                          source.name(), line, options.max_record_bytes));
+              bare_cr ? fmt::format("{}: line {}: a record is longer than {} bytes "
+                                    "(--max-record-bytes) and holds bare CRs: the file's lines "
+                                    "seem to end with CR only (old Mac line ends), which are no "
+                                    "line ends in this CSV dialect — convert them to LF (for "
+                                    "example with tr '\\r' '\\n') and stage the file again",
+                                    source.name(), line, options.max_record_bytes)
+                      : fmt::format("{}: line {}: a record is longer than {} bytes "
+                                    "(--max-record-bytes); check that the file is this CSV, or "
+                                    "raise --max-record-bytes",
+                                    source.name(), line, options.max_record_bytes));
 }
 
 void CsvReader::Impl::throw_unclosed_quote() const {

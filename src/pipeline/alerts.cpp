@@ -18,6 +18,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/clock.hpp"
+#include "source/redact.hpp"
 #include "source/retry.hpp"
 
 namespace marquee::pipeline {
@@ -72,21 +73,22 @@ void post_webhook(const AlertOptions& options, const json& payload) {
   if (options.webhook_url.empty()) return;
   std::string body = payload.dump();
   std::string event = payload.value("event", "alert");
+  const std::string webhook = source::redacted(options.webhook_url);
   source::RetryPolicy budget(options.webhook_attempts - 1, options.webhook_backoff);
   for (int attempt = 1;; ++attempt) {
     WebhookAnswer answer = post_once(options.webhook_url, body, options.timeout);
     if (answer.problem.empty()) {
-      spdlog::info("alert: {} posted to {} (attempt {})", event, options.webhook_url, attempt);
+      spdlog::info("alert: {} posted to {} (attempt {})", event, webhook, attempt);
       return;
     }
     if (!answer.retryable || !budget.record_failure()) {
       spdlog::warn(
           "alert: the webhook {} did not take the {} alert after {} attempts ({}); check "
           "that the receiver is up",
-          options.webhook_url, event, attempt, answer.problem);
+          webhook, event, attempt, source::redacted_text(answer.problem));
       return;
     }
-    budget.wait(fmt::format("alert: webhook {}", options.webhook_url), answer.problem,
+    budget.wait(fmt::format("alert: webhook {}", webhook), source::redacted_text(answer.problem),
                 fmt::format("attempt {} of {}", attempt + 1, options.webhook_attempts),
                 answer.retry_after);
   }
@@ -99,8 +101,8 @@ json RunFailure::to_json() const {
           {"run_id", run_id},
           {"step", step},
           {"exit_code", exit_code},
-          {"message", message},
-          {"source", source},
+          {"message", source::redacted_text(message)},
+          {"source", source::redacted(source)},
           {"batch", batch ? json(*batch) : json(nullptr)}};
 }
 
@@ -163,8 +165,8 @@ void send_failure_alert(const AlertOptions& options, const RunFailure& failure) 
         {"MARQUEE_RUN_ID", failure.run_id},
         {"MARQUEE_STEP", failure.step},
         {"MARQUEE_EXIT_CODE", std::to_string(failure.exit_code)},
-        {"MARQUEE_MESSAGE", failure.message},
-        {"MARQUEE_SOURCE", failure.source},
+        {"MARQUEE_MESSAGE", payload["message"].get<std::string>()},
+        {"MARQUEE_SOURCE", payload["source"].get<std::string>()},
         {"MARQUEE_BATCH", failure.batch ? std::to_string(*failure.batch) : ""}};
     int status = run_hook(options.on_failure, payload.dump() + "\n", environment, options.timeout);
     if (status == 0) {
@@ -207,7 +209,12 @@ std::optional<json> RunHistory::record_success(const std::string& run_id) {
     try {
       std::ifstream in(path_);
       json previous = json::parse(in);
-      if (previous.value("status", "") == "failed") previous_failure = previous;
+      if (previous.value("status", "") == "failed") {
+        // Written by an older version, it may still name a source with its password.
+        previous["message"] = source::redacted_text(previous.value("message", ""));
+        previous["source"] = source::redacted(previous.value("source", ""));
+        previous_failure = previous;
+      }
     } catch (const std::exception& e) {
       spdlog::warn("alert: ignoring the unreadable {}: {}", path_.string(), e.what());
     }

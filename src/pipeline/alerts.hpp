@@ -35,7 +35,9 @@ struct RunFailure {
   std::string source;
   std::optional<std::int64_t> batch;
 
-  /// {"event":"failure", run_id, step, exit_code, message, source, batch (null when none)}
+  /// {"event":"failure", run_id, step, exit_code, message, source, batch (null when none)}, with
+  /// the source and any URL in the message redacted (source/redact.hpp): this is what leaves the
+  /// process, to the hook, the webhook and state/last_<command>.json.
   nlohmann::json to_json() const;
 };
 

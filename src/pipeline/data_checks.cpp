@@ -68,4 +68,17 @@ std::vector<CheckResult> run_data_checks(store::Store& store,
   return results;
 }
 
+bool data_checks_recorded(store::Store& store, std::int64_t batch) {
+  store::Param id = batch;
+  std::uint64_t recorded = 0;
+  // Every check but the whole-database one runs for every batch.
+  store.query(
+      "SELECT COUNT(*) FROM data_check_result WHERE batch_id = ? AND check_name <> "
+      "'link_rows_have_their_movie'",
+      {&id, 1}, [&](const std::vector<std::string>&, const std::vector<store::Cell>& row) {
+        recorded = row[0] ? std::stoull(*row[0]) : 0;
+      });
+  return recorded + 1 >= data_check_names().size();
+}
+
 }  // namespace marquee::pipeline

@@ -29,4 +29,8 @@ const std::vector<std::string>& data_check_names();
 std::vector<CheckResult> run_data_checks(store::Store& store,
                                          const std::vector<std::int64_t>& batches, bool snapshot);
 
+/// Whether the checks of `batch` are in data_check_result: a batch committed by a run that then
+/// failed (a full disk after the commit) has none, and the next run checks it.
+bool data_checks_recorded(store::Store& store, std::int64_t batch);
+
 }  // namespace marquee::pipeline

@@ -30,6 +30,9 @@ void install_stop_handlers();
 /// The signal that asked to stop, 0 when none did.
 int stop_signal();
 
+/// Forgets a stop that was asked (a process that goes on after handling it, such as a test).
+void clear_stop_request();
+
 /// Throws Interrupted when a stop was asked; `where` names the safe point for the message.
 void stop_if_requested(const std::string& where);
 

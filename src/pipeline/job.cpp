@@ -18,6 +18,7 @@
 #include "pipeline/interrupt.hpp"
 #include "pipeline/status.hpp"
 #include "report/report_writer.hpp"
+#include "source/redact.hpp"
 #include "source/source.hpp"
 
 namespace marquee::pipeline {
@@ -120,7 +121,7 @@ void Job::stage(const std::string& source) {
   auto result = stage_or_stop(source, dirs, options_.stage, dirs.incoming());
   if (result.skipped_unchanged) {
     spdlog::info("stage: {} unchanged since it was last staged (ETag {}); nothing downloaded",
-                 source, result.archive.etag);
+                 source::redacted(source), result.archive.etag);
   } else {
     spdlog::info("stage: wrote {} ({} bytes, sha256 {})", result.archive.path.string(),
                  result.archive.size, result.archive.sha256);
@@ -142,10 +143,37 @@ Job::LoadLocks Job::lock_for_load() {
           store().lock_run(lock_options)};
 }
 
+namespace {
+
+/// Rolls the batch back after `reason`; returns what the error message must add when the batch
+/// could not be marked failed (the database may be what failed), so that the first error is the
+/// one the operator reads. A batch that committed has nothing to roll back and stays loaded.
+std::string roll_back(store::BatchWriter& writer, const std::string& reason) {
+  try {
+    writer.rollback(reason);
+    return "";
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return fmt::format(
+        " (nothing of the batch was kept, but its ingest_batch row could not be marked failed "
+        "and stays 'started': {})",
+        e.what());
+  }
+}
+
+}  // namespace
+
 void Job::load_files(const DatasetFiles& files, const store::BatchSource& source) {
   if (auto previous = store().loaded_batch(source.sha256)) {
     spdlog::info("load: {} has the sha256 of batch {} loaded at {}; nothing to do", source.source,
                  previous->id, previous->finished_at);
+    if (!data_checks_recorded(store(), previous->id)) {
+      spdlog::warn(
+          "load: batch {} was committed by a run that stopped before its data checks; "
+          "checking it now",
+          previous->id);
+      unchecked_.push_back(previous->id);
+    }
     return;
   }
   const auto* movies = files.find(kMoviesFile);
@@ -164,21 +192,23 @@ void Job::load_files(const DatasetFiles& files, const store::BatchSource& source
   current_batch_ = batch_id;
   spdlog::info("load: batch {} from {} (sha256 {})", batch_id, source.source, source.sha256);
   LoadedBatch batch{batch_id, source, {}};
+  FileStats stats;
   try {
-    FileStats stats = load_movies_file(*movies, *writer);
-    stats.movies_without_year = report::movies_without_year(store(), batch_id);
-    log_batch_committed(source, batch_id, stats);
-    batch.files.push_back(std::move(stats));
+    stats = load_movies_file(*movies, *writer);
   } catch (const Error& e) {
-    writer->rollback(e.what());
-    throw Error(e.code(), fmt::format("batch {}: {}", batch_id, e.what()));
+    std::string undone = roll_back(*writer, e.what());
+    throw Error(e.code(), fmt::format("batch {}: {}{}", batch_id, e.what(), undone));
   } catch (const Interrupted& e) {
-    writer->rollback(e.what());
+    roll_back(*writer, e.what());
     throw;
   } catch (const std::exception& e) {
-    writer->rollback(e.what());
-    throw Error(ExitCode::kDatabase, fmt::format("batch {}: {}", batch_id, e.what()));
+    std::string undone = roll_back(*writer, e.what());
+    throw Error(ExitCode::kDatabase, fmt::format("batch {}: {}{}", batch_id, e.what(), undone));
   }
+  // Committed: whatever fails from here, the batch is loaded (and a later run checks it).
+  stats.movies_without_year = report::movies_without_year(store(), batch_id);
+  log_batch_committed(source, batch_id, stats);
+  batch.files.push_back(std::move(stats));
   loaded_.push_back(std::move(batch));
   current_batch_.reset();
 }
@@ -190,7 +220,8 @@ FileStats Job::load_movies_file(const DatasetFiles::File& movies, store::BatchWr
   RejectSink rejects(rejects_path);
   auto input = movies.open();
   FileStats stats = load_movies(*input, std::string(kMoviesFile), writer, rejects,
-                                {options_.max_record_bytes, 1 << 20});
+                                {options_.max_record_bytes, 1 << 20},
+                                {{options_.max_reject_ratio}, movies.size, options_.snapshot});
   stats.rejects_file = rejects.finish();
   written_.push_back(stats.rejects_file);
   RejectBudget{options_.max_reject_ratio}.check(stats, movies.stored_name, batch_id);
@@ -300,7 +331,7 @@ void Job::load() {
                    archive.path.filename().string(), dirs.failed().string());
     }
   }
-  if (loaded_.size() > loaded_before) check_data(loaded_before);
+  if (loaded_.size() > loaded_before || !unchecked_.empty()) check_data(loaded_before);
   if (first_bad) {
     current_batch_ = first_bad_batch;  // the alert names the first bad archive, as the message
     current_source_ = first_bad_source;
@@ -317,10 +348,22 @@ void Job::check_data(std::size_t first_new_batch) {
   for (std::size_t i = first_new_batch; i < loaded_.size(); ++i) {
     batches.push_back(loaded_[i].batch_id);
   }
+  batches.insert(batches.end(), unchecked_.begin(), unchecked_.end());
+  unchecked_.clear();
   std::vector<std::string> failed;
   for (std::int64_t batch : batches) {
-    for (const auto& result : run_data_checks(store(), {batch}, options_.snapshot)) {
-      store().record_check(batch, result.name, result.failing, result.examples);
+    std::vector<CheckResult> results;
+    try {
+      results = run_data_checks(store(), {batch}, options_.snapshot);
+      for (const auto& result : results) {
+        store().record_check(batch, result.name, result.failing, result.examples);
+      }
+    } catch (const Error& e) {
+      throw Error(e.code(), fmt::format("batch {} is loaded, but its data checks did not run to "
+                                        "the end: {}; the next run checks it",
+                                        batch, e.what()));
+    }
+    for (const auto& result : results) {
       if (result.failing > 0) {
         failed.push_back(fmt::format("{} ({} in batch {})", result.name, result.failing, batch));
       }
@@ -358,7 +401,7 @@ void Job::write_summary(const std::string& source, const std::string& sha256) {
 }
 
 void Job::run(const std::string& source) {
-  spdlog::info("run {}: source {}", run_id_, source);
+  spdlog::info("run {}: source {}", run_id_, source::redacted(source));
   current_source_ = source;
   std::string sha256;
   if (auto dir = local_directory(source)) {
@@ -368,7 +411,7 @@ void Job::run(const std::string& source) {
     sha256 = files.content_sha256();
     std::string now = utc_now_iso8601();
     load_files(files, {fs::absolute(*dir).string(), sha256, "", now, now});
-    if (!loaded_.empty()) check_data(0);
+    if (!loaded_.empty() || !unchecked_.empty()) check_data(0);
   } else {
     step_ = "stage";
     auto dirs = options_.staging_dirs();
@@ -399,18 +442,20 @@ void Job::backfill(const std::vector<std::string>& sources) {
     archives.insert(archives.end(), expanded.begin(), expanded.end());
   }
   if (archives.empty()) {
-    spdlog::info("backfill: no archives found in {}", fmt::join(sources, ", "));
+    std::vector<std::string> named;
+    for (const auto& source : sources) named.push_back(source::redacted(source));
+    spdlog::info("backfill: no archives found in {}", fmt::join(named, ", "));
     return;
   }
   std::uint64_t staged = 0;
   for (const auto& archive : archives) {
-    stop_if_requested(fmt::format("before staging {}", archive));
+    stop_if_requested(fmt::format("before staging {}", source::redacted(archive)));
     current_source_ = archive;
     auto result = stage_or_stop(archive, dirs, options_.stage, dirs.backfill());
     if (result.skipped_unchanged) continue;
     ++staged;
     written_.push_back(result.archive.path);
-    spdlog::info("backfill: staged {} as {} (data time {})", archive,
+    spdlog::info("backfill: staged {} as {} (data time {})", source::redacted(archive),
                  result.archive.path.filename().string(),
                  result.archive.last_modified.empty() ? "unknown" : result.archive.last_modified);
   }

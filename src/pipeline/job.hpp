@@ -78,8 +78,8 @@ class Job {
   void load_staged(const staging::StagedArchive& archive);
   /// incoming/ in order, then up to --backfill-batches of the backfill lane, oldest data first.
   std::vector<staging::StagedArchive> archives_to_load(const staging::StagingDirs& dirs);
-  /// Runs sql/checks/ over the batches loaded_[first_new_batch…]; throws Error(kBadData) in
-  /// CheckMode::kError when one fails.
+  /// Runs sql/checks/ over the batches loaded_[first_new_batch…] and those of unchecked_;
+  /// throws Error(kBadData) in CheckMode::kError when one fails.
   void check_data(std::size_t first_new_batch);
   void write_summary(const std::string& source, const std::string& sha256);
   void log_batch_committed(const store::BatchSource& source, std::int64_t batch_id,
@@ -88,6 +88,9 @@ class Job {
   JobOptions options_;
   std::unique_ptr<store::Store> store_;
   std::vector<LoadedBatch> loaded_;
+  /// Batches loaded before this run whose checks were never recorded (that run failed after
+  /// its commit); this run checks them.
+  std::vector<std::int64_t> unchecked_;
   std::vector<std::filesystem::path> written_;
   std::string run_id_;
   std::string started_at_;

@@ -34,11 +34,35 @@ RejectSink::RejectSink(const std::filesystem::path& path)
   file_.write("line,reason,detail,record\n");
 }
 
+namespace {
+
+/// The first `max_bytes` of UTF-8 `text` or fewer, never ending inside a character.
+std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
+}  // namespace
+
 void RejectSink::add(const dataset::RowError& error) {
+  std::string_view record = utf8_prefix(error.raw, kRecordBytes);
+  std::string_view detail = utf8_prefix(error.detail, kDetailBytes);
   line_ = fmt::format("{},{},", error.line, dataset::to_string(error.reason));
-  format::append_csv_field(line_, error.detail);
+  if (detail.size() == error.detail.size() && record.size() == error.raw.size()) {
+    format::append_csv_field(line_, detail);
+  } else {
+    std::string noted(detail);
+    if (detail.size() < error.detail.size()) noted += "\u2026";
+    if (record.size() < error.raw.size()) {
+      noted +=
+          fmt::format(" (record cut to its first {} of {} bytes)", record.size(), error.raw.size());
+    }
+    format::append_csv_field(line_, noted);
+  }
   line_.push_back(',');
-  format::append_csv_field(line_, error.raw);
+  format::append_csv_field(line_, record);
   line_.push_back('\n');
   file_.write(line_);
 }
@@ -48,24 +72,176 @@ const std::filesystem::path& RejectSink::finish() {
   return path_;
 }
 
+bool RejectBudget::exceeded(std::uint64_t rejected, std::uint64_t read) const {
+  return read != 0 && static_cast<double>(rejected) / static_cast<double>(read) > max_ratio;
+}
+
+bool RejectBudget::certainly_exceeded(std::uint64_t rejected, std::uint64_t read,
+                                      std::uint64_t more_records) const {
+  // The final share is at least rejected / (read + more_records): more rejects only raise it,
+  // and at most more_records can still come. Division rounds monotonically, so the double
+  // comparison cannot pass where the final check fails.
+  return read + more_records >= read && exceeded(rejected, read + more_records);
+}
+
 void RejectBudget::check(const FileStats& stats, std::string_view stored_name,
                          std::int64_t batch_id) const {
-  double ratio =
-      stats.rows_read == 0 ? 0.0 : static_cast<double>(stats.rows_rejected) / stats.rows_read;
-  if (ratio > max_ratio) {
+  if (exceeded(stats.rows_rejected, stats.rows_read)) {
+    double ratio = static_cast<double>(stats.rows_rejected) / static_cast<double>(stats.rows_read);
+    std::string left_out;
+    if (stats.rejects_left_out > 0) {
+      left_out = fmt::format(
+          " (it holds the rejects up to the point where the limit was certainly passed; {} "
+          "rejected records from line {} on were counted but left out of it)",
+          stats.rejects_left_out, stats.rejects_left_out_from_line);
+    }
     throw Error(
         ExitCode::kBadData,
         fmt::format("{}: {} of {} records rejected ({:.2f}%), above the reject limit of {:.2f}%; "
-                    "nothing of batch {} was committed — see {} and fix the data, or raise "
+                    "nothing of batch {} was committed — see {}{} and fix the data, or raise "
                     "--max-reject-ratio",
                     stored_name, stats.rows_rejected, stats.rows_read, ratio * 100, max_ratio * 100,
-                    batch_id, stats.rejects_file.string()));
+                    batch_id, stats.rejects_file.string(), left_out));
   }
 }
 
+namespace {
+
+/// The first few names of a list for a log line, and how many more there are.
+std::string first_names(const std::vector<std::string>& names) {
+  constexpr std::size_t kShown = 30;
+  std::size_t shown = std::min(names.size(), kShown);
+  std::string out = fmt::format(
+      "{}", fmt::join(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(shown), ", "));
+  if (names.size() > shown) out += fmt::format(" and {} more", names.size() - shown);
+  return out;
+}
+
+/// One line each for the header's columns that are not read, repeated or missing. A snapshot
+/// replaces every movie, so there a missing column is an error: it would NULL it for all of them.
+void check_header(const dataset::MovieRecordRules& rules, const std::string& file_label,
+                  std::int64_t batch_id, bool snapshot) {
+  if (!rules.unknown_columns().empty()) {
+    spdlog::info("{}: columns not used by marquee: {}", file_label,
+                 first_names(rules.unknown_columns()));
+  }
+  if (!rules.repeated_unknown_columns().empty()) {
+    spdlog::warn("batch {}: {}: line 1: columns not used by marquee appear more than once: {}",
+                 batch_id, file_label, first_names(rules.repeated_unknown_columns()));
+  }
+  if (rules.missing_columns().empty()) return;
+  if (snapshot) {
+    throw Error(ExitCode::kBadData,
+                fmt::format("{}: line 1: the header lacks columns {}; a snapshot replaces every "
+                            "movie, so these would become NULL for all of them — fix the header, "
+                            "or load the file without --snapshot",
+                            file_label, fmt::join(rules.missing_columns(), ", ")));
+  }
+  spdlog::warn("batch {}: {}: line 1: columns missing from the header, loaded as NULL: {}",
+               batch_id, file_label, fmt::join(rules.missing_columns(), ", "));
+}
+
+/// Rejects are left out only once the batch certainly fails; should it pass after all (the file
+/// held more records than its size allowed for), its rejects file would be incomplete.
+void check_left_out(const FileStats& stats, const BatchGuards& guards, const std::string& name) {
+  if (stats.rejects_left_out == 0 || guards.budget.exceeded(stats.rows_rejected, stats.rows_read)) {
+    return;
+  }
+  throw Error(
+      ExitCode::kBadData,
+      fmt::format("{}: the file holds more records than its size of {} bytes allows for; {} "
+                  "rejected records were left out of the rejects file, so the batch is not "
+                  "committed — stage the archive again",
+                  name, guards.input_bytes, stats.rejects_left_out));
+}
+
+/// A snapshot removes every movie it does not hold: one without an accepted record (a damaged
+/// file, a header and nothing else) would empty the database.
+void check_snapshot(const FileStats& stats, const BatchGuards& guards, const std::string& name,
+                    std::int64_t batch_id) {
+  if (stats.rows_loaded > 0) return;
+  if (!guards.snapshot) {
+    spdlog::warn("batch {}: {}: the file holds no accepted record ({} read); nothing is loaded",
+                 batch_id, name, stats.rows_read);
+    return;
+  }
+  throw Error(ExitCode::kBadData,
+              fmt::format("{}: a snapshot without a single accepted record ({} read, {} "
+                          "rejected) would remove every movie; nothing was committed — check "
+                          "that the file is the whole dataset, or load it without --snapshot",
+                          name, stats.rows_read, stats.rows_rejected));
+}
+
+/// Counts each reject, logs the first few and writes it to the rejects file, until the reject
+/// limit is certainly passed: from there on the batch fails whatever follows, and a reject is
+/// only counted, so that a file of bad records never makes a rejects file of gigabytes.
+class RejectRecorder {
+ public:
+  RejectRecorder(RejectSink& sink, const BatchGuards& guards, std::size_t header_fields,
+                 std::int64_t batch_id, const std::string& file_label)
+      : sink_(sink),
+        guards_(guards),
+        min_record_bytes_(std::max<std::uint64_t>(header_fields, 1)),
+        batch_id_(batch_id),
+        file_label_(file_label) {}
+
+  /// `bytes_read`: at most the bytes read so far, which bounds the records still to come (an
+  /// accepted record holds at least a byte a field: its commas and a digit of its id).
+  void add(const dataset::RowError& error, std::uint64_t bytes_read, FileStats& stats) {
+    ++stats.rows_rejected;
+    ++stats.rejected_by_reason[std::string(dataset::to_string(error.reason))];
+    if (stats.rows_rejected <= kLogged) {
+      spdlog::warn("batch {}: {}: line {}: rejected ({}): {}", batch_id_, file_label_, error.line,
+                   dataset::to_string(error.reason), error.detail);
+    }
+    if (stats.rejects_left_out_from_line == 0 && guards_.input_bytes > 0) {
+      std::uint64_t left = guards_.input_bytes > bytes_read ? guards_.input_bytes - bytes_read : 0;
+      std::uint64_t more = left / min_record_bytes_;
+      if (guards_.budget.certainly_exceeded(stats.rows_rejected, stats.rows_read, more)) {
+        stats.rejects_left_out_from_line = error.line;
+        spdlog::warn(
+            "batch {}: {}: line {}: the reject limit of {:.2f}% is passed whatever follows ({} of "
+            "{} records rejected, at most {} more in the {} bytes left); the batch will fail, so "
+            "later rejects are counted but not written to the rejects file",
+            batch_id_, file_label_, error.line, guards_.budget.max_ratio * 100, stats.rows_rejected,
+            stats.rows_read, more, left);
+      }
+    }
+    if (stats.rejects_left_out_from_line != 0) {
+      ++stats.rejects_left_out;
+    } else {
+      sink_.add(error);
+    }
+  }
+
+  void log_summary(const FileStats& stats) const {
+    if (const std::uint64_t written = stats.rows_rejected - stats.rejects_left_out;
+        written > kLogged) {
+      spdlog::warn("batch {}: {}: {} more rejected records are in the rejects file", batch_id_,
+                   file_label_, written - kLogged);
+    }
+    if (stats.rejects_left_out > 0) {
+      spdlog::warn(
+          "batch {}: {}: {} rejected records from line {} on were left out of the rejects file "
+          "(the reject limit was certainly passed before them)",
+          batch_id_, file_label_, stats.rejects_left_out, stats.rejects_left_out_from_line);
+    }
+  }
+
+ private:
+  static constexpr std::uint64_t kLogged = 50;
+  RejectSink& sink_;
+  const BatchGuards& guards_;
+  std::uint64_t min_record_bytes_;
+  std::int64_t batch_id_;
+  const std::string& file_label_;
+};
+
+}  // namespace
+
 FileStats load_movies(format::ByteSource& source, const std::string& file_label,
                       store::BatchWriter& writer, RejectSink& rejects,
-                      const MovieLoadOptions& options) {
+                      const MovieLoadOptions& options, const BatchGuards& guards) {
   auto started = std::chrono::steady_clock::now();
   FileStats stats;
   stats.file = file_label;
@@ -80,16 +256,12 @@ FileStats load_movies(format::ByteSource& source, const std::string& file_label,
   std::vector<std::string> header_text(record.fields.begin(), record.fields.end());
   std::vector<std::string_view> header(header_text.begin(), header_text.end());
   dataset::MovieRecordRules rules(header, source.name());
-  if (!rules.unknown_columns().empty()) {
-    spdlog::info("{}: columns not used by marquee: {}", file_label,
-                 fmt::join(rules.unknown_columns(), ", "));
-  }
-  if (!rules.missing_columns().empty()) {
-    spdlog::warn("batch {}: {}: line 1: columns missing from the header, loaded as NULL: {}",
-                 writer.batch_id(), file_label, fmt::join(rules.missing_columns(), ", "));
-  }
-  constexpr std::uint64_t kLoggedRejects = 50;
+  check_header(rules, file_label, writer.batch_id(), guards.snapshot);
+  for (const auto& w : rules.header_warnings()) stats.warnings.add(w.kind, w.line, w.detail);
+  RejectRecorder recorder(rejects, guards, header.size(), writer.batch_id(), file_label);
+  std::uint64_t bytes_read = record.raw.size();  // at most the bytes read: no line ends, no BOM
   while (reader.next(record)) {
+    bytes_read += record.raw.size();
     // An empty line holds no data: it is no record (as pandas and the csv module see it too),
     // so a blank line or an extra newline at the end is not a field_count reject.
     if (record.raw.empty() && record.fields.size() == 1) continue;
@@ -100,22 +272,15 @@ FileStats load_movies(format::ByteSource& source, const std::string& file_label,
     ++stats.rows_read;
     auto result = rules.apply(record, stats.warnings);
     if (auto* error = std::get_if<dataset::RowError>(&result)) {
-      ++stats.rows_rejected;
-      ++stats.rejected_by_reason[std::string(dataset::to_string(error->reason))];
-      if (stats.rows_rejected <= kLoggedRejects) {
-        spdlog::warn("batch {}: {}: line {}: rejected ({}): {}", writer.batch_id(), file_label,
-                     error->line, dataset::to_string(error->reason), error->detail);
-      }
-      rejects.add(*error);
+      recorder.add(*error, bytes_read, stats);
       continue;
     }
     if (writer.upsert_movie(std::get<dataset::MovieRow>(result))) ++stats.duplicate_superseded;
   }
   stats.rows_loaded = stats.rows_read - stats.rows_rejected - stats.duplicate_superseded;
-  if (stats.rows_rejected > kLoggedRejects) {
-    spdlog::warn("batch {}: {}: {} more rejected records are in the rejects file",
-                 writer.batch_id(), file_label, stats.rows_rejected - kLoggedRejects);
-  }
+  check_left_out(stats, guards, source.name());
+  check_snapshot(stats, guards, source.name(), writer.batch_id());
+  recorder.log_summary(stats);
   for (const auto& w : stats.warnings.examples()) {
     spdlog::warn("batch {}: {}: line {}: {}: {}", writer.batch_id(), file_label, w.line,
                  dataset::to_string(w.kind), w.detail);

@@ -4,6 +4,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/clock.hpp"
+#include "source/redact.hpp"
 
 namespace marquee::pipeline {
 namespace {
@@ -47,8 +48,9 @@ void write_run_summary(const std::filesystem::path& path, const RunSummary& summ
   nlohmann::json files = nlohmann::json::object();
   nlohmann::json batches = nlohmann::json::array();
   for (const auto& b : summary.batches) {
-    batches.push_back(
-        {{"batch_id", b.batch_id}, {"source", b.source.source}, {"sha256", b.source.sha256}});
+    batches.push_back({{"batch_id", b.batch_id},
+                       {"source", source::redacted(b.source.source)},
+                       {"sha256", b.source.sha256}});
     for (const auto& f : b.files) files[f.file] = stats_json(f);
   }
   std::vector<std::string> written;
@@ -56,7 +58,7 @@ void write_run_summary(const std::filesystem::path& path, const RunSummary& summ
   written.push_back(path.string());
   nlohmann::json json = {
       {"run_id", summary.run_id},
-      {"source", summary.source},
+      {"source", source::redacted(summary.source)},
       {"sha256", summary.sha256},
       {"started_at", summary.started_at},
       {"finished_at", utc_now_iso8601()},

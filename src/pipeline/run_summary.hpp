@@ -29,7 +29,7 @@ struct RunSummary {
   std::vector<std::filesystem::path> files_written;  ///< the summary itself is added
 };
 
-/// Writes the summary to `path` atomically.
+/// Writes the summary to `path` atomically, the sources redacted (source/redact.hpp).
 void write_run_summary(const std::filesystem::path& path, const RunSummary& summary);
 
 }  // namespace marquee::pipeline

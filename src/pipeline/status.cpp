@@ -4,6 +4,7 @@
 
 #include "pipeline/backfill.hpp"
 #include "report/report_writer.hpp"
+#include "source/redact.hpp"
 
 namespace marquee::pipeline {
 namespace fs = std::filesystem;
@@ -17,7 +18,7 @@ void print_batches(store::Store& store, std::ostream& out) {
   for (const auto& b : store.batches()) {
     out << fmt::format(kRow, b.id, b.status, b.source.data_time, b.finished_at, b.counts.rows_read,
                        b.counts.rows_loaded, b.counts.rows_rejected, b.counts.duplicate_superseded,
-                       b.counts.older_than_loaded, b.source.source);
+                       b.counts.older_than_loaded, source::redacted(b.source.source));
   }
 }
 

@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/error.hpp"
+#include "source/redact.hpp"
 #include "source/retry.hpp"
 
 namespace marquee::source::detail {
@@ -215,8 +216,10 @@ void configure(CURL* curl, const HttpRequest& request, const TransferOptions& op
   }
 }
 
+/// libcurl's words for a failure; its error buffer may quote a URL (a redirect's, a proxy's),
+/// so that is redacted like any source.
 std::string curl_message(CURLcode code, const char* error_buffer) {
-  return error_buffer[0] ? std::string(error_buffer) : std::string(curl_easy_strerror(code));
+  return error_buffer[0] ? redacted_text(error_buffer) : std::string(curl_easy_strerror(code));
 }
 
 /// What a resumed .part must still match: a strong ETag, else Last-Modified with the size;

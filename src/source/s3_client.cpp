@@ -9,6 +9,7 @@
 
 #include "common/error.hpp"
 #include "source/http_transfer.hpp"
+#include "source/redact.hpp"
 #include "source/retry.hpp"
 #include "source/sigv4.hpp"
 
@@ -103,7 +104,7 @@ HttpRequest s3_request(const S3Settings& settings, const S3Location& location,
   HttpRequest request;
   request.url = s3_object_url(settings, location);
   if (!canonical_query.empty()) request.url += "?" + canonical_query;
-  request.what = location.uri();
+  request.what = redacted(location.uri());
   request.follow_redirects = false;  // a region redirect must be re-signed, see S3Client
   if (settings.credentials) {
     const AwsCredentials& credentials = *settings.credentials;
@@ -135,11 +136,12 @@ std::optional<std::string> region_hint(const HttpResponse& response) {
 
 std::string where(const S3Settings& settings) {
   if (settings.endpoint.empty()) return "AWS region " + settings.region;
-  return fmt::format("endpoint {} (region {})", settings.endpoint, settings.region);
+  return fmt::format("endpoint {} (region {})", redacted(settings.endpoint), settings.region);
 }
 
 Error s3_error(const HttpResponse& response, const S3Location& location, const S3Settings& settings,
                int retries) {
+  const std::string name = redacted(location.uri());
   std::string code = xml_value(response.body, "Code");
   std::string message = xml_value(response.body, "Message");
   std::string status = code.empty() ? fmt::format("HTTP {}", response.status)
@@ -155,21 +157,21 @@ Error s3_error(const HttpResponse& response, const S3Location& location, const S
           fmt::format("access denied to {} ({}) at {}, {}: check the credentials "
                       "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE), that they may "
                       "read this object, and the region (AWS_REGION){}",
-                      location.uri(), status, where(settings), signing,
+                      name, status, where(settings), signing,
                       settings.credentials ? "; a public bucket also works with --no-sign-request"
                                            : "; the bucket is not public, so set credentials"));
     case 404:
       return Error(ExitCode::kSource,
                    fmt::format("not found: {} ({}) at {}: check the bucket and key names and the "
                                "region (AWS_REGION) or endpoint (AWS_ENDPOINT_URL)",
-                               location.uri(), status, where(settings)));
+                               name, status, where(settings)));
     case 301:
     case 307:
     case 400:
       if (auto region = region_hint(response)) {
         return Error(ExitCode::kSource,
-                     fmt::format("{} is in region {}, not {} ({}): set AWS_REGION={}",
-                                 location.uri(), *region, settings.region, status, *region));
+                     fmt::format("{} is in region {}, not {} ({}): set AWS_REGION={}", name,
+                                 *region, settings.region, status, *region));
       }
       break;
     default:
@@ -177,12 +179,12 @@ Error s3_error(const HttpResponse& response, const S3Location& location, const S
         return Error(ExitCode::kSource,
                      fmt::format("{}: {} at {} after {} retries: the service is failing; try "
                                  "again later",
-                                 location.uri(), status, where(settings), retries));
+                                 name, status, where(settings), retries));
       }
   }
   return Error(ExitCode::kSource,
-               fmt::format("{}: {}{} at {}: check the bucket, key and region", location.uri(),
-                           status, message.empty() ? "" : " (" + message + ")", where(settings)));
+               fmt::format("{}: {}{} at {}: check the bucket, key and region", name, status,
+                           message.empty() ? "" : " (" + message + ")", where(settings)));
 }
 
 }  // namespace
@@ -240,7 +242,7 @@ std::vector<S3Object> S3Client::list(const S3Location& prefix, int page_size) {
       response = detail::perform_with_retries(
           [&] {
             HttpRequest request = s3_request(settings_, bucket, canonical_query);
-            request.what = prefix.uri();
+            request.what = redacted(prefix.uri());
             return request;
           },
           Method::kGet, options_, &retries);

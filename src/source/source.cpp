@@ -12,6 +12,7 @@
 
 #include "common/error.hpp"
 #include "source/http_transfer.hpp"
+#include "source/redact.hpp"
 #include "source/retry.hpp"
 #include "source/s3_client.hpp"
 
@@ -71,16 +72,17 @@ class S3Source final : public Source {
   S3Source(S3Location location, const TransferOptions& options)
       : location_(std::move(location)),
         client_(resolve_s3_settings(location_.bucket, options.no_sign_request), options),
-        description_(location_.uri()),
+        description_(redacted(location_.uri())),
         file_name_(safe_file_name(location_.key)) {
     const S3Settings& settings = client_.settings();
-    spdlog::info(
-        "source {}: {} at {}, {}", description_,
-        settings.path_style ? "path-style" : "virtual-host-style",
-        settings.endpoint.empty() ? "AWS region " + settings.region
-                                  : settings.endpoint + " (region " + settings.region + ")",
-        settings.credentials ? "signed with credentials from " + settings.credentials->origin
-                             : std::string("unsigned"));
+    spdlog::info("source {}: {} at {}, {}", description_,
+                 settings.path_style ? "path-style" : "virtual-host-style",
+                 settings.endpoint.empty()
+                     ? "AWS region " + settings.region
+                     : redacted(settings.endpoint) + " (region " + settings.region + ")",
+                 settings.credentials
+                     ? "signed with credentials from " + settings.credentials->origin
+                     : std::string("unsigned"));
   }
 
   const std::string& description() const override { return description_; }
@@ -223,7 +225,7 @@ void require_name(const std::string& name, const std::string& source) {
     throw Error(ExitCode::kUsage,
                 fmt::format("source {} names no file: give the archive's full URL or key "
                             "(e.g. s3://bucket/path/archive.zip)",
-                            source));
+                            redacted(source)));
   }
 }
 
@@ -233,17 +235,6 @@ std::filesystem::path part_state_path(const std::filesystem::path& part) {
   auto path = part;
   path += ".meta";
   return path;
-}
-
-std::string redact_url(const std::string& url) {
-  std::string out = url.substr(0, url.find_first_of("?#"));
-  auto scheme = out.find("://");
-  if (scheme != std::string::npos) {
-    auto authority_end = out.find('/', scheme + 3);
-    auto at = out.rfind('@', authority_end == std::string::npos ? out.size() : authority_end);
-    if (at != std::string::npos && at > scheme) out.erase(scheme + 3, at - scheme - 2);
-  }
-  return out;
 }
 
 SourceKind source_kind(std::string_view source) {
@@ -275,9 +266,9 @@ std::unique_ptr<Source> open_source(const std::string& source, const TransferOpt
     case SourceKind::kS3: {
       auto location = parse_s3_uri(source);
       if (!location || location->key.empty() || location->key.ends_with('/')) {
-        throw Error(
-            ExitCode::kUsage,
-            fmt::format("{} is not an S3 object: write s3://bucket/path/archive.zip", source));
+        throw Error(ExitCode::kUsage,
+                    fmt::format("{} is not an S3 object: write s3://bucket/path/archive.zip",
+                                redacted(source)));
       }
       auto opened = std::make_unique<S3Source>(std::move(*location), options);
       require_name(opened->file_name(), source);

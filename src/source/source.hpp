@@ -93,7 +93,9 @@ std::unique_ptr<Source> open_source(const std::string& source, const TransferOpt
 /// Where download() keeps the validator (ETag) that a resumed .part must still match.
 std::filesystem::path part_state_path(const std::filesystem::path& part);
 
-/// A URL without user info, query or fragment: safe to log and record.
+/// A URL without user info, query or fragment: what Source::description() is made of, so that
+/// it stays the same when a presigned link is signed anew (the staging state is keyed by it).
+/// To name a source as given, with its query kept but masked, use redacted() (redact.hpp).
 std::string redact_url(const std::string& url);
 
 }  // namespace marquee::source

@@ -60,6 +60,7 @@ class PostgresBatchWriter final : public BatchWriter {
 
   PostgresStore& store_;
   bool open_ = false;
+  bool committed_ = false;  ///< COMMIT succeeded: the batch is loaded, whatever follows
   std::optional<Error> failure_;
   std::int64_t seq_ = 0;
   const std::string data_time_;
@@ -709,12 +710,14 @@ BatchCounts PostgresBatchWriter::commit(const BatchCounts& loaded, bool snapshot
     store_.ledger().mark_loaded(batch_id_, counts, snapshot);
     s.exec("COMMIT", "committing the batch");
     open_ = false;
+    committed_ = true;
     store_.set_batch_open(false);
   });
   return counts;
 }
 
 void PostgresBatchWriter::rollback(const std::string& reason) {
+  if (committed_) return;  // loaded: nothing to undo, and it must not be marked failed
   if (open_) {
     open_ = false;
     store_.set_batch_open(false);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "common/error.hpp"
 #include "store/movie_column_sql.hpp"
@@ -421,15 +422,24 @@ BatchCounts SqliteBatchWriter::commit(const BatchCounts& loaded, bool snapshot) 
   ledger_.mark_loaded(batch_id_, counts, snapshot);
   db_.exec("COMMIT", "committing the batch");
   open_ = false;
+  committed_ = true;
   // Move the batch from the WAL into the database file now: readers (the reports next) then
   // find pages in the file instead of searching a WAL as large as the batch.
   // PASSIVE: never waits for a reader (a report's snapshot, the API); once the WAL is fully
   // copied back, readers skip it, and journal_size_limit trims the file when it is reset.
-  db_.exec("PRAGMA wal_checkpoint(PASSIVE)", "checkpointing the batch");
+  // The batch is committed (in the WAL) either way: a checkpoint that fails (a full disk) is
+  // retried by SQLite at the next one and must not make a loaded batch look failed.
+  try {
+    db_.exec("PRAGMA wal_checkpoint(PASSIVE)", "checkpointing the batch");
+  } catch (const Error& e) {
+    spdlog::warn("{}; batch {} is committed in the write-ahead log and stays loaded", e.what(),
+                 batch_id_);
+  }
   return counts;
 }
 
 void SqliteBatchWriter::rollback(const std::string& reason) {
+  if (committed_) return;  // loaded: nothing to undo, and it must not be marked failed
   if (open_) {
     open_ = false;
     db_.abandon_transaction();

@@ -40,6 +40,7 @@ class SqliteBatchWriter final : public BatchWriter {
   SqliteConnection& db_;
   BatchLedger& ledger_;
   bool open_ = false;
+  bool committed_ = false;  ///< COMMIT succeeded: the batch is loaded, whatever follows
   /// The store had no movie: the batch goes to temporary tables in file order (appends, never a
   /// random page) and into the model at commit sorted by key, after which the secondary indexes
   /// are built once. Row-by-row inserts at random keys into a database larger than the page

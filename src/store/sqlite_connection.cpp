@@ -1,10 +1,36 @@
 #include "store/sqlite_connection.hpp"
 
+#include <cerrno>
+#include <cstring>
+
 namespace marquee::store {
 
 Error sqlite_error(sqlite3* db, std::string_view where, std::string_view what) {
   std::string message = sqlite3_errmsg(db);
-  if ((sqlite3_extended_errcode(db) & 0xff) != SQLITE_READONLY) {
+  const int primary = sqlite3_extended_errcode(db) & 0xff;
+  const int system = sqlite3_system_errno(db);
+  const int extended = sqlite3_extended_errcode(db);
+  const bool full =
+      primary == SQLITE_FULL || system == ENOSPC || system == EFBIG || system == EDQUOT;
+  if (full || extended == SQLITE_IOERR_WRITE || extended == SQLITE_IOERR_FSYNC) {
+    return Error(
+        ExitCode::kDatabase,
+        fmt::format("{}: {}: {} ({}); {}: free space where the database and its -wal "
+                    "file are, then run again — a batch that had not committed is "
+                    "rolled back and loads again",
+                    where, what, message, system != 0 ? std::strerror(system) : "a write failed",
+                    full ? "the disk (or the file size limit) is full"
+                         : "a write failed, most often for a full disk or file size "
+                           "limit (else check the disk)"));
+  }
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
+    return Error(ExitCode::kDatabase,
+                 fmt::format("{}: {}: {}; the file is damaged or not a SQLite database: restore "
+                             "it from a backup, or move it aside and load the dataset again into "
+                             "a new one",
+                             where, what, message));
+  }
+  if (primary != SQLITE_READONLY) {
     return Error(ExitCode::kDatabase, fmt::format("{}: {}: {}", where, what, message));
   }
   // SQLite says "attempt to write a readonly database" both when this connection was opened to

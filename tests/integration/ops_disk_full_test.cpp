@@ -221,5 +221,83 @@ TEST_F(DiskFullRlimit, ReportPastTheFileSizeLimitFailsWithExit4AndKeepsThePrevio
   expect_previous_reports_untouched();
 }
 
+/// #15.3: the database file cannot grow past the limit while its -wal file can. The second
+/// batch commits into the WAL, then the checkpoint that copies it into the file fails: the batch
+/// is loaded, so the run must say so (exit 0, a warning), move the archive to archive/ and
+/// record its data checks, not claim "marking the batch failed" with exit 4.
+TEST(DiskFullAfterCommit, ACheckpointThatFailsLeavesTheBatchLoadedAndChecked) {
+  TempDir dir;
+  fs::path work = dir / "work";
+  testing::make_zip(dir / "golden.zip", {fixture("golden/movies_metadata.csv")});
+  auto first = run_marquee({"run", (dir / "golden.zip").string(), "--workdir", work.string(),
+                            "--max-reject-ratio", "0.05"});
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  auto gen = run_marquee({"generate", "--scale", "0.02", "--seed", "3", "--movies-only", "--out",
+                          (dir / "more.zip").string()});
+  ASSERT_EQ(gen.exit_code, 0) << gen.output;
+  // The limit that leaves room for the new batch's WAL but not for the file's growth depends on
+  // page layout: try limits upwards from a fresh copy of the loaded work folder until the
+  // commit succeeds; the first such limit fails the checkpoint after it.
+  fs::path pristine = dir / "pristine";
+  fs::copy(work, pristine, fs::copy_options::recursive);
+  Outcome r;
+  bool checkpoint_failed = false;
+  for (std::uintmax_t extra = 25'000; extra <= 1'000'000 && !checkpoint_failed; extra += 25'000) {
+    fs::remove_all(work);
+    fs::copy(pristine, work, fs::copy_options::recursive);
+    auto limit = static_cast<rlim_t>(fs::file_size(work / "marquee.db") + extra);
+    r = spawn_marquee({"run", (dir / "more.zip").string(), "--workdir", work.string(),
+                       "--max-reject-ratio", "0.5"},
+                      dir.path(), limit);
+    if (r.err.find("committing the batch") != std::string::npos) continue;  // the WAL too
+    checkpoint_failed = r.err.find("checkpointing the batch") != std::string::npos;
+    ASSERT_TRUE(checkpoint_failed)
+        << "the batch committed and checkpointed under a limit " << limit << ": " << r.err;
+  }
+  ASSERT_TRUE(checkpoint_failed) << r.err;
+  EXPECT_NE(r.err.find("stays loaded"), std::string::npos) << r.err;
+  // The disk is still full: recording the checks fails too, and the run says what is true.
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  ASSERT_EQ(r.error_lines().size(), 1u) << r.err;
+  EXPECT_NE(r.error_lines()[0].find("batch 2 is loaded, but its data checks did not run"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("marking the batch failed"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(work / "staging" / "archive" / "more.zip"));
+  std::string db = testing::shell_quote((work / "marquee.db").string());
+  auto sql = [&](const std::string& query) {
+    return testing::run_command("sqlite3 " + db + " " + testing::shell_quote(query)).output;
+  };
+  EXPECT_EQ(sql("SELECT status FROM ingest_batch WHERE id = 2"), "loaded\n");
+  // With room again, the same command finds the batch loaded and records its checks.
+  auto again = run_marquee({"run", (dir / "more.zip").string(), "--workdir", work.string(),
+                            "--max-reject-ratio", "0.5"});
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("checking it now"), std::string::npos) << again.output;
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM data_check_result WHERE batch_id = 2"),
+            sql("SELECT COUNT(*) FROM data_check_result WHERE batch_id = 1"));
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM ingest_batch"), "2\n");
+}
+
+/// A batch committed by a run that died before its data checks is checked by the next run.
+TEST(DiskFullAfterCommit, ABatchLeftWithoutChecksIsCheckedByTheNextRun) {
+  TempDir dir;
+  fs::path work = dir / "work";
+  testing::make_zip(dir / "golden.zip", {fixture("golden/movies_metadata.csv")});
+  std::vector<std::string> run = {"run",         (dir / "golden.zip").string(), "--workdir",
+                                  work.string(), "--max-reject-ratio",          "0.05"};
+  ASSERT_EQ(run_marquee(run).exit_code, 0);
+  std::string db = testing::shell_quote((work / "marquee.db").string());
+  ASSERT_EQ(testing::run_command("sqlite3 " + db + " 'DELETE FROM data_check_result'").exit_code,
+            0);
+  auto again = run_marquee(run);
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("stopped before its data checks; checking it now"), std::string::npos)
+      << again.output;
+  EXPECT_EQ(
+      testing::run_command("sqlite3 " + db + " 'SELECT COUNT(*) FROM data_check_result'").output,
+      "4\n");  // link_rows_have_their_movie runs only for snapshots
+}
+
 }  // namespace
 }  // namespace marquee
