@@ -42,6 +42,8 @@ void stop_if_requested(const std::string& where) {
                                 signal_number == SIGINT ? "SIGINT" : "SIGTERM", where));
 }
 
-void clear_stop_request() { g_stop_signal.store(0, std::memory_order_relaxed); }
+void clear_stop_request() {
+  g_stop_signal.store(0, std::memory_order_relaxed);
+}
 
 }  // namespace marquee::pipeline
