@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <memory>
@@ -15,9 +16,20 @@ struct ServeOptions {
   std::string db_url;  ///< required: sqlite:PATH (must exist already) or postgresql://…
   std::string host = "127.0.0.1";
   int port = 8080;  ///< 0: any free port (see Server::port())
-  /// Worker threads, each with its own store connection; one keep-alive connection occupies a
-  /// worker while it is open, so this is also the number of clients served at once.
+  /// Worker threads, each with its own store connection: the number of requests answered at
+  /// once. A connection holds a worker only while its request is answered: it waits for its
+  /// request header (and between keep-alive requests) in a single poll thread.
   std::size_t threads = 8;
+  /// The most time a client may take to send a request, header and body, counted from its
+  /// connection or, on a kept-alive connection, from the request's first byte. A client still
+  /// sending then is answered 408 and closed, however steadily it trickles bytes: a per-read
+  /// idle timeout alone would let one byte a second hold a connection for hours.
+  std::chrono::milliseconds read_timeout{10'000};
+  /// The most client connections held at once, waiting or being answered. A connection past it
+  /// closes the one that has waited longest for its request (an idle or trickling client), or,
+  /// when every held connection is being answered, is answered 503 and closed. Lowered (with a
+  /// warning) to fit the open-file limit, which the server first raises to its hard limit.
+  std::size_t max_connections = 1000;
   /// The dashboard's static files; empty: $MARQUEE_WEB_DIR, <exe>/../share/marquee/web,
   /// <exe>/../web, then the source tree's web/.
   std::filesystem::path web_dir;

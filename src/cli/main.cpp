@@ -1,3 +1,5 @@
+#include <chrono>
+#include <cmath>
 #include <csignal>
 #include <iostream>
 #include <map>
@@ -189,8 +191,24 @@ void define_serve_command(Commands& c) {
       ->capture_default_str();
   c.serve
       ->add_option("--threads", serve_options.threads,
-                   "Worker threads, one database connection each")
+                   "Worker threads, one database connection each: requests answered at once")
       ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  c.serve
+      ->add_option_function<double>(
+          "--read-timeout",
+          [&serve_options](const double& seconds) {
+            serve_options.read_timeout = std::chrono::milliseconds(std::llround(seconds * 1000));
+          },
+          "Seconds a client may take to send a whole request; one still sending is answered "
+          "408 and closed")
+      ->check(CLI::Range(0.001, 3600.0))
+      ->default_str(fmt::format("{:g}", serve_options.read_timeout.count() / 1000.0));
+  c.serve
+      ->add_option("--max-connections", serve_options.max_connections,
+                   "Client connections held at once; past it the longest-waiting one is closed, "
+                   "or the new one is answered 503")
+      ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
 }
 
