@@ -448,7 +448,10 @@ void CsvReader::Impl::emit(std::size_t raw_end, std::size_t next_begin, CsvRecor
 void CsvReader::Impl::throw_too_long() const {
   // A file whose lines end with CR only reads as one record (a bare CR is no line end): say so
   // rather than suggest a larger limit. One bare CR is no sign of it: real overviews hold one.
-  const std::string_view record(buf.get() + begin, end - begin);
+  // Every caller holds more than max_record_bytes of the record; looking at exactly the first
+  // max_record_bytes + 1 keeps the message the same whatever the buffer size.
+  const std::string_view record(buf.get() + begin,
+                                std::min(end - begin, options.max_record_bytes + 1));
   int bare_crs = 0;
   for (std::size_t at = record.find('\r'); at != std::string_view::npos && bare_crs < 2;
        at = record.find('\r', at + 1)) {

@@ -49,5 +49,16 @@ TEST(CsvReader, TooLongRecordWithOneBareCrKeepsTheUsualHint) {
   EXPECT_THAT(message, Not(HasSubstr("CR only")));
 }
 
+TEST(CsvReader, TheTooLongMessageIsTheSameWhateverTheBufferSize) {
+  // Found by csv_reader_fuzz: the hint counted the bare CRs of whatever part of the record was
+  // buffered, so a second CR past the limit changed the message with the buffer size.
+  std::string text = "a\r" + std::string(8, 'b') + "\rc" + std::string(30, 'd') + "\n";
+  std::string reference = error_reading(text, {text.size() + 1, 10});
+  EXPECT_THAT(reference, HasSubstr("check that the file is this CSV"));
+  for (std::size_t buffer : {std::size_t{1}, std::size_t{3}, std::size_t{16}, std::size_t{64}}) {
+    EXPECT_EQ(error_reading(text, {buffer, 10}), reference) << buffer;
+  }
+}
+
 }  // namespace
 }  // namespace marquee::format
