@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -58,11 +60,19 @@ void add_load_flags(CLI::App& cmd, CommonFlags& flags) {
       ->capture_default_str();
   cmd.add_option("--checks", flags.job.checks,
                  "What failing data checks (sql/checks/) do: warn (default), or error (exit 3)")
-      ->transform(CLI::CheckedTransformer(
-          std::map<std::string, marquee::pipeline::CheckMode>{
-              {"warn", marquee::pipeline::CheckMode::kWarn},
-              {"error", marquee::pipeline::CheckMode::kError}},
-          CLI::ignore_case));
+      ->transform(CLI::Validator(
+          [](std::string& value) -> std::string {
+            std::string lower = value;
+            for (char& ch : lower) ch = static_cast<char>(std::tolower(ch));
+            if (lower == "warn" || lower == "error") {
+              value = std::to_string(static_cast<int>(lower == "warn"
+                                                          ? marquee::pipeline::CheckMode::kWarn
+                                                          : marquee::pipeline::CheckMode::kError));
+              return "";
+            }
+            return fmt::format("'{}' is not a check mode; use warn or error", value);
+          },
+          "warn|error"));
   cmd.add_option("--lock-timeout", flags.lock_timeout_seconds,
                  "Seconds to wait for another run's lock before exiting 5")
       ->check(CLI::NonNegativeNumber)
@@ -299,7 +309,66 @@ int execute(Commands& c) {
 
 }  // namespace
 
+/// Edit distance, for "did you mean".
+std::size_t distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1] ? 1 : 0)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+/// `version`, `-V`, `help [COMMAND]` and an unknown command, before CLI11 sees them (it would
+/// answer each with "A subcommand is required"); nullopt when CLI11 should parse.
+std::optional<int> answer_before_parsing(Commands& commands, int argc, char** argv) {
+  if (argc < 2) return std::nullopt;
+  const std::string first = argv[1];
+  if (first == "version" || first == "-V") {
+    fmt::print("{}\n", MARQUEE_VERSION);
+    return 0;
+  }
+  if (first == "help") {
+    CLI::App* target = &commands.app;
+    if (argc > 2) {
+      try {
+        target = commands.app.get_subcommand(argv[2]);
+      } catch (const CLI::OptionNotFound&) {
+        fmt::print(stderr, "unknown command '{}'; `marquee help` lists the commands\n", argv[2]);
+        return static_cast<int>(ExitCode::kUsage);
+      }
+    }
+    fmt::print("{}", target->help());
+    return 0;
+  }
+  if (first.empty() || first[0] == '-') return std::nullopt;
+  std::vector<std::string> names;
+  for (const auto* sub : commands.app.get_subcommands({})) names.push_back(sub->get_name());
+  if (std::find(names.begin(), names.end(), first) != names.end()) return std::nullopt;
+  std::string nearest;
+  std::size_t best = 3;  // more edits than 2 is no longer a typo
+  for (const auto& name : names) {
+    if (std::size_t d = distance(first, name); d < best) {
+      best = d;
+      nearest = name;
+    }
+  }
+  fmt::print(stderr, "unknown command '{}'{}; the commands are {} (marquee help COMMAND)\n", first,
+             nearest.empty() ? "" : fmt::format("; did you mean '{}'?", nearest),
+             fmt::join(names, ", "));
+  return static_cast<int>(ExitCode::kUsage);
+}
+
 int main(int argc, char** argv) {
+  // A closed stdout (`marquee run … | head`) must not stop a load: writes fail with EPIPE, which
+  // the terminal sink ignores, and the log file still gets every line.
+  std::signal(SIGPIPE, SIG_IGN);
   Commands commands;
   commands.app.set_version_flag("--version", MARQUEE_VERSION);
   commands.app.require_subcommand(1);
@@ -307,6 +376,7 @@ int main(int argc, char** argv) {
   define_reading_commands(commands);
   define_generate_command(commands);
   define_serve_command(commands);
+  if (auto answered = answer_before_parsing(commands, argc, argv)) return *answered;
   try {
     commands.app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
