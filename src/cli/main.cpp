@@ -283,6 +283,8 @@ int execute(Commands& c) {
     flags.job.lock_timeout =
         std::chrono::milliseconds(static_cast<long long>(flags.lock_timeout_seconds * 1000));
     flags.job.stage.progress = true;
+    // A --db that names no database fails now, not after minutes of staging.
+    if (!flags.job.db_url.empty()) marquee::store::parse_db_url(flags.job.db_url);
     if (run_without_job(c)) return 0;
     if (notifies) marquee::pipeline::install_stop_handlers();
     for (auto* cmd : {c.run, c.stage, c.load, c.backfill}) {

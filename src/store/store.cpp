@@ -1,5 +1,6 @@
 #include "store/store.hpp"
 
+#include <cctype>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -16,6 +17,22 @@ namespace marquee::store {
 DbUrl parse_db_url(std::string_view url) {
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
     return {DbUrl::Engine::kPostgres, std::string(url)};
+  }
+  // Any other scheme (mysql://, a misspelt postgresq://) is not a file to create.
+  if (auto colon = url.find("://");
+      colon != std::string_view::npos && colon > 0 && !url.starts_with("sqlite:")) {
+    std::string_view scheme = url.substr(0, colon);
+    bool is_scheme = std::isalpha(static_cast<unsigned char>(scheme[0])) != 0;
+    for (char c : scheme) {
+      is_scheme = is_scheme && (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' ||
+                                c == '-' || c == '.');
+    }
+    if (is_scheme) {
+      throw Error(ExitCode::kUsage,
+                  fmt::format("--db {}://…: unknown database scheme '{}'; use postgresql://"
+                              "user@host:port/db, sqlite:PATH or a file path",
+                              scheme, scheme));
+    }
   }
   std::string_view path = url.starts_with("sqlite:") ? url.substr(7) : url;
   if (path.empty()) throw Error(ExitCode::kUsage, "--db sqlite: needs a file path (sqlite:PATH)");

@@ -70,5 +70,18 @@ TEST(CliForgives, AClosedPipeDoesNotStopALoad) {
   EXPECT_TRUE(std::filesystem::exists(dir / "work" / "movie_results" / "company_yearly.csv"));
 }
 
+TEST(CliForgives, AnUnknownDatabaseSchemeFailsBeforeStaging) {
+  TempDir dir;
+  make_zip(dir / "golden.zip", {fixture("golden/movies_metadata.csv")});
+  for (const char* db : {"mysql://u@h/db", "postgresq://u@h/db"}) {
+    auto r = run_marquee(
+        {"run", (dir / "golden.zip").string(), "--workdir", (dir / "work").string(), "--db", db});
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("unknown database scheme"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("postgresql://"), std::string::npos) << r.output;
+    EXPECT_FALSE(std::filesystem::exists(dir / "work" / "staging")) << db;  // nothing staged
+  }
+}
+
 }  // namespace
 }  // namespace marquee

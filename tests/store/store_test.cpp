@@ -32,6 +32,20 @@ TEST(ParseDbUrl, PostgresUrlsAreKeptWhole) {
   }
 }
 
+TEST(ParseDbUrl, AnotherSchemeIsAUsageErrorNotAFileName) {
+  for (const char* url : {"mysql://u@h/db", "postgresq://u@h/db", "s3://bucket/db"}) {
+    try {
+      parse_db_url(url);
+      ADD_FAILURE() << url << " was taken for a file";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kUsage) << url;
+      EXPECT_NE(std::string(e.what()).find("unknown database scheme"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(parse_db_url("sqlite:///tmp/x.db").target, "///tmp/x.db");
+  EXPECT_EQ(parse_db_url("data/x.db").target, "data/x.db");
+}
+
 TEST(ParseDbUrl, SqliteWithoutAPathIsAUsageError) {
   for (const char* url : {"sqlite:", ""}) {
     try {
