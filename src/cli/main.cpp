@@ -38,13 +38,15 @@ struct CommonFlags {
 void add_common(CLI::App& cmd, CommonFlags& flags) {
   cmd.add_option("--workdir", flags.job.workdir,
                  "Work directory for staging, rejects, reports, logs")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->envname("MARQUEE_WORKDIR");
   cmd.add_option(
          "--db", flags.job.db_url,
          "Database: sqlite:PATH (default <workdir>/marquee.db) or postgresql://user@host:port/db")
       ->envname("MARQUEE_DB");
   cmd.add_option("--log-dir", flags.job.log_dir,
-                 "Folder of the main and error logs (default <workdir>/log)");
+                 "Folder of the main and error logs (default <workdir>/log)")
+      ->envname("MARQUEE_LOG_DIR");
   cmd.add_flag("-v,--verbose", flags.verbose, "Debug output on the terminal");
 }
 

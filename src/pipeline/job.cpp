@@ -107,7 +107,7 @@ Job::Job(JobOptions options)
 
 store::Store& Job::store() {
   if (!store_) {
-    store_ = store::open_store(options_.effective_db_url());
+    store_ = store::open_store(options_.effective_db_url(), {.must_exist = database_must_exist_});
     spdlog::info("store: {}", store_->describe());
   }
   return *store_;
@@ -299,6 +299,9 @@ std::vector<staging::StagedArchive> Job::archives_to_load(const staging::Staging
 void Job::load() {
   step_ = "load";
   auto dirs = options_.staging_dirs();
+  // Nothing staged: a load that would only create an empty database is a wrong --workdir.
+  database_must_exist_ =
+      staging::pending(dirs.incoming()).empty() && staging::pending(dirs.backfill()).empty();
   dirs.create();
   auto locks = lock_for_load();
   auto waiting = archives_to_load(dirs);
@@ -382,6 +385,7 @@ void Job::check_data(std::size_t first_new_batch) {
 
 void Job::report() {
   step_ = "report";
+  database_must_exist_ = true;  // reports of no database are a wrong --workdir, not empty files
   auto started = std::chrono::steady_clock::now();
   auto reports = report::write_reports(store(), options_.effective_results_dir());
   for (const auto& r : reports) {
@@ -428,6 +432,7 @@ void Job::run(const std::string& source) {
 }
 
 void Job::status(std::ostream& out) {
+  database_must_exist_ = true;
   print_status(store(), options_.staging_dirs(), options_.backfill_batches, out);
 }
 

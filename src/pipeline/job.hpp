@@ -97,6 +97,9 @@ class Job {
   std::string step_;  ///< what the run is doing, for alerts
   std::string current_source_;
   std::optional<std::int64_t> current_batch_;
+  /// The command only reads (status, report, a load with nothing staged): the database must
+  /// exist already, so that a wrong --workdir fails instead of creating an empty one.
+  bool database_must_exist_ = false;
 };
 
 }  // namespace marquee::pipeline

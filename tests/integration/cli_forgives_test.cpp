@@ -83,5 +83,28 @@ TEST(CliForgives, AnUnknownDatabaseSchemeFailsBeforeStaging) {
   }
 }
 
+TEST(CliForgives, ReadCommandsNeverCreateADatabase) {
+  TempDir dir;
+  for (const char* command : {"status", "report", "load"}) {
+    auto r = run_marquee({command, "--workdir", (dir / "wrong").string()});
+    EXPECT_EQ(r.exit_code, 4) << command << ": " << r.output;
+    EXPECT_NE(r.output.find("no database there; load one first"), std::string::npos)
+        << command << ": " << r.output;
+    EXPECT_FALSE(std::filesystem::exists(dir / "wrong" / "marquee.db")) << command;
+  }
+}
+
+TEST(CliForgives, TheWorkdirAndLogDirComeFromTheEnvironment) {
+  TempDir dir;
+  make_zip(dir / "golden.zip", {fixture("golden/movies_metadata.csv")});
+  auto r = run_command("MARQUEE_WORKDIR=" + shell_quote((dir / "env-work").string()) +
+                       " MARQUEE_LOG_DIR=" + shell_quote((dir / "env-logs").string()) + " " +
+                       shell_quote(marquee_binary()) + " run " +
+                       shell_quote((dir / "golden.zip").string()) + " --max-reject-ratio 0.05");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "env-work" / "marquee.db"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "env-logs" / "data-engineer-project.log"));
+}
+
 }  // namespace
 }  // namespace marquee
