@@ -73,4 +73,12 @@ DatasetFiles DatasetFiles::from_directory(const std::filesystem::path& dir) {
   return d;
 }
 
+DatasetFiles DatasetFiles::from_csv_file(const std::filesystem::path& csv) {
+  DatasetFiles d;
+  d.label_ = csv.string();
+  d.add(File{csv.filename().string(), csv.string(), std::filesystem::file_size(csv),
+             [csv] { return format::open_file_source(csv); }});
+  return d;
+}
+
 }  // namespace marquee::pipeline

@@ -18,6 +18,9 @@ class DatasetFiles {
   /// Throws marquee::Error(kBadData) for a corrupt archive or two entries with one base name.
   static DatasetFiles from_zip(const std::filesystem::path& zip);
   static DatasetFiles from_directory(const std::filesystem::path& dir);
+  /// One CSV file of the dataset (movies_metadata.csv, as a pandas user would pass it), read in
+  /// place as a folder holding only it would be.
+  static DatasetFiles from_csv_file(const std::filesystem::path& csv);
 
   struct File {
     std::string base_name;    ///< "movies_metadata.csv"

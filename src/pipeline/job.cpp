@@ -64,6 +64,14 @@ std::optional<fs::path> local_directory(const std::string& source) {
   return std::nullopt;
 }
 
+/// A local .csv file of the dataset, loaded in place like a folder (not staged as a ZIP).
+std::optional<fs::path> local_csv_file(const std::string& source) {
+  std::error_code ec;
+  auto path = source::local_path_of(source);
+  if (path && fs::is_regular_file(*path, ec) && path->extension() == ".csv") return path;
+  return std::nullopt;
+}
+
 /// staging::stage, with a download stopped by SIGINT/SIGTERM turned into Interrupted (its .part
 /// stays for the next stage to resume).
 staging::StageResult stage_or_stop(const std::string& source, const staging::StagingDirs& dirs,
@@ -408,13 +416,15 @@ void Job::run(const std::string& source) {
   spdlog::info("run {}: source {}", run_id_, source::redacted(source));
   current_source_ = source;
   std::string sha256;
-  if (auto dir = local_directory(source)) {
+  auto dir = local_directory(source);
+  auto csv = dir ? std::nullopt : local_csv_file(source);
+  if (dir || csv) {
     step_ = "load";
     auto locks = lock_for_load();
-    auto files = DatasetFiles::from_directory(*dir);
+    auto files = dir ? DatasetFiles::from_directory(*dir) : DatasetFiles::from_csv_file(*csv);
     sha256 = files.content_sha256();
     std::string now = utc_now_iso8601();
-    load_files(files, {fs::absolute(*dir).string(), sha256, "", now, now});
+    load_files(files, {fs::absolute(dir ? *dir : *csv).string(), sha256, "", now, now});
     if (!loaded_.empty() || !unchecked_.empty()) check_data(0);
   } else {
     step_ = "stage";

@@ -106,5 +106,20 @@ TEST(CliForgives, TheWorkdirAndLogDirComeFromTheEnvironment) {
   EXPECT_TRUE(std::filesystem::exists(dir / "env-logs" / "data-engineer-project.log"));
 }
 
+TEST(CliForgives, ABareMoviesCsvIsASource) {
+  TempDir dir;
+  auto r = run_marquee({"run", fixture("golden/movies_metadata.csv").string(), "--workdir",
+                        (dir / "work").string(), "--max-reject-ratio", "0.05"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("not a complete ZIP"), std::string::npos) << r.output;
+  EXPECT_EQ(read_file(dir / "work" / "movie_results" / "company_yearly.csv"),
+            read_file(fixture("golden/expected/company_yearly.csv")));
+  // The same file again is the same content: nothing to do.
+  auto again = run_marquee({"run", fixture("golden/movies_metadata.csv").string(), "--workdir",
+                            (dir / "work").string(), "--max-reject-ratio", "0.05"});
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("nothing to do"), std::string::npos) << again.output;
+}
+
 }  // namespace
 }  // namespace marquee

@@ -118,6 +118,8 @@ TEST_F(Backfill, AsOfSetsTheDataTimeOfTheStagedArchives) {
 }
 
 TEST_F(Backfill, NothingInAnyLaneIsSuccess) {
+  auto first = archive("in", "a", 1, "2020-01-01 00:00");
+  ASSERT_EQ(marquee({"run", first.string()}).exit_code, 0);
   auto r = marquee({"load", "--backfill-batches", "3"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
 }

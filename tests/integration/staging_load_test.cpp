@@ -90,9 +90,18 @@ TEST_F(StagingLoad, ArchivesLoadInOrderAndACorruptOneDoesNotBlockTheNext) {
 }
 
 TEST_F(StagingLoad, NothingWaitingIsSuccess) {
+  // The hourly load of a work folder with a database and no new archive has nothing to do.
+  ASSERT_EQ(marquee({"stage", zip_with("a", one_movie(42, 100)).string()}).exit_code, 0);
+  ASSERT_EQ(marquee({"load"}).exit_code, 0);
   auto r = marquee({"load"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("nothing waiting"), std::string::npos) << r.output;
+}
+
+TEST_F(StagingLoad, NothingWaitingAndNoDatabaseIsAWrongWorkdir) {
+  auto r = marquee({"load"});
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("no database there; load one first"), std::string::npos) << r.output;
 }
 
 }  // namespace
