@@ -246,7 +246,14 @@ void move_with_meta(const StagedArchive& archive, const fs::path& folder,
 
 void StagingDirs::create() const {
   for (const fs::path& folder : {incoming(), archive(), failed(), backfill(), state()}) {
-    fs::create_directories(folder);
+    std::error_code ec;
+    fs::create_directories(folder, ec);
+    if (ec) {
+      throw Error(ExitCode::kUsage,
+                  fmt::format("cannot create {}: {}; choose a writable --workdir (or make this "
+                              "one writable)",
+                              folder.string(), ec.message()));
+    }
   }
 }
 

@@ -51,5 +51,22 @@ TEST(NextStepMessages, AReadOnlyWorkdirSaysToChooseAWritableOne) {
   EXPECT_NE(r.output.find("choose a writable"), std::string::npos) << r.output;
 }
 
+TEST(NextStepMessages, AReadOnlyWorkdirWithWritableLogsSaysToChooseAWritableOne) {
+  TempDir dir;
+  fs::create_directories(dir / "ro");
+  if (::mount("tmpfs", (dir / "ro").c_str(), "tmpfs", MS_RDONLY, "size=64k") != 0) {
+    GTEST_SKIP() << "cannot mount a read-only tmpfs (" << std::strerror(errno)
+                 << "): needs root or CAP_SYS_ADMIN";
+  }
+  make_zip(dir / "golden.zip", {fixture("golden/movies_metadata.csv")});
+  auto r = run_marquee({"run", (dir / "golden.zip").string(), "--workdir", (dir / "ro").string(),
+                        "--log-dir", (dir / "logs").string()});
+  ::umount2((dir / "ro").c_str(), MNT_DETACH);
+  EXPECT_EQ(r.exit_code, 1) << r.output;  // was 4, "unexpected failure … please report it"
+  EXPECT_EQ(r.output.find("unexpected failure"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Read-only file system; choose a writable --workdir"), std::string::npos)
+      << r.output;
+}
+
 }  // namespace
 }  // namespace marquee
