@@ -17,12 +17,6 @@ using testing::run_marquee;
 using testing::TempDir;
 using testing::write_file;
 
-constexpr const char* kHeader =
-    "adult,belongs_to_collection,budget,genres,homepage,id,imdb_id,original_language,"
-    "original_title,overview,popularity,poster_path,production_companies,production_countries,"
-    "release_date,revenue,runtime,spoken_languages,status,tagline,title,video,vote_average,"
-    "vote_count\n";
-
 std::string movie(int id, const std::string& budget, const std::string& revenue,
                   const std::string& popularity, int company) {
   return fmt::format(
@@ -33,7 +27,7 @@ std::string movie(int id, const std::string& budget, const std::string& revenue,
 
 /// Ten movies of company 7 in 2001 and two of company 8, all Drama.
 std::string huge_csv() {
-  std::string csv = kHeader;
+  std::string csv = std::string(testing::kMoviesHeader) + "\n";
   csv += movie(1, "5000000000000000000", "9223372036854775807", "999999999999.999999", 7);
   csv += movie(2, "5000000000000000000", "0", "999999999999.999999", 7);
   for (int id = 3; id <= 9; ++id) csv += movie(id, "0", "0", "999999999999.999999", 7);

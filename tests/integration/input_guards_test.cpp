@@ -15,11 +15,7 @@ using testing::run_marquee;
 using testing::TempDir;
 using testing::write_file;
 
-constexpr const char* kHeader =
-    "adult,belongs_to_collection,budget,genres,homepage,id,imdb_id,original_language,"
-    "original_title,overview,popularity,poster_path,production_companies,production_countries,"
-    "release_date,revenue,runtime,spoken_languages,status,tagline,title,video,vote_average,"
-    "vote_count";
+constexpr const char* kHeader = testing::kMoviesHeader;
 
 /// A record of kHeader's 24 columns: `id`, then runtime, vote_average and vote_count as given.
 std::string movie(const std::string& id, const std::string& runtime = "90.0",

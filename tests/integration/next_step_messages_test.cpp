@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "test_support.hpp"
 
@@ -36,32 +37,40 @@ TEST(NextStepMessages, ADamagedDatabaseSaysToRestoreOrRebuildIt) {
   EXPECT_NE(status.output.find("restore it from a backup"), std::string::npos) << status.output;
 }
 
+/// Runs `args` (with --workdir DIR/ro/work or DIR/ro) over a read-only tmpfs at DIR/ro; false
+/// when mounting needs privileges this process lacks.
+bool run_on_read_only(const TempDir& dir, std::vector<std::string> args,
+                      testing::CommandResult& out) {
+  fs::create_directories(dir / "ro");
+  if (::mount("tmpfs", (dir / "ro").c_str(), "tmpfs", MS_RDONLY, "size=64k") != 0) return false;
+  out = run_marquee(args);
+  ::umount2((dir / "ro").c_str(), MNT_DETACH);
+  return true;
+}
+
 TEST(NextStepMessages, AReadOnlyWorkdirSaysToChooseAWritableOne) {
   TempDir dir;
-  fs::create_directories(dir / "ro");
-  if (::mount("tmpfs", (dir / "ro").c_str(), "tmpfs", MS_RDONLY, "size=64k") != 0) {
-    GTEST_SKIP() << "cannot mount a read-only tmpfs (" << std::strerror(errno)
-                 << "): needs root or CAP_SYS_ADMIN";
-  }
   make_zip(dir / "golden.zip", {fixture("golden/movies_metadata.csv")});
-  auto r = run_marquee(
-      {"run", (dir / "golden.zip").string(), "--workdir", (dir / "ro" / "work").string()});
-  ::umount2((dir / "ro").c_str(), MNT_DETACH);
+  testing::CommandResult r;
+  if (!run_on_read_only(
+          dir, {"run", (dir / "golden.zip").string(), "--workdir", (dir / "ro" / "work").string()},
+          r)) {
+    GTEST_SKIP() << "cannot mount a read-only tmpfs: needs root or CAP_SYS_ADMIN";
+  }
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("choose a writable"), std::string::npos) << r.output;
 }
 
 TEST(NextStepMessages, AReadOnlyWorkdirWithWritableLogsSaysToChooseAWritableOne) {
   TempDir dir;
-  fs::create_directories(dir / "ro");
-  if (::mount("tmpfs", (dir / "ro").c_str(), "tmpfs", MS_RDONLY, "size=64k") != 0) {
-    GTEST_SKIP() << "cannot mount a read-only tmpfs (" << std::strerror(errno)
-                 << "): needs root or CAP_SYS_ADMIN";
-  }
   make_zip(dir / "golden.zip", {fixture("golden/movies_metadata.csv")});
-  auto r = run_marquee({"run", (dir / "golden.zip").string(), "--workdir", (dir / "ro").string(),
-                        "--log-dir", (dir / "logs").string()});
-  ::umount2((dir / "ro").c_str(), MNT_DETACH);
+  testing::CommandResult r;
+  if (!run_on_read_only(dir,
+                        {"run", (dir / "golden.zip").string(), "--workdir", (dir / "ro").string(),
+                         "--log-dir", (dir / "logs").string()},
+                        r)) {
+    GTEST_SKIP() << "cannot mount a read-only tmpfs: needs root or CAP_SYS_ADMIN";
+  }
   EXPECT_EQ(r.exit_code, 1) << r.output;  // was 4, "unexpected failure … please report it"
   EXPECT_EQ(r.output.find("unexpected failure"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("Read-only file system; choose a writable --workdir"), std::string::npos)

@@ -21,6 +21,13 @@ struct CommandResult {
   std::string output;  ///< stdout and stderr together
 };
 
+/// The header of movies_metadata.csv: its 24 columns in the real file's order, without a line end.
+inline constexpr const char* kMoviesHeader =
+    "adult,belongs_to_collection,budget,genres,homepage,id,imdb_id,original_language,"
+    "original_title,overview,popularity,poster_path,production_companies,production_countries,"
+    "release_date,revenue,runtime,spoken_languages,status,tagline,title,video,vote_average,"
+    "vote_count";
+
 inline std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
