@@ -5,16 +5,14 @@
 #include <gtest/gtest.h>
 
 #include "dataset/record_rules.hpp"
+#include "dataset/record_rules_test_support.hpp"
 #include "format/csv_reader.hpp"
 
 namespace marquee::dataset {
 namespace {
 
-const char* kHeader =
-    "adult,belongs_to_collection,budget,genres,homepage,id,imdb_id,original_language,"
-    "original_title,overview,popularity,poster_path,production_companies,production_countries,"
-    "release_date,revenue,runtime,spoken_languages,status,tagline,title,video,vote_average,"
-    "vote_count\n";
+using test::Applied;
+using test::apply_record;
 
 // Heat, shortened: every column the rules parse holds a plain value.
 const char* kRecord =
@@ -25,43 +23,9 @@ const char* kRecord =
 constexpr int kBudget = 2, kId = 5, kRevenue = 15, kRuntime = 16, kVoteAverage = 22,
               kVoteCount = 23;
 
-struct Applied {
-  std::variant<MovieRow, RowError> result;
-  WarningTally warnings;
-};
-
 /// kRecord with one field replaced, through the real CSV reader and the rules.
 Applied apply_with(int column, const std::string& value) {
-  std::string record;
-  {
-    auto source = format::string_source(kRecord);
-    format::CsvReader reader(*source);
-    format::CsvRecord rec;
-    reader.next(rec);
-    for (std::size_t i = 0; i < rec.fields.size(); ++i) {
-      if (i > 0) record += ',';
-      std::string v(static_cast<int>(i) == column ? std::string_view(value) : rec.fields[i]);
-      if (v.find_first_of(",\"\n\r") != std::string::npos) {
-        std::string q = "\"";
-        for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-        v = q + "\"";
-      }
-      record += v;
-    }
-    record += '\n';
-  }
-  auto source = format::string_source(std::string(kHeader) + record);
-  format::CsvReader reader(*source);
-  format::CsvRecord header_record;
-  EXPECT_TRUE(reader.next(header_record));
-  std::vector<std::string> header_text(header_record.fields.begin(), header_record.fields.end());
-  std::vector<std::string_view> header(header_text.begin(), header_text.end());
-  MovieRecordRules rules(header, "movies_metadata.csv");
-  format::CsvRecord rec;
-  EXPECT_TRUE(reader.next(rec));
-  Applied a{MovieRow{}, {}};
-  a.result = rules.apply(rec, a.warnings);
-  return a;
+  return apply_record(test::with_field(column, value, kRecord));
 }
 
 RowError error_of(const Applied& a) {

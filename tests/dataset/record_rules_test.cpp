@@ -3,17 +3,15 @@
 #include <gtest/gtest.h>
 
 #include "common/error.hpp"
+#include "dataset/record_rules_test_support.hpp"
 #include "format/csv_reader.hpp"
 
 namespace marquee::dataset {
 namespace {
 
-const char* kHeader =
-    "adult,belongs_to_collection,budget,genres,homepage,id,imdb_id,original_language,original_"
-    "title,"
-    "overview,popularity,poster_path,production_companies,production_countries,release_date,"
-    "revenue,"
-    "runtime,spoken_languages,status,tagline,title,video,vote_average,vote_count\n";
+using test::Applied;
+using test::apply_record;
+using test::kHeader;
 
 // Toy Story, byte for byte from the real movies_metadata.csv.
 const char* kToyStory =
@@ -26,45 +24,9 @@ const char* kToyStory =
     "States of America'}]\",1995-10-30,373554033,81.0,\"[{'iso_639_1': 'en', 'name': "
     "'English'}]\",Released,,Toy Story,False,7.7,5415\n";
 
-/// Parses header + one record with the real CSV reader and applies the rules.
-struct Applied {
-  std::variant<MovieRow, RowError> result;
-  WarningTally warnings;
-};
-
-Applied apply_record(const std::string& record) {
-  auto source = format::string_source(std::string(kHeader) + record);
-  format::CsvReader reader(*source);
-  format::CsvRecord header_record;
-  EXPECT_TRUE(reader.next(header_record));
-  std::vector<std::string> header_text(header_record.fields.begin(), header_record.fields.end());
-  std::vector<std::string_view> header(header_text.begin(), header_text.end());
-  MovieRecordRules rules(header, "movies_metadata.csv");
-  format::CsvRecord rec;
-  EXPECT_TRUE(reader.next(rec));
-  Applied a{MovieRow{}, {}};
-  a.result = rules.apply(rec, a.warnings);
-  return a;
-}
-
 /// The Toy Story record with one column replaced (columns in header order).
 std::string with_field(int column, const std::string& value, const std::string& base = kToyStory) {
-  auto source = format::string_source(base);
-  format::CsvReader reader(*source);
-  format::CsvRecord rec;
-  reader.next(rec);
-  std::string out;
-  for (std::size_t i = 0; i < rec.fields.size(); ++i) {
-    if (i > 0) out += ',';
-    std::string v(static_cast<int>(i) == column ? std::string_view(value) : rec.fields[i]);
-    if (v.find_first_of(",\"\n\r") != std::string::npos) {
-      std::string q = "\"";
-      for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-      v = q + "\"";
-    }
-    out += v;
-  }
-  return out + "\n";
+  return test::with_field(column, value, base);
 }
 
 constexpr int kAdult = 0, kCollection = 1, kBudget = 2, kGenres = 3, kId = 5, kPopularity = 10,
