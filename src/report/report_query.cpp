@@ -109,10 +109,12 @@ class Finisher {
     genre_id_ = index_of("genre_id");
     mean_ = index_of("avg_popularity");
     if (plan_[mean_].kind != OutputColumn::Kind::kMean) fail("avg_popularity is not a split mean");
-    bool has_rank = std::find(names_.begin(), names_.end(), "popularity_rank") != names_.end();
+    auto rank = std::find(names_.begin(), names_.end(), "popularity_rank");
+    bool has_rank = rank != names_.end();
     if (has_rank != (ranking_ == Ranking::kRankWithinYear)) {
       fail(has_rank ? "a popularity_rank column it does not write" : "no popularity_rank column");
     }
+    rank_ = static_cast<std::size_t>(rank - names_.begin());
   }
 
   std::size_t index_of(std::string_view name) {
@@ -166,8 +168,7 @@ class Finisher {
         visit_(names_, row.cells);
         break;
       }
-      auto it = std::find(names_.begin(), names_.end(), "popularity_rank");
-      row.cells[static_cast<std::size_t>(it - names_.begin())] = std::to_string(rank);
+      row.cells[rank_] = std::to_string(rank);
       visit_(names_, row.cells);
     }
     year_rows_.clear();
@@ -179,7 +180,7 @@ class Finisher {
   bool planned_ = false;
   std::vector<OutputColumn> plan_;
   std::vector<std::string> names_;
-  std::size_t year_ = 0, movies_ = 0, genre_id_ = 0, mean_ = 0;
+  std::size_t year_ = 0, movies_ = 0, genre_id_ = 0, mean_ = 0, rank_ = 0;
   std::vector<Pending> year_rows_;  ///< one year's groups: a few dozen genres, never the table
 };
 
