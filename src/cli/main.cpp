@@ -33,7 +33,36 @@ struct CommonFlags {
   double lock_timeout_seconds = 0;
   double alert_timeout_seconds = 10;
   bool verbose = false;
+  bool quiet = false;
+  marquee::pipeline::LogFormat log_format = marquee::pipeline::LogFormat::kText;
+
+  marquee::pipeline::LogOptions log_options(std::filesystem::path log_dir) const {
+    using marquee::pipeline::Verbosity;
+    return {std::move(log_dir),
+            quiet     ? Verbosity::kQuiet
+            : verbose ? Verbosity::kVerbose
+                      : Verbosity::kNormal,
+            log_format};
+  }
 };
+
+/// A CLI11 transform taking one of `names` (any case) and handing on its index.
+CLI::Validator one_of(std::vector<std::string> names, std::string what) {
+  std::string description = fmt::format("{}", fmt::join(names, "|"));
+  return CLI::Validator(
+      [names = std::move(names), what = std::move(what)](std::string& value) -> std::string {
+        std::string lower = value;
+        for (char& ch : lower) ch = static_cast<char>(std::tolower(ch));
+        for (std::size_t i = 0; i < names.size(); ++i) {
+          if (lower == names[i]) {
+            value = std::to_string(i);
+            return "";
+          }
+        }
+        return fmt::format("'{}' is not a {}; use {}", value, what, fmt::join(names, " or "));
+      },
+      description);
+}
 
 void add_common(CLI::App& cmd, CommonFlags& flags) {
   cmd.add_option("--workdir", flags.job.workdir,
@@ -47,7 +76,16 @@ void add_common(CLI::App& cmd, CommonFlags& flags) {
   cmd.add_option("--log-dir", flags.job.log_dir,
                  "Folder of the main and error logs (default <workdir>/log)")
       ->envname("MARQUEE_LOG_DIR");
-  cmd.add_flag("-v,--verbose", flags.verbose, "Debug output on the terminal");
+  auto* verbose = cmd.add_flag("-v,--verbose", flags.verbose,
+                               "Debug lines on the terminal too (the main log always has them)");
+  cmd.add_flag("-q,--quiet", flags.quiet,
+               "Only warnings and errors on the terminal (the logs keep everything)")
+      ->excludes(verbose);
+  cmd.add_option("--log-format", flags.log_format,
+                 "text, or json: one JSON object per line on the terminal and in the logs")
+      ->transform(one_of({"text", "json"}, "log format"))
+      ->envname("MARQUEE_LOG_FORMAT")
+      ->default_str("text");
 }
 
 void add_load_flags(CLI::App& cmd, CommonFlags& flags) {
@@ -62,19 +100,7 @@ void add_load_flags(CLI::App& cmd, CommonFlags& flags) {
       ->capture_default_str();
   cmd.add_option("--checks", flags.job.checks,
                  "What failing data checks (sql/checks/) do: warn (default), or error (exit 3)")
-      ->transform(CLI::Validator(
-          [](std::string& value) -> std::string {
-            std::string lower = value;
-            for (char& ch : lower) ch = static_cast<char>(std::tolower(ch));
-            if (lower == "warn" || lower == "error") {
-              value = std::to_string(static_cast<int>(lower == "warn"
-                                                          ? marquee::pipeline::CheckMode::kWarn
-                                                          : marquee::pipeline::CheckMode::kError));
-              return "";
-            }
-            return fmt::format("'{}' is not a check mode; use warn or error", value);
-          },
-          "warn|error"));
+      ->transform(one_of({"warn", "error"}, "check mode"));
   cmd.add_option("--lock-timeout", flags.lock_timeout_seconds,
                  "Seconds to wait for another run's lock before exiting 5")
       ->check(CLI::NonNegativeNumber)
@@ -123,15 +149,17 @@ struct Commands {
   std::string source;
   std::vector<std::string> backfill_sources;
   int keep_weeks = 0;
+  bool status_json = false;
+  bool dry_run = false;
   marquee::gen::GenerateOptions gen_options;
   marquee::api::ServeOptions serve_options;
   CLI::App *run = nullptr, *stage = nullptr, *load = nullptr, *backfill = nullptr,
            *report = nullptr, *status = nullptr, *prune = nullptr, *generate = nullptr,
-           *serve = nullptr;
+           *serve = nullptr, *validate = nullptr;
 
   /// Runs that change something are alerted on and recorded for `recovered`.
   bool notifies() const {
-    return run->parsed() || stage->parsed() || load->parsed() || backfill->parsed();
+    return run->parsed() || stage->parsed() || (load->parsed() && !dry_run) || backfill->parsed();
   }
 };
 
@@ -158,6 +186,20 @@ void define_loading_commands(Commands& c) {
   add_common(*c.load, flags);
   add_load_flags(*c.load, flags);
   add_alert_flags(*c.load, flags);
+  c.load->add_flag("--dry-run", c.dry_run,
+                   "Validate what waits, as `marquee validate` does: load, move and alert nothing");
+
+  c.validate = c.app.add_subcommand(
+      "validate",
+      "Read SOURCE through the record rules and the reject limit, write its rejects to "
+      "rejects/validate-<run id>/, and load nothing: exits as a load would");
+  c.validate
+      ->add_option("source", c.source,
+                   "s3://bucket/key, https://..., file://..., a .zip, a .csv or a folder of CSVs")
+      ->required();
+  add_common(*c.validate, flags);
+  add_load_flags(*c.validate, flags);
+  add_stage_flags(*c.validate, flags);
   for (auto* cmd : {c.run, c.load}) {
     cmd->add_option("--backfill-batches", flags.job.backfill_batches,
                     "Archives taken from staging/backfill/ per load, after all of incoming/")
@@ -183,6 +225,8 @@ void define_reading_commands(Commands& c) {
 
   c.status = c.app.add_subcommand("status", "Show the loaded batches and what waits in staging");
   add_common(*c.status, c.flags);
+  c.status->add_flag("--json", c.status_json,
+                     "One JSON document on stdout: batches, what waits, movies loaded");
 
   c.prune = c.app.add_subcommand(
       "prune", "PostgreSQL: detach and drop movie_version partitions older than --keep weeks");
@@ -242,13 +286,13 @@ void define_generate_command(Commands& c) {
 /// The commands that need no Job: generate, serve and prune. False when none of them was given.
 bool run_without_job(Commands& c) {
   if (c.generate->parsed()) {
-    marquee::pipeline::setup_logging({}, false);
+    marquee::pipeline::setup_logging(c.flags.log_options({}));
     marquee::gen::generate(c.gen_options);
     spdlog::info("generate: wrote {} and {}.manifest.json", c.gen_options.out.string(),
                  c.gen_options.out.string());
     return true;
   }
-  marquee::pipeline::setup_logging(c.flags.job.effective_log_dir(), c.flags.verbose);
+  marquee::pipeline::setup_logging(c.flags.log_options(c.flags.job.effective_log_dir()));
   if (c.serve->parsed()) {
     c.serve_options.db_url = c.flags.job.effective_db_url();
     marquee::api::serve(c.serve_options);  // until SIGTERM or SIGINT
@@ -267,10 +311,11 @@ bool run_without_job(Commands& c) {
 void run_job(Commands& c, marquee::pipeline::Job& job) {
   if (c.run->parsed()) job.run(c.source);
   if (c.stage->parsed()) job.stage(c.source);
-  if (c.load->parsed()) job.load();
+  if (c.load->parsed()) c.dry_run ? job.validate_staged() : job.load();
+  if (c.validate->parsed()) job.validate(c.source);
   if (c.backfill->parsed()) job.backfill(c.backfill_sources);
   if (c.report->parsed()) job.report();
-  if (c.status->parsed()) job.status(std::cout);
+  if (c.status->parsed()) job.status(std::cout, c.status_json);
   if (c.notifies()) job.notify_success();
 }
 

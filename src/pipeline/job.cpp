@@ -1,5 +1,7 @@
 #include "pipeline/job.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -15,7 +17,9 @@
 #include "common/error.hpp"
 #include "common/file_lock.hpp"
 #include "pipeline/backfill.hpp"
+#include "pipeline/dry_run_writer.hpp"
 #include "pipeline/interrupt.hpp"
+#include "pipeline/logging.hpp"
 #include "pipeline/status.hpp"
 #include "report/report_writer.hpp"
 #include "source/redact.hpp"
@@ -50,6 +54,42 @@ void log_other_entries(const DatasetFiles& files) {
     }
   }
 }
+
+std::string missing_movies_message(const DatasetFiles& files) {
+  return fmt::format(
+      "{}: the required entry {} is missing; this is not The Movies Dataset archive, or it is "
+      "incomplete — stage a complete one",
+      files.label(), kMoviesFile);
+}
+
+std::string reasons_of(const FileStats& stats) {
+  std::vector<std::string> parts;
+  for (const auto& [reason, count] : stats.rejected_by_reason) {
+    parts.push_back(fmt::format("{} {}", count, reason));
+  }
+  return parts.empty() ? "" : fmt::format(" ({})", fmt::join(parts, ", "));
+}
+
+/// A folder of its own for what `validate` downloads: the real staging state never sees it.
+class ValidationFolder {
+ public:
+  explicit ValidationFolder(const fs::path& workdir)
+      : dirs_{workdir / "staging" / fmt::format("validate.tmp-{}", ::getpid())} {
+    std::error_code ec;
+    fs::remove_all(dirs_.root, ec);
+    dirs_.create();
+  }
+  ~ValidationFolder() {
+    std::error_code ec;
+    fs::remove_all(dirs_.root, ec);
+  }
+  ValidationFolder(const ValidationFolder&) = delete;
+  ValidationFolder& operator=(const ValidationFolder&) = delete;
+  const staging::StagingDirs& dirs() const { return dirs_; }
+
+ private:
+  staging::StagingDirs dirs_;
+};
 
 std::string new_run_id() {
   std::random_device rd;
@@ -102,6 +142,7 @@ fs::path JobOptions::effective_results_dir() const {
 
 Job::Job(JobOptions options)
     : options_(std::move(options)), run_id_(new_run_id()), started_at_(utc_now_iso8601()) {
+  set_log_run_id(run_id_);
   // A SIGINT or SIGTERM stops a download at once instead of after its last byte.
   options_.stage.cancelled = [] { return stop_signal() != 0; };
   std::error_code ec;
@@ -111,6 +152,13 @@ Job::Job(JobOptions options)
                 fmt::format("cannot create the work directory {}: {}; choose another --workdir",
                             options_.workdir.string(), ec.message()));
   }
+  spdlog::debug(
+      "run {}: {} in {}; database {}; logs in {}; reports in {}; reject limit {}; checks {}; "
+      "lock timeout {} ms",
+      run_id_, options_.command, options_.workdir.string(), options_.effective_db_url(),
+      options_.effective_log_dir().string(), options_.effective_results_dir().string(),
+      options_.max_reject_ratio, options_.checks == CheckMode::kError ? "error" : "warn",
+      options_.lock_timeout.count());
 }
 
 store::Store& Job::store() {
@@ -123,6 +171,7 @@ store::Store& Job::store() {
 
 void Job::stage(const std::string& source) {
   step_ = "stage";
+  StepTimer timer(steps_, "stage");
   current_source_ = source;
   auto dirs = options_.staging_dirs();
   dirs.create();
@@ -186,20 +235,21 @@ void Job::load_files(const DatasetFiles& files, const store::BatchSource& source
   }
   const auto* movies = files.find(kMoviesFile);
   if (movies == nullptr) {
-    std::string message = fmt::format(
-        "{}: the required entry {} is missing; this is not The Movies Dataset "
-        "archive, or it is incomplete — stage a complete one",
-        files.label(), kMoviesFile);
+    std::string message = missing_movies_message(files);
     store().record_failed_batch(source, message);
     throw Error(ExitCode::kBadData, message);
   }
   log_other_entries(files);
+  for (const auto& f : files.files()) {
+    spdlog::debug("load: {}: entry {} ({} bytes)", files.label(), f.stored_name, f.size);
+  }
 
+  const auto opened = std::chrono::steady_clock::now();
   auto writer = store().begin_batch(source);
   const std::int64_t batch_id = writer->batch_id();
   current_batch_ = batch_id;
   spdlog::info("load: batch {} from {} (sha256 {})", batch_id, source.source, source.sha256);
-  LoadedBatch batch{batch_id, source, {}};
+  LoadedBatch batch{batch_id, source, {}, 0};
   FileStats stats;
   try {
     stats = load_movies_file(*movies, *writer);
@@ -214,8 +264,9 @@ void Job::load_files(const DatasetFiles& files, const store::BatchSource& source
     throw Error(ExitCode::kDatabase, fmt::format("batch {}: {}{}", batch_id, e.what(), undone));
   }
   // Committed: whatever fails from here, the batch is loaded (and a later run checks it).
+  batch.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - opened).count();
   stats.movies_without_year = report::movies_without_year(store(), batch_id);
-  log_batch_committed(source, batch_id, stats);
+  log_batch_committed(source, batch_id, stats, batch.seconds);
   batch.files.push_back(std::move(stats));
   loaded_.push_back(std::move(batch));
   current_batch_.reset();
@@ -244,14 +295,14 @@ FileStats Job::load_movies_file(const DatasetFiles::File& movies, store::BatchWr
 }
 
 void Job::log_batch_committed(const store::BatchSource& source, std::int64_t batch_id,
-                              const FileStats& stats) const {
+                              const FileStats& stats, double seconds) const {
   spdlog::info(
       "load: batch {} committed (data time {}): {} read, {} loaded, {} rejected, {} duplicates "
       "superseded (of which {} older than the version loaded), {} warnings, {} without a year, "
-      "in {:.2f}s{}",
+      "in {:.2f}s (reading {:.2f}s){}",
       batch_id, source.data_time.empty() ? "the load time" : source.data_time, stats.rows_read,
       stats.rows_loaded, stats.rows_rejected, stats.duplicate_superseded, stats.older_than_loaded,
-      stats.warnings.total(), stats.movies_without_year, stats.seconds,
+      stats.warnings.total(), stats.movies_without_year, seconds, stats.seconds,
       options_.snapshot ? " (snapshot: movies absent from it were removed)" : "");
   if (stats.warnings.total() > 0) {
     spdlog::warn(
@@ -288,6 +339,71 @@ void Job::load_staged(const staging::StagedArchive& archive) {
   spdlog::info("load: {} moved to {}", archive.path.filename().string(), dirs.archive().string());
 }
 
+FileStats Job::validate_files(const DatasetFiles& files) {
+  const auto* movies = files.find(kMoviesFile);
+  if (movies == nullptr) throw Error(ExitCode::kBadData, missing_movies_message(files));
+  log_other_entries(files);
+  fs::path rejects_path = options_.workdir / "rejects" / fmt::format("validate-{}", run_id_) /
+                          fmt::format("{}.rejects.csv", fs::path(kMoviesFile).stem().string());
+  RejectSink rejects(rejects_path);
+  DryRunWriter writer;
+  auto input = movies->open();
+  FileStats stats = load_movies(*input, std::string(kMoviesFile), writer, rejects,
+                                {options_.max_record_bytes, 1 << 20},
+                                {{options_.max_reject_ratio}, movies->size, options_.snapshot});
+  stats.rejects_file = rejects.finish();
+  stats.movies_without_year = writer.movies_without_year();
+  written_.push_back(stats.rejects_file);
+  spdlog::info(
+      "validate: {}: {}: {} read, {} movies valid, {} rejected{}, {} duplicates superseded, {} "
+      "warnings, {} without a year; rejects in {}; in {:.2f}s; nothing was loaded",
+      files.label(), movies->stored_name, stats.rows_read, stats.rows_loaded, stats.rows_rejected,
+      reasons_of(stats), stats.duplicate_superseded, stats.warnings.total(),
+      stats.movies_without_year, stats.rejects_file.string(), stats.seconds);
+  RejectBudget{options_.max_reject_ratio}.check(stats, movies->stored_name, std::nullopt);
+  return stats;
+}
+
+void Job::validate(const std::string& source) {
+  step_ = "validate";
+  StepTimer timer(steps_, "validate");
+  current_source_ = source;
+  std::error_code ec;
+  if (auto dir = local_directory(source)) {
+    validate_files(DatasetFiles::from_directory(*dir));
+  } else if (auto csv = local_csv_file(source)) {
+    validate_files(DatasetFiles::from_csv_file(*csv));
+  } else if (auto path = source::local_path_of(source); path && fs::is_regular_file(*path, ec)) {
+    validate_files(DatasetFiles::from_zip(*path));
+  } else {
+    ValidationFolder folder(options_.workdir);
+    auto staged = stage_or_stop(source, folder.dirs(), options_.stage, folder.dirs().incoming());
+    validate_files(DatasetFiles::from_zip(staged.archive.path));
+  }
+}
+
+void Job::validate_staged() {
+  step_ = "validate";
+  StepTimer timer(steps_, "validate");
+  auto dirs = options_.staging_dirs();
+  auto waiting = archives_to_load(dirs);
+  std::optional<Error> first_bad;
+  for (const auto& archive : waiting) {
+    current_source_ = archive.source;
+    try {
+      validate_files(DatasetFiles::from_zip(archive.path));
+    } catch (const Error& e) {
+      if (e.code() != ExitCode::kBadData) throw;
+      spdlog::warn("validate: {}: a load would move it to {}: {}", archive.path.filename().string(),
+                   dirs.failed().string(), e.what());
+      if (!first_bad) first_bad = e;
+    }
+  }
+  spdlog::info("validate: {} archives waiting; nothing was loaded or moved (--dry-run)",
+               waiting.size());
+  if (first_bad) throw *first_bad;
+}
+
 std::vector<staging::StagedArchive> Job::archives_to_load(const staging::StagingDirs& dirs) {
   auto waiting = staging::pending(dirs.incoming());
   if (waiting.empty()) spdlog::info("load: nothing waiting in {}", dirs.incoming().string());
@@ -321,6 +437,8 @@ void Job::load() {
   std::optional<std::int64_t> first_bad_batch;
   std::string first_bad_source;
   const std::size_t loaded_before = loaded_.size();
+  std::optional<StepTimer> timer;
+  if (!waiting.empty()) timer.emplace(steps_, "load");
   for (const auto& archive : waiting) {
     stop_if_requested(fmt::format("before {}", archive.path.filename().string()));
     try {
@@ -342,6 +460,8 @@ void Job::load() {
                    archive.path.filename().string(), dirs.failed().string());
     }
   }
+  if (timer && first_bad) timer->fail();
+  timer.reset();
   if (loaded_.size() > loaded_before || !unchecked_.empty()) check_data(loaded_before);
   if (first_bad) {
     current_batch_ = first_bad_batch;  // the alert names the first bad archive, as the message
@@ -355,6 +475,7 @@ void Job::load() {
 
 void Job::check_data(std::size_t first_new_batch) {
   step_ = "checks";
+  StepTimer timer(steps_, "checks");
   std::vector<std::int64_t> batches;
   for (std::size_t i = first_new_batch; i < loaded_.size(); ++i) {
     batches.push_back(loaded_[i].batch_id);
@@ -375,6 +496,7 @@ void Job::check_data(std::size_t first_new_batch) {
                                         batch, e.what()));
     }
     for (const auto& result : results) {
+      checks_.push_back({batch, result.name, result.failing, result.seconds});
       if (result.failing > 0) {
         failed.push_back(fmt::format("{} ({} in batch {})", result.name, result.failing, batch));
       }
@@ -394,60 +516,108 @@ void Job::check_data(std::size_t first_new_batch) {
 void Job::report() {
   step_ = "report";
   database_must_exist_ = true;  // reports of no database are a wrong --workdir, not empty files
+  StepTimer timer(steps_, "report");
   auto started = std::chrono::steady_clock::now();
   auto reports = report::write_reports(store(), options_.effective_results_dir());
   for (const auto& r : reports) {
     spdlog::info("report: wrote {} ({} rows)", r.path.string(), r.rows);
     written_.push_back(r.path);
+    reports_.push_back({r.name, r.path, r.rows, r.seconds});
   }
   spdlog::info("report: {} movies have no release year and are in no report; {} reports in {:.2f}s",
                report::movies_without_year(store()), reports.size(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
-void Job::write_summary(const std::string& source, const std::string& sha256) {
+RunSummary Job::summary(int exit_code, const std::string& error) {
+  RunSummary s;
+  s.run_id = run_id_;
+  s.command = options_.command;
+  s.version = MARQUEE_VERSION;
+  s.source = summary_source_.empty() ? current_source_ : summary_source_;
+  s.sha256 = summary_sha256_;
+  s.started_at = started_at_;
+  s.database = store_ ? store_->describe() : options_.effective_db_url();
+  s.status = exit_code == 0 ? "succeeded" : "failed";
+  s.exit_code = exit_code;
+  s.error = error;
+  s.batches = loaded_;
+  s.steps = steps_;
+  s.checks = checks_;
+  s.reports = reports_;
+  s.files_written = written_;
+  return s;
+}
+
+void Job::write_summary() {
   fs::path path = options_.effective_results_dir() / "run_summary.json";
-  write_run_summary(path, {run_id_, source, sha256, started_at_, store().describe(), loaded_,
-                           report::movies_without_year(store()), written_});
+  RunSummary s = summary(0, "");
+  s.movies_without_year = report::movies_without_year(store());
+  write_run_summary(path, s);
   written_.push_back(path);
+}
+
+void Job::write_run_history(int exit_code, const std::string& error) {
+  fs::path dir = run_history_dir(options_.workdir);
+  fs::path path = dir / fmt::format("{}.json", run_id_);
+  try {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    write_run_summary(path, summary(exit_code, error));
+    prune_run_history(dir, kRunHistoryKept);
+    spdlog::debug("run {}: summary in {}", run_id_, path.string());
+  } catch (const std::exception& e) {
+    spdlog::warn("run {}: could not write its summary {}: {}", run_id_, path.string(), e.what());
+  }
 }
 
 void Job::run(const std::string& source) {
   spdlog::info("run {}: source {}", run_id_, source::redacted(source));
   current_source_ = source;
-  std::string sha256;
+  summary_source_ = source;
   auto dir = local_directory(source);
   auto csv = dir ? std::nullopt : local_csv_file(source);
   if (dir || csv) {
     step_ = "load";
     auto locks = lock_for_load();
-    auto files = dir ? DatasetFiles::from_directory(*dir) : DatasetFiles::from_csv_file(*csv);
-    sha256 = files.content_sha256();
-    std::string now = utc_now_iso8601();
-    load_files(files, {fs::absolute(dir ? *dir : *csv).string(), sha256, "", now, now});
+    {
+      StepTimer timer(steps_, "load");
+      auto files = dir ? DatasetFiles::from_directory(*dir) : DatasetFiles::from_csv_file(*csv);
+      std::string sha256 = files.content_sha256();
+      summary_sha256_ = sha256;
+      std::string now = utc_now_iso8601();
+      load_files(files, {fs::absolute(dir ? *dir : *csv).string(), sha256, "", now, now});
+    }
     if (!loaded_.empty() || !unchecked_.empty()) check_data(0);
   } else {
     step_ = "stage";
     auto dirs = options_.staging_dirs();
     dirs.create();
+    std::optional<StepTimer> timer(std::in_place, steps_, "stage");
     auto staged = stage_or_stop(source, dirs, options_.stage, dirs.incoming());
-    sha256 = staged.archive.sha256;
+    timer.reset();
+    summary_sha256_ = staged.archive.sha256;
     load();
   }
   report();
-  write_summary(source, sha256);
+  write_summary();
   std::vector<std::string> names;
   for (const auto& p : written_) names.push_back(p.string());
   spdlog::info("run {}: done; files written: {}", run_id_, fmt::join(names, ", "));
 }
 
-void Job::status(std::ostream& out) {
+void Job::status(std::ostream& out, bool json) {
   database_must_exist_ = true;
-  print_status(store(), options_.staging_dirs(), options_.backfill_batches, out);
+  if (json) {
+    print_status_json(store(), options_.staging_dirs(), options_.backfill_batches, out);
+  } else {
+    print_status(store(), options_.staging_dirs(), options_.backfill_batches, out);
+  }
 }
 
 void Job::backfill(const std::vector<std::string>& sources) {
   step_ = "backfill";
+  StepTimer timer(steps_, "backfill");
   auto dirs = options_.staging_dirs();
   dirs.create();
   std::vector<std::string> archives;
@@ -487,11 +657,13 @@ void Job::notify_failure(int exit_code, const std::string& message) {
   RunFailure failure{run_id_,         step_.empty() ? "start" : step_,
                      exit_code,       message,
                      current_source_, current_batch_};
+  write_run_history(exit_code, message);
   RunHistory(options_.workdir, options_.command).record_failure(failure);
   if (options_.alerts.configured()) send_failure_alert(options_.alerts, failure);
 }
 
 void Job::notify_success() {
+  write_run_history(0, "");
   auto previous = RunHistory(options_.workdir, options_.command).record_success(run_id_);
   if (!previous) return;
   spdlog::info("recovered: run {} succeeded after run {} failed in {} (exit {}): {}", run_id_,

@@ -49,10 +49,16 @@ class Job {
   void stage(const std::string& source);
   /// Loads every complete archive in staging/incoming/, oldest first, under the run lock.
   void load();
+  /// `marquee validate SOURCE`: reads SOURCE as a load would (a remote one is downloaded into a
+  /// temporary folder, removed after), applies the record rules and the reject limit, writes the
+  /// rejects to rejects/validate-<run_id>/, and opens no database. Throws what the load would.
+  void validate(const std::string& source);
+  /// `marquee load --dry-run`: validate() of every archive load() would take, none moved.
+  void validate_staged();
   /// Writes the reports from what is loaded.
   void report();
   /// Prints the batches loaded and what waits in staging.
-  void status(std::ostream& out);
+  void status(std::ostream& out, bool json = false);
   /// Stages each SOURCE (an archive, a folder of .zip files, or an s3://bucket/prefix/ listed
   /// with ListObjectsV2) into staging/backfill/, for `load` to trickle in after incoming/.
   void backfill(const std::vector<std::string>& sources);
@@ -65,6 +71,9 @@ class Job {
 
   const std::vector<LoadedBatch>& loaded() const { return loaded_; }
 
+  /// The summary of this run so far (run_summary.json and <workdir>/state/runs/<run_id>.json).
+  RunSummary summary(int exit_code, const std::string& error);
+
  private:
   store::Store& store();
   /// The locks a load holds: the work directory's file lock, then the store's own (SQLite: a
@@ -76,14 +85,19 @@ class Job {
   /// movies_metadata.csv into the open batch, its rejects file, the reject limit, the commit.
   FileStats load_movies_file(const DatasetFiles::File& movies, store::BatchWriter& writer);
   void load_staged(const staging::StagedArchive& archive);
+  FileStats validate_files(const DatasetFiles& files);
   /// incoming/ in order, then up to --backfill-batches of the backfill lane, oldest data first.
   std::vector<staging::StagedArchive> archives_to_load(const staging::StagingDirs& dirs);
   /// Runs sql/checks/ over the batches loaded_[first_new_batch…] and those of unchecked_;
   /// throws Error(kBadData) in CheckMode::kError when one fails.
   void check_data(std::size_t first_new_batch);
-  void write_summary(const std::string& source, const std::string& sha256);
+  /// movie_results/run_summary.json, beside the reports of a `run` that succeeded.
+  void write_summary();
+  /// <workdir>/state/runs/<run_id>.json, for every command that changes something, succeeded or
+  /// failed. One that cannot be written is a warning: it must not turn a run into a failure.
+  void write_run_history(int exit_code, const std::string& error);
   void log_batch_committed(const store::BatchSource& source, std::int64_t batch_id,
-                           const FileStats& stats) const;
+                           const FileStats& stats, double seconds) const;
 
   JobOptions options_;
   std::unique_ptr<store::Store> store_;
@@ -92,6 +106,10 @@ class Job {
   /// its commit); this run checks them.
   std::vector<std::int64_t> unchecked_;
   std::vector<std::filesystem::path> written_;
+  std::vector<StepTiming> steps_;
+  std::vector<CheckOutcome> checks_;
+  std::vector<ReportOutcome> reports_;
+  std::string summary_source_, summary_sha256_;
   std::string run_id_;
   std::string started_at_;
   std::string step_;  ///< what the run is doing, for alerts

@@ -85,7 +85,7 @@ bool RejectBudget::certainly_exceeded(std::uint64_t rejected, std::uint64_t read
 }
 
 void RejectBudget::check(const FileStats& stats, std::string_view stored_name,
-                         std::int64_t batch_id) const {
+                         std::optional<std::int64_t> batch_id) const {
   if (exceeded(stats.rows_rejected, stats.rows_read)) {
     double ratio = static_cast<double>(stats.rows_rejected) / static_cast<double>(stats.rows_read);
     std::string left_out;
@@ -98,10 +98,11 @@ void RejectBudget::check(const FileStats& stats, std::string_view stored_name,
     throw Error(
         ExitCode::kBadData,
         fmt::format("{}: {} of {} records rejected ({:.2f}%), above the reject limit of {:.2f}%; "
-                    "nothing of batch {} was committed — see {}{} and fix the data, or raise "
-                    "--max-reject-ratio",
+                    "{} — see {}{} and fix the data, or raise --max-reject-ratio",
                     stored_name, stats.rows_rejected, stats.rows_read, ratio * 100, max_ratio * 100,
-                    batch_id, stats.rejects_file.string(), left_out));
+                    batch_id ? fmt::format("nothing of batch {} was committed", *batch_id)
+                             : std::string("a load would fail (validated only, nothing loaded)"),
+                    stats.rejects_file.string(), left_out));
   }
 }
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -67,7 +68,9 @@ struct RejectBudget {
   /// Throws Error(kBadData) naming the file, the counts, the batch and the rejects file when
   /// rows_rejected / rows_read is above max_ratio (and how many rejects were left out of the
   /// file, if any); a file without records passes.
-  void check(const FileStats& stats, std::string_view stored_name, std::int64_t batch_id) const;
+  /// Without a batch_id the file was only validated (`marquee validate`, `load --dry-run`).
+  void check(const FileStats& stats, std::string_view stored_name,
+             std::optional<std::int64_t> batch_id) const;
   bool exceeded(std::uint64_t rejected, std::uint64_t read) const;
   /// True when the file fails the limit whatever follows: even if each of the at most
   /// `more_records` records still to come were accepted, rejected / read would stay above it.

@@ -1,6 +1,7 @@
 #include "pipeline/status.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "pipeline/backfill.hpp"
 #include "report/report_writer.hpp"
@@ -10,39 +11,99 @@ namespace marquee::pipeline {
 namespace fs = std::filesystem;
 namespace {
 
-void print_batches(store::Store& store, std::ostream& out) {
+/// A failed batch kept nothing: its counts are not zeros read but no counts at all.
+std::string count_of(const store::BatchRecord& b, std::uint64_t n) {
+  return b.status == "loaded" ? std::to_string(n) : "-";
+}
+
+void print_batches(const std::vector<store::BatchRecord>& batches, std::ostream& out) {
   constexpr const char* kRow =
       "{:>6}  {:<8}  {:<24}  {:<24}  {:>9}  {:>9}  {:>9}  {:>10}  {:>6}  {}\n";
   out << fmt::format(kRow, "batch", "status", "data time", "finished", "read", "loaded", "rejected",
                      "superseded", "older", "source");
-  for (const auto& b : store.batches()) {
-    out << fmt::format(kRow, b.id, b.status, b.source.data_time, b.finished_at, b.counts.rows_read,
-                       b.counts.rows_loaded, b.counts.rows_rejected, b.counts.duplicate_superseded,
-                       b.counts.older_than_loaded, source::redacted(b.source.source));
+  for (const auto& b : batches) {
+    const auto& c = b.counts;
+    out << fmt::format(kRow, b.id, b.status, b.source.data_time, b.finished_at,
+                       count_of(b, c.rows_read), count_of(b, c.rows_loaded),
+                       count_of(b, c.rows_rejected), count_of(b, c.duplicate_superseded),
+                       count_of(b, c.older_than_loaded), source::redacted(b.source.source));
+  }
+  for (const auto& b : batches) {
+    if (b.status == "failed" && !b.message.empty()) {
+      out << fmt::format("batch {} failed: {}\n", b.id, source::redacted_text(b.message));
+    }
   }
 }
 
-void print_waiting(const staging::StagingDirs& dirs, std::size_t backfill_batches,
-                   std::ostream& out) {
+struct Waiting {
+  std::vector<staging::StagedArchive> incoming, backfill;
+  BackfillProgress progress;
+  bool has_incoming = false, has_backfill = false;
+};
+
+Waiting waiting_in(const staging::StagingDirs& dirs) {
+  Waiting w;
   std::error_code ec;
-  if (fs::is_directory(dirs.incoming(), ec)) {
-    auto waiting = staging::pending(dirs.incoming());
-    out << fmt::format("waiting in {}: {}\n", dirs.incoming().string(), waiting.size());
-    for (const auto& a : waiting)
+  w.has_incoming = fs::is_directory(dirs.incoming(), ec);
+  if (w.has_incoming) w.incoming = staging::pending(dirs.incoming());
+  w.has_backfill = fs::is_directory(dirs.backfill(), ec);
+  if (w.has_backfill) {
+    w.backfill = staging::pending(dirs.backfill());
+    w.progress = BackfillProgress::read(dirs);
+    sort_by_data_time(w.backfill);
+  }
+  return w;
+}
+
+void print_waiting(const staging::StagingDirs& dirs, std::size_t backfill_batches, const Waiting& w,
+                   std::ostream& out) {
+  if (w.has_incoming) {
+    out << fmt::format("waiting in {}: {}\n", dirs.incoming().string(), w.incoming.size());
+    for (const auto& a : w.incoming)
       out << fmt::format("  {} ({} bytes, staged {})\n", a.path.filename().string(), a.size,
                          a.staged_at);
   }
-  if (fs::is_directory(dirs.backfill(), ec)) {
-    auto waiting = staging::pending(dirs.backfill());
-    auto progress = BackfillProgress::read(dirs);
-    sort_by_data_time(waiting);
+  if (w.has_backfill) {
     out << fmt::format("backfill waiting in {}: {} ({} loaded of {} staged; {} per load)\n",
-                       dirs.backfill().string(), waiting.size(), progress.loaded, progress.staged,
-                       backfill_batches);
-    for (const auto& a : waiting)
+                       dirs.backfill().string(), w.backfill.size(), w.progress.loaded,
+                       w.progress.staged, backfill_batches);
+    for (const auto& a : w.backfill)
       out << fmt::format("  {} ({} bytes, data time {})\n", a.path.filename().string(), a.size,
                          data_time_of(a));
   }
+}
+
+nlohmann::ordered_json batch_json(const store::BatchRecord& b) {
+  nlohmann::ordered_json j = {{"batch_id", b.id},
+                              {"status", b.status},
+                              {"source", source::redacted(b.source.source)},
+                              {"sha256", b.source.sha256},
+                              {"data_time", b.source.data_time},
+                              {"started_at", b.started_at},
+                              {"finished_at", b.finished_at}};
+  if (b.status == "loaded") {
+    j["rows_read"] = b.counts.rows_read;
+    j["rows_loaded"] = b.counts.rows_loaded;
+    j["rows_rejected"] = b.counts.rows_rejected;
+    j["duplicate_superseded"] = b.counts.duplicate_superseded;
+    j["older_than_loaded"] = b.counts.older_than_loaded;
+    j["warnings"] = b.counts.warnings;
+  }
+  if (!b.message.empty()) j["message"] = source::redacted_text(b.message);
+  return j;
+}
+
+nlohmann::ordered_json archives_json(const std::vector<staging::StagedArchive>& archives) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& a : archives) {
+    out.push_back({{"file", a.path.string()},
+                   {"source", source::redacted(a.source)},
+                   {"bytes", a.size},
+                   {"sha256", a.sha256},
+                   {"staged_at", a.staged_at},
+                   {"data_time", data_time_of(a)}});
+  }
+  return out;
 }
 
 }  // namespace
@@ -50,9 +111,29 @@ void print_waiting(const staging::StagingDirs& dirs, std::size_t backfill_batche
 void print_status(store::Store& store, const staging::StagingDirs& dirs,
                   std::size_t backfill_batches, std::ostream& out) {
   out << fmt::format("database: {}\n", store.describe());
-  print_batches(store, out);
-  print_waiting(dirs, backfill_batches, out);
+  print_batches(store.batches(), out);
+  print_waiting(dirs, backfill_batches, waiting_in(dirs), out);
   out << fmt::format("movies loaded: {}\n", report::movie_count(store));
+}
+
+void print_status_json(store::Store& store, const staging::StagingDirs& dirs,
+                       std::size_t backfill_batches, std::ostream& out) {
+  nlohmann::ordered_json batches = nlohmann::ordered_json::array();
+  for (const auto& b : store.batches()) batches.push_back(batch_json(b));
+  Waiting w = waiting_in(dirs);
+  nlohmann::ordered_json json = {
+      {"database", store.describe()},
+      {"batches", batches},
+      {"incoming", archives_json(w.incoming)},
+      {"backfill",
+       {{"waiting", archives_json(w.backfill)},
+        {"loaded", w.progress.loaded},
+        {"staged", w.progress.staged},
+        {"per_load", backfill_batches}}},
+      {"movies_loaded", report::movie_count(store)},
+      {"movies_without_year", report::movies_without_year(store)},
+  };
+  out << json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
 }
 
 }  // namespace marquee::pipeline

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -144,8 +145,12 @@ std::vector<WrittenReport> write_reports(store::Store& store,
         WrittenReport report{std::string(name), results_dir / fmt::format("{}.csv", name), 0};
         files.push_back(std::make_unique<AtomicFile>(report.path, ExitCode::kDatabase, kept,
                                                      staging / report.path.filename()));
+        auto started = std::chrono::steady_clock::now();
         report.rows = write_report_rows(store, name, *files.back());
         files.back()->close();
+        report.seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        spdlog::debug("report: {}: {} rows in {:.3f}s", name, report.rows, report.seconds);
         written.push_back(std::move(report));
       }
     }

@@ -20,6 +20,7 @@ struct WrittenReport {
   std::string name;
   std::filesystem::path path;
   std::uint64_t rows = 0;
+  double seconds = 0;  ///< the query and the write of the file
 };
 
 /// Runs every report query, all in one read snapshot of the database, and writes

@@ -493,6 +493,9 @@ class ResumableDownload {
 
     result.code = curl_easy_perform(curl.get());
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &result.response.status);
+    spdlog::debug("download {}: GET from byte {}: HTTP {}, curl {} ({}), {} bytes received", what_,
+                  offset, result.response.status, static_cast<int>(result.code),
+                  curl_easy_strerror(result.code), sink.written);
     if (sink.verdict == AttemptSink::Verdict::kUndecided && result.code == CURLE_OK) {
       sink.verdict = sink.decide();  // an empty body
     }
@@ -701,6 +704,9 @@ HttpResponse perform(const HttpRequest& request, Method method, const TransferOp
   }
   CURLcode code = curl_easy_perform(curl.get());
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &response.status);
+  spdlog::debug("{}: {}: HTTP {}, curl {} ({})", request.what,
+                method == Method::kHead ? "HEAD" : "GET", response.status, static_cast<int>(code),
+                curl_easy_strerror(code));
   if (code == CURLE_WRITE_ERROR && buffer.aborted) code = CURLE_OK;
   if (code == CURLE_ABORTED_BY_CALLBACK) {
     throw TransferCancelled(fmt::format("{}: the request was stopped", request.what));

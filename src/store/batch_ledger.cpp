@@ -82,7 +82,8 @@ std::vector<BatchRecord> BatchLedger::select_batches(std::string_view where,
                                                      std::span<const SqlValue> params) {
   std::string sql = fmt::format(
       "SELECT id, source, sha256, coalesce(etag, ''), {}, {}, {}, status, rows_read, rows_loaded, "
-      "rows_rejected, duplicate_superseded, warnings, older_than_loaded, {} FROM ingest_batch {}",
+      "rows_rejected, duplicate_superseded, warnings, older_than_loaded, {}, coalesce(message, '') "
+      "FROM ingest_batch {}",
       db_.timestamp_text("staged_at"), db_.timestamp_text("started_at"),
       db_.timestamp_text("finished_at"), db_.timestamp_text("data_time"), where);
   std::vector<BatchRecord> out;
@@ -96,6 +97,7 @@ std::vector<BatchRecord> BatchLedger::select_batches(std::string_view where,
     b.finished_at = text(6);
     b.status = text(7);
     b.counts = {count(8), count(9), count(10), count(11), count(12), count(13)};
+    b.message = text(15);
     out.push_back(std::move(b));
   });
   return out;

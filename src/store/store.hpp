@@ -47,6 +47,7 @@ struct BatchRecord {
   BatchSource source;
   std::string started_at, finished_at, status;  ///< status: started, loaded, failed
   BatchCounts counts;
+  std::string message;  ///< why a failed batch failed
 };
 
 /// One batch's writes: a single transaction that either commits whole or leaves nothing.

@@ -67,7 +67,7 @@ TEST(RunSummaryFile, NamesTheSourcesRedacted) {
 TEST(Logging, RedactsUrlsInTheLogs) {
   Folder dir;
   auto previous = spdlog::default_logger();
-  setup_logging(dir.path, false);
+  setup_logging({dir.path});
   spdlog::warn("stage {}: HTTP 403", kSource);
   spdlog::info("a line without a URL");
   spdlog::default_logger()->flush();
