@@ -29,9 +29,11 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include "api/metrics.hpp"
 #include "api/report_cache.hpp"
 #include "api/routes.hpp"
 #include "common/error.hpp"
+#include "common/prometheus.hpp"
 
 namespace marquee::api {
 namespace {
@@ -45,6 +47,8 @@ namespace fs = std::filesystem;
 thread_local store::Store* t_worker_store = nullptr;
 /// When the current request's routing began on this worker, for the request log line.
 thread_local std::chrono::steady_clock::time_point t_request_start{};
+/// The route template the request matched, for the metrics (empty: none matched).
+thread_local std::string t_route;
 
 using Clock = std::chrono::steady_clock;
 
@@ -613,6 +617,7 @@ struct Server::Impl {
   bool bound = false;
   std::atomic<bool> stop_requested{false};
   std::atomic<std::uint64_t> requests{0};
+  RequestMetrics metrics;
 
   void load_static_files();
   void register_routes();
@@ -655,6 +660,7 @@ void Server::Impl::load_static_files() {
 
 void Server::Impl::handle_api(const RouteSpec& route, const httplib::Request& req,
                               httplib::Response& res) {
+  t_route = route.path;
   try {
     std::vector<std::string> path_values;
     for (std::size_t i = 1; i < req.matches.size(); ++i)
@@ -683,9 +689,32 @@ void Server::Impl::register_routes() {
                handle_api(route, req, res);
              });
   }
+  http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    t_route = "/metrics";
+    std::string body = fmt::format(
+        "# HELP marquee_build_info The marquee version serving.\n"
+        "# TYPE marquee_build_info gauge\n"
+        "marquee_build_info{{version=\"{}\"}} 1\n",
+        prometheus_label(MARQUEE_VERSION));
+    body += metrics.render();
+    try {
+      body += database_metrics(*t_worker_store);
+      body +=
+          "# HELP marquee_database_up Whether the last scrape could read the database.\n"
+          "# TYPE marquee_database_up gauge\nmarquee_database_up 1\n";
+    } catch (const std::exception& e) {
+      spdlog::error("serve: /metrics: {}", e.what());
+      body +=
+          "# HELP marquee_database_up Whether the last scrape could read the database.\n"
+          "# TYPE marquee_database_up gauge\nmarquee_database_up 0\n";
+    }
+    res.set_content(body, "text/plain; version=0.0.4; charset=utf-8");
+    res.set_header("Cache-Control", "no-store");
+  });
   // The dashboard's files, after the API so that no file can shadow a route.
   http.Get(R"(/[A-Za-z0-9_.\-/]*)", [this](const httplib::Request& req, httplib::Response& res) {
     auto it = files.find(req.path);
+    if (it != files.end()) t_route = "static";
     if (it == files.end()) {
       set_json(res, 404, error_body(fmt::format("no such page: {}", req.path)));
       return;
@@ -727,12 +756,15 @@ void Server::Impl::register_routes() {
     if (target.size() > 200) target = target.substr(0, 200) + "...";
     if (t_request_start == std::chrono::steady_clock::time_point{}) {
       spdlog::info("{} {} {} - ms", req.method, target, res.status);
+      t_route.clear();
       return;
     }
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                           t_request_start)
                     .count();
     t_request_start = {};
+    metrics.observe(t_route.empty() ? "unmatched" : t_route, res.status, ms / 1000);
+    t_route.clear();
     spdlog::info("{} {} {} {:.2f} ms", req.method, target, res.status, ms);
   });
 }

@@ -114,6 +114,10 @@ void add_alert_flags(CLI::App& cmd, CommonFlags& flags) {
                  "MARQUEE_BATCH in its environment");
   cmd.add_option("--alert-webhook", flags.job.alerts.webhook_url,
                  "URL POSTed the failure JSON (retried 3 times), and `recovered` once after");
+  cmd.add_option("--metrics-textfile-dir", flags.job.metrics_textfile_dir,
+                 "node_exporter textfile directory: marquee_<command>.prom written after each run "
+                 "(last run and success times, exit code, rows, rejects, failed checks, steps)")
+      ->envname("MARQUEE_METRICS_TEXTFILE_DIR");
   cmd.add_option("--alert-timeout", flags.alert_timeout_seconds,
                  "Seconds the --on-failure command and each webhook attempt may take")
       ->check(CLI::PositiveNumber)

@@ -107,4 +107,20 @@ std::optional<std::string> normalize_utc_timestamp(std::string_view text) {
                      ms.count());
 }
 
+double utc_epoch_seconds(std::string_view iso8601) {
+  auto normalized = normalize_utc_timestamp(iso8601);
+  if (!normalized) return 0;
+  // "YYYY-MM-DDTHH:MM:SS.mmmZ"
+  std::tm tm{};
+  const std::string& t = *normalized;
+  tm.tm_year = std::stoi(t.substr(0, 4)) - 1900;
+  tm.tm_mon = std::stoi(t.substr(5, 2)) - 1;
+  tm.tm_mday = std::stoi(t.substr(8, 2));
+  tm.tm_hour = std::stoi(t.substr(11, 2));
+  tm.tm_min = std::stoi(t.substr(14, 2));
+  tm.tm_sec = std::stoi(t.substr(17, 2));
+  double millis = t.size() >= 23 ? std::stoi(t.substr(20, 3)) / 1000.0 : 0;
+  return static_cast<double>(timegm(&tm)) + millis;
+}
+
 }  // namespace marquee

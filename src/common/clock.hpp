@@ -15,5 +15,7 @@ std::string utc_now_compact();
 /// "Z", "+HH:MM", "-HHMM" or nothing (UTC) at the end. nullopt for anything else or an invalid
 /// date ("2025-02-30").
 std::optional<std::string> normalize_utc_timestamp(std::string_view text);
+/// Seconds since the epoch of a time normalize_utc_timestamp reads; 0 when it reads none.
+double utc_epoch_seconds(std::string_view iso8601);
 
 }  // namespace marquee

@@ -20,6 +20,7 @@
 #include "pipeline/dry_run_writer.hpp"
 #include "pipeline/interrupt.hpp"
 #include "pipeline/logging.hpp"
+#include "pipeline/metrics_textfile.hpp"
 #include "pipeline/status.hpp"
 #include "report/report_writer.hpp"
 #include "source/redact.hpp"
@@ -568,6 +569,13 @@ void Job::write_run_history(int exit_code, const std::string& error) {
     spdlog::debug("run {}: summary in {}", run_id_, path.string());
   } catch (const std::exception& e) {
     spdlog::warn("run {}: could not write its summary {}: {}", run_id_, path.string(), e.what());
+  }
+  if (options_.metrics_textfile_dir.empty()) return;
+  try {
+    write_metrics_textfile(options_.metrics_textfile_dir, summary(exit_code, error));
+  } catch (const std::exception& e) {
+    spdlog::warn("run {}: could not write the metrics textfile in {}: {}", run_id_,
+                 options_.metrics_textfile_dir.string(), e.what());
   }
 }
 

@@ -31,6 +31,8 @@ struct JobOptions {
   CheckMode checks = CheckMode::kWarn;  ///< whether failing data checks fail the run (exit 3)
   std::size_t backfill_batches = 1;     ///< backfill archives loaded per `load`, after incoming/
   std::string command = "run";          ///< the CLI command, for the per-command run history
+  /// node_exporter's textfile directory: marquee_<command>.prom after each run (empty: none).
+  std::filesystem::path metrics_textfile_dir;
 
   std::string effective_db_url() const;
   std::filesystem::path effective_log_dir() const;
