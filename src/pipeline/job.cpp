@@ -283,9 +283,9 @@ void Job::load_staged(const staging::StagedArchive& archive) {
     }
     throw;
   }
-  staging::mark_loaded(archive, dirs);
-  written_.push_back(dirs.archive() / archive.path.filename());
-  spdlog::info("load: {} moved to {}", archive.path.filename().string(), dirs.archive().string());
+  fs::path kept = staging::mark_loaded(archive, dirs);
+  written_.push_back(kept);
+  spdlog::info("load: {} is kept as {}", archive.path.filename().string(), kept.string());
 }
 
 std::vector<staging::StagedArchive> Job::archives_to_load(const staging::StagingDirs& dirs) {
