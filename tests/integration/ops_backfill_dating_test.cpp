@@ -260,7 +260,7 @@ TEST_F(BackfillDating, S3PrefixKeysAreDatedByTheirBaseName) {
     GTEST_SKIP() << "MARQUEE_TEST_S3_ENDPOINT is not set (test.sh starts s3rver)";
   const std::string bucket = "com.marquee.cli-test";
   const std::string prefix = fmt::format("backfill-dating/{}/", ::getpid());
-  ASSERT_EQ(testing::s3_put(endpoint, bucket, "").exit_code, 0);
+  testing::s3_put(endpoint, bucket, "");  // 409 when another test made it first
   three_months();
   for (const auto& entry : fs::directory_iterator(year())) {
     auto put = testing::s3_put(endpoint, bucket, prefix + entry.path().filename().string(),
