@@ -363,9 +363,9 @@ std::vector<StagedArchive> pending(const fs::path& folder) {
 
 fs::path mark_loaded(const StagedArchive& archive, const StagingDirs& dirs) {
   if (auto kept = archived_copy_of(archive, dirs.archive())) {
-    std::error_code ignored;
-    fs::remove(meta_path(archive.path), ignored);
-    fs::remove(archive.path, ignored);
+    // The meta goes first, as in move_with_meta: without it the copy is no longer pending.
+    fs::remove(meta_path(archive.path));
+    fs::remove(archive.path);
     fsync_path(archive.path.parent_path(), true);
     spdlog::info(
         "staging: {} has the content of {} (sha256 {}); dropped it instead of keeping "
