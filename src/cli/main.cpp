@@ -17,6 +17,7 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "gen/generator.hpp"
+#include "pipeline/as_of_pattern.hpp"
 #include "pipeline/interrupt.hpp"
 #include "pipeline/job.hpp"
 #include "pipeline/logging.hpp"
@@ -146,6 +147,41 @@ void add_stage_flags(CLI::App& cmd, CommonFlags& flags) {
           "TIME"));
 }
 
+/// backfill's --as-of-pattern, --as-of-manifest (each excluding --as-of and the other) and
+/// --dry-run; after add_stage_flags, which defines --as-of.
+void add_backfill_dating_flags(CLI::App& cmd, CommonFlags& flags) {
+  auto* as_of = cmd.get_option("--as-of");
+  auto& backfill = flags.job.backfill;
+  auto* pattern =
+      cmd.add_option("--as-of-pattern", backfill.as_of_pattern,
+                     "Data time of each archive from its file name (an S3 key's last segment): "
+                     "%Y (4 digits) %m %d %H %M %S (2 digits), %% a percent sign, * any text, "
+                     "the rest as written, the whole name, UTC, fields left out the start of "
+                     "their period: 'movies-%Y-%m-%d.zip'. An archive that does not match stages "
+                     "nothing (exit 1)")
+          ->check(CLI::Validator(
+              [](std::string& value) -> std::string {
+                try {
+                  marquee::pipeline::AsOfPattern{value};
+                  return {};
+                } catch (const Error& e) {
+                  return e.what();
+                }
+              },
+              "PATTERN"));
+  auto* manifest =
+      cmd.add_option("--as-of-manifest", backfill.as_of_manifest,
+                     "Data times from a CSV with the header file,as_of (file: a base name or the "
+                     "source as listed; as_of: as --as-of takes it). Every archive needs a row, "
+                     "or nothing is staged (exit 1); rows naming no archive are a warning")
+          ->check(CLI::ExistingFile);
+  pattern->excludes(as_of)->excludes(manifest);
+  manifest->excludes(as_of);
+  cmd.add_flag("--dry-run", backfill.dry_run,
+               "List each archive with its size and the data time it would get, and from where; "
+               "stage nothing");
+}
+
 /// The subcommands and what they were given.
 struct Commands {
   CLI::App app{"marquee: ETL and analytics for The Movies Dataset (TMDB + MovieLens)"};
@@ -220,6 +256,7 @@ void define_loading_commands(Commands& c) {
       ->required();
   add_common(*c.backfill, flags);
   add_stage_flags(*c.backfill, flags);
+  add_backfill_dating_flags(*c.backfill, flags);
   add_alert_flags(*c.backfill, flags);
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <iostream>
 #include <optional>
 #include <ostream>
 #include <random>
@@ -335,9 +336,9 @@ void Job::load_staged(const staging::StagedArchive& archive) {
     }
     throw;
   }
-  staging::mark_loaded(archive, dirs);
-  written_.push_back(dirs.archive() / archive.path.filename());
-  spdlog::info("load: {} moved to {}", archive.path.filename().string(), dirs.archive().string());
+  fs::path kept = staging::mark_loaded(archive, dirs);
+  written_.push_back(kept);
+  spdlog::info("load: {} is kept as {}", archive.path.filename().string(), kept.string());
 }
 
 FileStats Job::validate_files(const DatasetFiles& files) {
@@ -623,11 +624,7 @@ void Job::status(std::ostream& out, bool json) {
   }
 }
 
-void Job::backfill(const std::vector<std::string>& sources) {
-  step_ = "backfill";
-  StepTimer timer(steps_, "backfill");
-  auto dirs = options_.staging_dirs();
-  dirs.create();
+std::vector<std::string> Job::backfill_archives(const std::vector<std::string>& sources) {
   std::vector<std::string> archives;
   for (const auto& source : sources) {
     current_source_ = source;
@@ -638,19 +635,41 @@ void Job::backfill(const std::vector<std::string>& sources) {
     std::vector<std::string> named;
     for (const auto& source : sources) named.push_back(source::redacted(source));
     spdlog::info("backfill: no archives found in {}", fmt::join(named, ", "));
+  }
+  return archives;
+}
+
+void Job::backfill(const std::vector<std::string>& sources) {
+  backfill(sources, std::cout);
+}
+
+void Job::backfill(const std::vector<std::string>& sources, std::ostream& plan_out) {
+  step_ = "backfill";
+  StepTimer timer(steps_, "backfill");
+  auto dirs = options_.staging_dirs();
+  auto archives = backfill_archives(sources);
+  if (archives.empty()) return;
+  // Every archive is dated before the first is staged: a name that does not match stages none.
+  auto plan = plan_backfill(archives, options_.stage.as_of, options_.backfill);
+  if (options_.backfill.dry_run) {
+    print_backfill_plan(plan, options_.stage, dirs.backfill(), plan_out);
     return;
   }
+  dirs.create();
   std::uint64_t staged = 0;
-  for (const auto& archive : archives) {
-    stop_if_requested(fmt::format("before staging {}", source::redacted(archive)));
-    current_source_ = archive;
-    auto result = stage_or_stop(archive, dirs, options_.stage, dirs.backfill());
+  for (const auto& archive : plan) {
+    stop_if_requested(fmt::format("before staging {}", source::redacted(archive.source)));
+    current_source_ = archive.source;
+    staging::StageOptions stage = options_.stage;
+    stage.as_of = archive.as_of;
+    auto result = stage_or_stop(archive.source, dirs, stage, dirs.backfill());
     if (result.skipped_unchanged) continue;
     ++staged;
     written_.push_back(result.archive.path);
-    spdlog::info("backfill: staged {} as {} (data time {})", source::redacted(archive),
+    spdlog::info("backfill: staged {} as {} (data time {}{})", source::redacted(archive.source),
                  result.archive.path.filename().string(),
-                 result.archive.last_modified.empty() ? "unknown" : result.archive.last_modified);
+                 result.archive.last_modified.empty() ? "unknown" : result.archive.last_modified,
+                 archive.origin.empty() ? "" : ", from " + archive.origin);
   }
   auto progress = BackfillProgress::read(dirs);
   progress.staged += staged;
@@ -662,6 +681,7 @@ void Job::backfill(const std::vector<std::string>& sources) {
 }
 
 void Job::notify_failure(int exit_code, const std::string& message) {
+  if (options_.backfill.dry_run) return;  // an operator trying a plan, not a run that failed
   RunFailure failure{run_id_,         step_.empty() ? "start" : step_,
                      exit_code,       message,
                      current_source_, current_batch_};
@@ -671,6 +691,7 @@ void Job::notify_failure(int exit_code, const std::string& message) {
 }
 
 void Job::notify_success() {
+  if (options_.backfill.dry_run) return;  // nothing ran, nothing recovered
   write_run_history(0, "");
   auto previous = RunHistory(options_.workdir, options_.command).record_success(run_id_);
   if (!previous) return;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "pipeline/alerts.hpp"
+#include "pipeline/backfill.hpp"
 #include "pipeline/data_checks.hpp"
 #include "pipeline/dataset_files.hpp"
 #include "pipeline/movie_loader.hpp"
@@ -30,6 +31,7 @@ struct JobOptions {
   AlertOptions alerts;
   CheckMode checks = CheckMode::kWarn;  ///< whether failing data checks fail the run (exit 3)
   std::size_t backfill_batches = 1;     ///< backfill archives loaded per `load`, after incoming/
+  BackfillOptions backfill;             ///< how `backfill` dates its archives; its dry run
   std::string command = "run";          ///< the CLI command, for the per-command run history
   /// node_exporter's textfile directory: marquee_<command>.prom after each run (empty: none).
   std::filesystem::path metrics_textfile_dir;
@@ -62,7 +64,10 @@ class Job {
   /// Prints the batches loaded and what waits in staging.
   void status(std::ostream& out, bool json = false);
   /// Stages each SOURCE (an archive, a folder of .zip files, or an s3://bucket/prefix/ listed
-  /// with ListObjectsV2) into staging/backfill/, for `load` to trickle in after incoming/.
+  /// with ListObjectsV2) into staging/backfill/, for `load` to trickle in after incoming/, each
+  /// with the data time of JobOptions::backfill (plan_backfill). A dry run prints the plan to
+  /// `plan_out` and writes nothing into staging/.
+  void backfill(const std::vector<std::string>& sources, std::ostream& plan_out);
   void backfill(const std::vector<std::string>& sources);
 
   /// Announces a failed run (--on-failure, --alert-webhook) and records it in
@@ -88,6 +93,8 @@ class Job {
   FileStats load_movies_file(const DatasetFiles::File& movies, store::BatchWriter& writer);
   void load_staged(const staging::StagedArchive& archive);
   FileStats validate_files(const DatasetFiles& files);
+  /// Every archive the backfill SOURCES name (folders and S3 prefixes listed).
+  std::vector<std::string> backfill_archives(const std::vector<std::string>& sources);
   /// incoming/ in order, then up to --backfill-batches of the backfill lane, oldest data first.
   std::vector<staging::StagedArchive> archives_to_load(const staging::StagingDirs& dirs);
   /// Runs sql/checks/ over the batches loaded_[first_new_batch…] and those of unchecked_;

@@ -227,8 +227,17 @@ bool directly_inside(const fs::path& file, const fs::path& folder) {
   return !error && parent == canonical_folder;
 }
 
-void move_with_meta(const StagedArchive& archive, const fs::path& folder,
-                    const std::string* reason) {
+/// The archive in `folder` whose meta records the sha256 of `archive`, if there is one.
+std::optional<fs::path> archived_copy_of(const StagedArchive& archive, const fs::path& folder) {
+  if (archive.sha256.empty()) return std::nullopt;
+  for (const StagedArchive& kept : pending(folder)) {
+    if (kept.sha256 == archive.sha256 && kept.path != archive.path) return kept.path;
+  }
+  return std::nullopt;
+}
+
+fs::path move_with_meta(const StagedArchive& archive, const fs::path& folder,
+                        const std::string* reason) {
   fs::create_directories(folder);
   fs::path name = archive.path.filename();
   fs::path target = folder / name;
@@ -240,6 +249,7 @@ void move_with_meta(const StagedArchive& archive, const fs::path& folder,
   fsync_path(archive.path.parent_path(), true);
   fsync_path(folder, true);
   spdlog::info("staging: moved {} to {}", archive.path.string(), target.string());
+  return target;
 }
 
 }  // namespace
@@ -351,8 +361,19 @@ std::vector<StagedArchive> pending(const fs::path& folder) {
   return archives;
 }
 
-void mark_loaded(const StagedArchive& archive, const StagingDirs& dirs) {
-  move_with_meta(archive, dirs.archive(), nullptr);
+fs::path mark_loaded(const StagedArchive& archive, const StagingDirs& dirs) {
+  if (auto kept = archived_copy_of(archive, dirs.archive())) {
+    // The meta goes first, as in move_with_meta: without it the copy is no longer pending.
+    fs::remove(meta_path(archive.path));
+    fs::remove(archive.path);
+    fsync_path(archive.path.parent_path(), true);
+    spdlog::info(
+        "staging: {} has the content of {} (sha256 {}); dropped it instead of keeping "
+        "a second copy",
+        archive.path.string(), kept->string(), archive.sha256);
+    return *kept;
+  }
+  return move_with_meta(archive, dirs.archive(), nullptr);
 }
 
 void mark_failed(const StagedArchive& archive, const StagingDirs& dirs, const std::string& reason) {

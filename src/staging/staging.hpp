@@ -77,8 +77,11 @@ StageResult stage(const std::string& source, const StagingDirs& dirs, const Stag
 /// Complete archives waiting in `folder` (incoming/ or backfill/), oldest staged first.
 std::vector<StagedArchive> pending(const std::filesystem::path& folder);
 
-/// Moves a loaded archive (and its meta) to archive/; a failed one to failed/ with <name>.reason.
-void mark_loaded(const StagedArchive& archive, const StagingDirs& dirs);
+/// Moves a loaded archive (and its meta) to archive/ and returns where it now lies. archive/
+/// keeps one copy per sha256: when a file of the same content is there already (an unchanged
+/// source staged and loaded again), the new copy is deleted and the kept one returned.
+std::filesystem::path mark_loaded(const StagedArchive& archive, const StagingDirs& dirs);
+/// Moves a failed archive (and its meta) to failed/ with <name>.reason beside it.
 void mark_failed(const StagedArchive& archive, const StagingDirs& dirs, const std::string& reason);
 
 /// Hex SHA-256 of a file, streamed.

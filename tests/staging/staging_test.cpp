@@ -187,10 +187,10 @@ TEST_F(Staging, SameContentTwiceIsStagedOnce) {
             (std::vector<std::string>{"archive.zip", "archive.zip.meta.json"}));
 }
 
-void write_meta(const fs::path& archive, const std::string& staged_at) {
+void write_meta(const fs::path& archive, const std::string& staged_at, char sha256_digit = 'a') {
   write_file(archive, "zip bytes");
   nlohmann::json meta{{"source", "s3://b/" + archive.filename().string()},
-                      {"sha256", std::string(64, 'a')},
+                      {"sha256", std::string(64, sha256_digit)},
                       {"etag", "e"},
                       {"last_modified", ""},
                       {"staged_at", staged_at},
@@ -227,11 +227,36 @@ TEST_F(Staging, MarkLoadedMovesTheArchiveAndItsMeta) {
   EXPECT_EQ(listing(dirs.archive()), (std::vector<std::string>{"a.zip", "a.zip.meta.json"}));
   EXPECT_EQ(pending(dirs.archive()).size(), 1u);
 
-  // The next hourly archive of the same name does not overwrite the first.
-  write_meta(dirs.incoming() / "a.zip", "2026-01-01T01:00:00.000Z");
-  mark_loaded(pending(dirs.incoming()).at(0), dirs);
+  // The next hourly archive of the same name, with other content, does not overwrite the first.
+  write_meta(dirs.incoming() / "a.zip", "2026-01-01T01:00:00.000Z", 'b');
+  fs::path kept = mark_loaded(pending(dirs.incoming()).at(0), dirs);
+  EXPECT_NE(kept, dirs.archive() / "a.zip");
+  EXPECT_EQ(kept.parent_path(), dirs.archive());
   EXPECT_EQ(listing(dirs.archive()).size(), 4u);
   EXPECT_EQ(pending(dirs.archive()).size(), 2u);
+}
+
+TEST_F(Staging, MarkLoadedKeepsOneCopyPerSha256) {
+  dirs.create();
+  write_meta(dirs.incoming() / "a.zip", "2026-01-01T00:00:00.000Z");
+  mark_loaded(pending(dirs.incoming()).at(0), dirs);
+  write_meta(dirs.incoming() / "a.zip", "2026-01-01T01:00:00.000Z");
+  fs::path kept = mark_loaded(pending(dirs.incoming()).at(0), dirs);
+  EXPECT_EQ(kept, dirs.archive() / "a.zip");
+  EXPECT_TRUE(listing(dirs.incoming()).empty());
+  EXPECT_EQ(listing(dirs.archive()), (std::vector<std::string>{"a.zip", "a.zip.meta.json"}));
+  EXPECT_EQ(pending(dirs.archive()).at(0).staged_at, "2026-01-01T00:00:00.000Z");
+}
+
+TEST_F(Staging, MarkLoadedFindsTheSameContentUnderAnotherName) {
+  dirs.create();
+  write_meta(dirs.incoming() / "a.zip", "2026-01-01T00:00:00.000Z");
+  mark_loaded(pending(dirs.incoming()).at(0), dirs);
+  write_meta(dirs.backfill() / "renamed.zip", "2026-01-01T01:00:00.000Z");
+  fs::path kept = mark_loaded(pending(dirs.backfill()).at(0), dirs);
+  EXPECT_EQ(kept, dirs.archive() / "a.zip");
+  EXPECT_TRUE(listing(dirs.backfill()).empty());
+  EXPECT_EQ(listing(dirs.archive()).size(), 2u);
 }
 
 TEST_F(Staging, MarkFailedWritesTheReasonBeside) {
