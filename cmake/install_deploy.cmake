@@ -36,10 +36,18 @@ marquee_stage(airflow/marquee_hourly.py examples/airflow/marquee_hourly.py "")
 file(INSTALL "${MARQUEE_STAGE_DIR}/examples" DESTINATION "${CMAKE_INSTALL_PREFIX}/${MARQUEE_DOCDIR}"
      FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
-# Debian keeps man pages gzipped; man reads them either way.
-file(COPY_FILE "${MARQUEE_DEPLOY_DIR}/man/marquee.1" "${MARQUEE_STAGE_DIR}/marquee.1")
-file(ARCHIVE_CREATE OUTPUT "${MARQUEE_STAGE_DIR}/marquee.1.gz"
-     PATHS "${MARQUEE_STAGE_DIR}/marquee.1" FORMAT raw COMPRESSION GZip)
-file(INSTALL "${MARQUEE_STAGE_DIR}/marquee.1.gz"
-     DESTINATION "${CMAKE_INSTALL_PREFIX}/${MARQUEE_MANDIR}/man1"
+# Debian keeps man pages gzipped at -9, without a timestamp (-n), so that builds are
+# reproducible; man reads the page either way, so without gzip it goes in as it is.
+find_program(marquee_gzip gzip)
+if(marquee_gzip)
+  execute_process(COMMAND "${marquee_gzip}" -9nc "${MARQUEE_DEPLOY_DIR}/man/marquee.1"
+                  OUTPUT_FILE "${MARQUEE_STAGE_DIR}/marquee.1.gz" RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "gzip of the man page failed (${rc})")
+  endif()
+  set(man_page "${MARQUEE_STAGE_DIR}/marquee.1.gz")
+else()
+  set(man_page "${MARQUEE_DEPLOY_DIR}/man/marquee.1")
+endif()
+file(INSTALL "${man_page}" DESTINATION "${CMAKE_INSTALL_PREFIX}/${MARQUEE_MANDIR}/man1"
      FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)

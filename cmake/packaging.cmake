@@ -63,13 +63,14 @@ set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
     "ETL and HTTP API for The Movies Dataset (TMDB metadata, MovieLens ratings)")
 # The summary is the control file's first Description line; CPack indents this body beneath it.
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-    "marquee stages The Movies Dataset from S3, HTTP or files, validates every record
-(rejects go to a file with a reason), loads it into SQLite or PostgreSQL, and
-answers nine questions about production companies and genres per year as CSV
-reports and as a read-only HTTP API with a dashboard.
+    "marquee stages The Movies Dataset from S3, HTTP or files, validates
+every record (rejects go to a file with a reason), loads it into SQLite
+or PostgreSQL, and answers nine questions about production companies and
+genres per year as CSV reports and as a read-only HTTP API with a
+dashboard.
 
-The package installs the binary, the dashboard (with chart.js), systemd units
-(not enabled), a man page and bash/zsh completions.")
+The package installs the binary, the dashboard (with chart.js), systemd
+units (not enabled), a man page and bash/zsh completions.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION database)
