@@ -5,7 +5,7 @@
 # the bash completion, the units), and removed again. Exit 77 (skip) unless root with dpkg.
 # The package is removed on every exit, failure included.
 set -uo pipefail
-build="$1" version="$2"
+build=$(cd "$1" && pwd) version="$2"
 
 if [ "$(id -u)" -ne 0 ] || ! command -v dpkg >/dev/null || ! command -v cpack >/dev/null; then
   echo "skip: needs root, dpkg and cpack (installs and removes the marquee package)"
