@@ -9,6 +9,8 @@ MARQUEE_BUILD_PACKAGES=(
 MARQUEE_TEST_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
   postgresql sqlite3 zip unzip python3 nodejs chromium procps bc curl
+  # the .deb test (tests/packaging/): dpkg-shlibdeps, man -w, zsh -n
+  dpkg-dev man-db zsh
 )
 
 marquee_missing_packages() {

@@ -642,19 +642,31 @@ void Server::Impl::load_static_files() {
     if (auto it = files.find("/index.html"); it != files.end()) files["/"] = it->second;
     spdlog::info("serve: dashboard from {}", fs::weakly_canonical(web).string());
   }
+  // An explicit choice first; then the copy an install vendors beside the dashboard
+  // (share/marquee/web/vendor/, so an installed marquee needs no node_modules); then npm's trees.
   const fs::path chart = "chart.js/dist/chart.umd.js";
-  fs::path modules = first_existing(
-      candidates(options.node_modules, "MARQUEE_NODE_MODULES",
-                 {exe / "node/node_modules", source_root() / "build/node/node_modules"}),
-      chart);
-  if (modules.empty()) {
-    spdlog::warn(
-        "serve: chart.js not found (npm ci in build/node, or set MARQUEE_NODE_MODULES); the "
-        "dashboard shows "
-        "tables without charts");
+  std::vector<fs::path> chart_files;
+  if (!options.node_modules.empty()) {
+    chart_files.push_back(options.node_modules / chart);
   } else {
-    files["/vendor/chart.umd.js"] = {read_whole(modules / chart), "text/javascript; charset=utf-8"};
-    spdlog::info("serve: charts from {}", fs::weakly_canonical(modules / chart).string());
+    if (const char* v = std::getenv("MARQUEE_NODE_MODULES"); v != nullptr && *v != '\0') {
+      chart_files.push_back(fs::path(v) / chart);
+    }
+    if (!web.empty()) chart_files.push_back(web / "vendor/chart.umd.js");
+    chart_files.push_back(exe / "node/node_modules" / chart);
+    chart_files.push_back(source_root() / "build/node/node_modules" / chart);
+  }
+  auto found = std::find_if(chart_files.begin(), chart_files.end(), [](const fs::path& file) {
+    std::error_code ec;
+    return fs::is_regular_file(file, ec);
+  });
+  if (found == chart_files.end()) {
+    spdlog::warn(
+        "serve: chart.js not found (install marquee, npm ci in build/node, or set "
+        "MARQUEE_NODE_MODULES); the dashboard shows tables without charts");
+  } else {
+    files["/vendor/chart.umd.js"] = {read_whole(*found), "text/javascript; charset=utf-8"};
+    spdlog::info("serve: charts from {}", fs::weakly_canonical(*found).string());
   }
 }
 

@@ -33,8 +33,9 @@ struct ServeOptions {
   /// The dashboard's static files; empty: $MARQUEE_WEB_DIR, <exe>/../share/marquee/web,
   /// <exe>/../web, then the source tree's web/.
   std::filesystem::path web_dir;
-  /// Where chart.js is installed (npm); empty: $MARQUEE_NODE_MODULES, <exe>/node/node_modules,
-  /// then the source tree's build/node/node_modules. Without it the dashboard shows tables only.
+  /// Where chart.js is installed (npm); empty: $MARQUEE_NODE_MODULES, the web folder's
+  /// vendor/chart.umd.js (what an install puts there), <exe>/node/node_modules, then the source
+  /// tree's build/node/node_modules. Without it the dashboard shows tables only.
   std::filesystem::path node_modules;
 };
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <sstream>
@@ -868,6 +869,59 @@ TEST(ApiServer, RefusesAMissingDatabase) {
       std::exception);
   EXPECT_FALSE(fs::exists(root / "nothing-here.db"))
       << "serve created the database it was pointed at";
+  std::error_code ec;
+  fs::remove_all(root, ec);
+}
+
+/// Unsets an environment variable for a scope, and puts it back.
+class UnsetEnv {
+ public:
+  explicit UnsetEnv(const char* name) : name_(name) {
+    if (const char* v = std::getenv(name)) saved_ = v;
+    ::unsetenv(name);
+  }
+  ~UnsetEnv() {
+    if (saved_) ::setenv(name_, saved_->c_str(), 1);
+  }
+  UnsetEnv(const UnsetEnv&) = delete;
+  UnsetEnv& operator=(const UnsetEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> saved_;
+};
+
+/// An installed marquee has no node_modules: the install vendors chart.js into the dashboard's
+/// folder (share/marquee/web/vendor/), and serve takes it from there before any build's npm tree.
+TEST(ApiServer, ServesTheChartJsVendoredBesideTheDashboard) {
+  auto root = fresh_dir("vendored");
+  auto db = load_batches(root, {fs::path(MARQUEE_FIXTURES_DIR) / "golden/movies_metadata.csv"});
+  auto web = root / "share/marquee/web";
+  fs::create_directories(web / "vendor");
+  fs::copy_file(fs::path(MARQUEE_SOURCE_DIR) / "web/index.html", web / "index.html");
+  const std::string vendored = "/* the vendored chart.js */\n";
+  std::ofstream(web / "vendor/chart.umd.js") << vendored;
+  {
+    UnsetEnv no_node_modules("MARQUEE_NODE_MODULES");  // ./test.sh exports it, and it comes first
+    ServeOptions options;
+    options.db_url = "sqlite:" + db.string();
+    options.port = 0;
+    options.threads = 2;
+    options.web_dir = web;
+    Server server(options);
+    server.bind();
+    std::thread listener([&server] { server.listen(); });
+    for (int i = 0; i < 500 && !server.running(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    Reply chart = get(server.port(), "/vendor/chart.umd.js");
+    Reply index = get(server.port(), "/");
+    server.stop();
+    listener.join();
+    EXPECT_EQ(chart.status, 200);
+    EXPECT_EQ(chart.text, vendored);
+    EXPECT_TRUE(chart.content_type.starts_with("text/javascript")) << chart.content_type;
+    EXPECT_EQ(index.status, 200);
+  }
   std::error_code ec;
   fs::remove_all(root, ec);
 }
