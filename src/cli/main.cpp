@@ -128,6 +128,8 @@ struct MoviesFlags {
 /// The subcommands and what they were given.
 struct Commands {
   CLI::App app{"marquee: ETL and analytics for The Movies Dataset (TMDB + MovieLens)"};
+  CLI::App* movies = nullptr;
+  MoviesFlags movies_flags;
   CommonFlags flags;
   std::string source;
   std::vector<std::string> backfill_sources;
@@ -137,8 +139,6 @@ struct Commands {
   CLI::App *run = nullptr, *stage = nullptr, *load = nullptr, *backfill = nullptr,
            *report = nullptr, *status = nullptr, *prune = nullptr, *generate = nullptr,
            *serve = nullptr;
-  CLI::App* movies = nullptr;
-  MoviesFlags movies_flags;
 
   /// Runs that change something are alerted on and recorded for `recovered`.
   bool notifies() const {
