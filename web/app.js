@@ -42,19 +42,41 @@ function showError(target, err) {
   target.classList.add('error');
 }
 
-function moneyChart(canvasId, rows) {
+/**
+ * Every year from the first row's to the last row's, each with its row or null: a year without
+ * movies is a gap on the axis, not skipped (rows are in year order, one per year).
+ */
+function continuousYears(rows) {
+  if (rows.length === 0) return [];
+  const byYear = new Map(rows.map((r) => [r.year, r]));
+  const out = [];
+  for (let y = rows[0].year; y <= rows[rows.length - 1].year; y++) out.push({ year: y, row: byYear.get(y) ?? null });
+  return out;
+}
+
+/** A chart.js onClick that opens the movies of the clicked year's row (gaps do nothing). */
+function clickOpens(series, open) {
+  return (event, elements) => {
+    const hit = elements[0];
+    const row = hit ? series[hit.index].row : null;
+    if (row) open(row);
+  };
+}
+
+function moneyChart(canvasId, rows, open) {
   if (!hasCharts) return;
   charts[canvasId]?.destroy();
-  const years = rows.map((r) => r.year);
+  const series = continuousYears(rows);
+  const value = (key) => series.map((s) => (s.row ? s.row[key] : null));
   charts[canvasId] = new window.Chart($(canvasId), {
     data: {
-      labels: years,
+      labels: series.map((s) => s.year),
       datasets: [
-        { type: 'bar', label: 'Budget', data: rows.map((r) => r.total_budget), backgroundColor: colors.budget },
-        { type: 'bar', label: 'Revenue', data: rows.map((r) => r.total_revenue), backgroundColor: colors.revenue },
+        { type: 'bar', label: 'Budget', data: value('total_budget'), backgroundColor: colors.budget },
+        { type: 'bar', label: 'Revenue', data: value('total_revenue'), backgroundColor: colors.revenue },
         {
-          type: 'bar', label: 'Profit', data: rows.map((r) => r.total_profit),
-          backgroundColor: rows.map((r) => (r.total_profit < 0 ? colors.loss : colors.profit)),
+          type: 'bar', label: 'Profit', data: value('total_profit'),
+          backgroundColor: series.map((s) => (s.row?.total_profit < 0 ? colors.loss : colors.profit)),
         },
       ],
     },
@@ -62,6 +84,10 @@ function moneyChart(canvasId, rows) {
       responsive: true,
       maintainAspectRatio: false,
       animation: false,
+      onClick: clickOpens(series, open),
+      onHover: (event, elements) => {
+        event.native.target.style.cursor = elements[0] && series[elements[0].index].row ? 'pointer' : 'default';
+      },
       interaction: { mode: 'index', intersect: false },
       scales: {
         y: { ticks: { callback: (v) => `$${compact.format(v)}` } },
@@ -75,6 +101,72 @@ function moneyChart(canvasId, rows) {
       },
     },
   });
+}
+
+// --- The movies behind a number --------------------------------------------------------------
+
+let moviesSerial = 0;
+let moviesOpener = null;
+
+/** Opens the list of the movies behind one report row: `path` is its movies route, `title` says which row. */
+async function openMovies(path, title) {
+  const serial = ++moviesSerial;
+  const dialog = $('movies-dialog');
+  moviesOpener = document.activeElement;
+  $('movies-title').textContent = title;
+  $('movies-summary').textContent = 'Loading…';
+  $('movies-summary').classList.remove('error');
+  const body = $('movies-table').tBodies[0];
+  body.replaceChildren();
+  $('movies-table').removeAttribute('data-count');
+  if (!dialog.open) dialog.showModal();
+  try {
+    const list = await api(path);
+    if (serial !== moviesSerial) return;
+    for (const m of list.rows) {
+      const tr = document.createElement('tr');
+      tr.dataset.movieId = m.id;
+      cell(tr, m.title ?? '(untitled)', { className: 'text' });
+      cell(tr, m.release_date ?? '—');
+      cell(tr, money(m.budget), { value: m.budget });
+      cell(tr, money(m.revenue), { value: m.revenue });
+      cell(tr, m.popularity ?? '—', { value: m.popularity });
+      body.appendChild(tr);
+    }
+    $('movies-summary').textContent = `${list.count} ${list.count === 1 ? 'movie' : 'movies'}, most popular first`;
+    $('movies-table').dataset.count = list.count;
+  } catch (err) {
+    if (serial === moviesSerial) showError($('movies-summary'), err);
+  }
+}
+
+function setUpMoviesDialog() {
+  const dialog = $('movies-dialog');
+  $('movies-close').addEventListener('click', () => dialog.close());
+  // A click on the backdrop (outside the dialog's box) closes it too; Escape does natively.
+  dialog.addEventListener('click', (e) => { if (e.target === dialog) dialog.close(); });
+  dialog.addEventListener('close', () => {
+    ++moviesSerial;
+    if (moviesOpener && document.contains(moviesOpener)) moviesOpener.focus();
+  });
+}
+
+/** A year cell holding a button, so that a row opens its movies from the keyboard too. */
+function yearCell(tr, year, label, open) {
+  const td = cell(tr, '', { value: year });
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'open-movies';
+  button.textContent = year;
+  button.setAttribute('aria-label', label);
+  td.appendChild(button);
+  tr.classList.add('opens');
+  tr.addEventListener('click', open);
+  return td;
+}
+
+function companyRowOpener(id, name) {
+  return (r) => openMovies(`/api/companies/${id}/movies?year=${r.year}`, `${name}, ${r.year}`);
 }
 
 // --- Production company --------------------------------------------------------------------
@@ -131,22 +223,23 @@ async function selectCompany(id) {
     $('company-summary').textContent = yearly.rows.length === 0
       ? 'No movies with a release year.'
       : `${movies} ${movies === 1 ? 'movie' : 'movies'} with a release year, ${yearly.rows[0].year}–${yearly.rows[yearly.rows.length - 1].year}`;
-    renderCompanyTable(id, yearly.rows);
-    renderCompanyGenres(genres.rows);
-    moneyChart('company-chart', yearly.rows);
+    const open = companyRowOpener(id, yearly.company_name);
+    renderCompanyTable(id, yearly.rows, open);
+    renderCompanyGenres(id, yearly.company_name, genres.rows);
+    moneyChart('company-chart', yearly.rows, open);
   } catch (err) {
     showError($('company-summary'), err);
   }
 }
 
-function renderCompanyTable(id, rows) {
+function renderCompanyTable(id, rows, open) {
   const table = $('company-table');
   table.dataset.companyId = id;
   const body = table.tBodies[0];
   body.replaceChildren();
   for (const r of rows) {
     const tr = document.createElement('tr');
-    cell(tr, r.year, { value: r.year });
+    yearCell(tr, r.year, `Movies of ${r.year}`, () => open(r));
     cell(tr, integer.format(r.movies), { value: r.movies });
     cell(tr, money(r.total_budget), { value: r.total_budget });
     cell(tr, r.budget_movies, { value: r.budget_movies, className: 'n' });
@@ -159,7 +252,7 @@ function renderCompanyTable(id, rows) {
   }
 }
 
-function renderCompanyGenres(rows) {
+function renderCompanyGenres(id, name, rows) {
   const byYear = new Map();
   for (const r of rows) {
     if (!byYear.has(r.year)) byYear.set(r.year, []);
@@ -172,10 +265,14 @@ function renderCompanyGenres(rows) {
     cell(tr, year, { value: year });
     const td = cell(tr, '', { className: 'text' });
     for (const r of list) {
-      const chip = document.createElement('span');
+      const chip = document.createElement('button');
+      chip.type = 'button';
       chip.className = 'chip';
       chip.textContent = `${r.genre_name} ${r.releases}`;
+      chip.setAttribute('aria-label', `${r.genre_name} movies of ${r.year}`);
       chip.style.setProperty('--chip', genreColor(r.genre_id));
+      chip.addEventListener('click', () => openMovies(
+        `/api/companies/${id}/movies?year=${r.year}&genre=${r.genre_id}`, `${name}, ${r.genre_name}, ${r.year}`));
       td.appendChild(chip);
     }
     body.appendChild(tr);
@@ -199,32 +296,39 @@ async function loadPopular() {
       const genre = document.createElement('span');
       genre.className = 'genre';
       genre.textContent = r.genre_name;
-      li.append(year, genre);
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.setAttribute('aria-label', `${r.genre_name} movies of ${r.year}`);
+      button.append(year, genre);
+      button.addEventListener('click', () => openPopular(r));
+      li.appendChild(button);
       list.appendChild(li);
     }
     if (!hasCharts) return;
     charts.popular?.destroy();
+    const series = continuousYears(body.rows);
     charts.popular = new window.Chart($('popular-chart'), {
       type: 'bar',
       data: {
-        labels: body.rows.map((r) => r.year),
+        labels: series.map((s) => s.year),
         datasets: [{
           label: 'Average popularity of the most popular genre',
-          data: body.rows.map((r) => (r.avg_popularity === null ? null : Number(r.avg_popularity))),
-          backgroundColor: body.rows.map((r) => genreColor(r.genre_id)),
+          data: series.map((s) => (s.row?.avg_popularity == null ? null : Number(s.row.avg_popularity))),
+          backgroundColor: series.map((s) => (s.row ? genreColor(s.row.genre_id) : 'transparent')),
         }],
       },
       options: {
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
+        onClick: clickOpens(series, openPopular),
         plugins: {
           legend: { display: false },
           tooltip: {
             callbacks: {
               label: (ctx) => {
-                const r = body.rows[ctx.dataIndex];
-                return `${r.genre_name}: ${r.avg_popularity ?? 'unknown'} (${r.movies} movies)`;
+                const r = series[ctx.dataIndex].row;
+                return r ? `${r.genre_name}: ${r.avg_popularity ?? 'unknown'} (${r.movies} movies)` : 'no movies';
               },
             },
           },
@@ -234,6 +338,10 @@ async function loadPopular() {
   } catch (err) {
     showError($('popular-timeline'), err);
   }
+}
+
+function openPopular(r) {
+  openMovies(`/api/genres/${r.genre_id}/movies?year=${r.year}`, `${r.genre_name}, ${r.year}`);
 }
 
 // --- Genre over the years ----------------------------------------------------------------------
@@ -248,6 +356,7 @@ async function loadGenres() {
       const option = document.createElement('option');
       option.value = g.id;
       option.textContent = `${g.name} (${g.movies})`;
+      option.dataset.name = g.name;
       select.appendChild(option);
     }
     select.addEventListener('change', () => selectGenre(Number(select.value)));
@@ -264,9 +373,11 @@ async function selectGenre(id) {
     table.dataset.genreId = id;
     const tbody = table.tBodies[0];
     tbody.replaceChildren();
+    const name = $('genre-select').selectedOptions[0]?.dataset.name ?? `genre ${id}`;
+    const open = (r) => openMovies(`/api/genres/${id}/movies?year=${r.year}`, `${name}, ${r.year}`);
     for (const r of body.rows) {
       const tr = document.createElement('tr');
-      cell(tr, r.year, { value: r.year });
+      yearCell(tr, r.year, `${name} movies of ${r.year}`, () => open(r));
       cell(tr, integer.format(r.movies), { value: r.movies });
       cell(tr, r.popularity_rank, { value: r.popularity_rank });
       cell(tr, money(r.total_budget), { value: r.total_budget });
@@ -275,7 +386,7 @@ async function selectGenre(id) {
       cell(tr, r.avg_popularity ?? '—', { value: r.avg_popularity });
       tbody.appendChild(tr);
     }
-    moneyChart('genre-chart', body.rows);
+    moneyChart('genre-chart', body.rows, open);
   } catch (err) {
     showError($('genre-table').tBodies[0], err);
   }
@@ -302,6 +413,7 @@ function start() {
     window.Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
     window.Chart.defaults.color = '#4a5160';
   }
+  setUpMoviesDialog();
   let timer = null;
   $('company-search').addEventListener('input', (e) => {
     clearTimeout(timer);

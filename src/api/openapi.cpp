@@ -87,6 +87,31 @@ ordered_json rows_response(const std::string& row, bool with_company) {
   return object(std::move(props));
 }
 
+ordered_json movie_popularity() {
+  return {{"type", "string"},
+          {"nullable", true},
+          {"pattern", "^-?[0-9]+\\.[0-9]{6}$"},
+          {"description",
+           "The movie's popularity with exactly six decimals, as stored and as the reports count "
+           "it; null when unknown."}};
+}
+
+/// The movies behind one report row, with the row's keys before them.
+ordered_json movies_response(bool of_company) {
+  std::vector<std::pair<std::string, ordered_json>> props;
+  if (of_company) {
+    props.emplace_back("company_id", integer());
+    props.emplace_back("company_name", string());
+  }
+  props.emplace_back("genre_id", integer(of_company));
+  props.emplace_back("genre_name", string(of_company));
+  props.emplace_back("year", integer());
+  props.emplace_back("columns", columns());
+  props.emplace_back("count", integer());
+  props.emplace_back("rows", array_of("MovieRow"));
+  return object(std::move(props));
+}
+
 ordered_json page(const std::string& item) {
   return object({{"total", integer()},
                  {"limit", integer()},
@@ -139,6 +164,13 @@ ordered_json schemas() {
                                 {"movies", integer()},
                                 {"avg_popularity", popularity()}},
                                "One row of most_popular_genre_by_year.csv.");
+  s["MovieRow"] = object({{"id", integer()},
+                          {"title", string(true)},
+                          {"release_date", string(true)},
+                          {"budget", integer(true)},
+                          {"revenue", integer(true)},
+                          {"popularity", movie_popularity()}},
+                         "One movie behind a report row; null budget or revenue is unknown.");
   s["Company"] =
       object({{"id", integer()},
               {"name", string()},
@@ -176,6 +208,8 @@ ordered_json schemas() {
   s["GenreList"] = object({{"count", integer()}, {"items", array_of("Genre")}});
   s["GenreYearly"] = rows_response("GenreYearlyRow", false);
   s["MostPopular"] = rows_response("MostPopularRow", false);
+  s["CompanyMovies"] = movies_response(true);
+  s["GenreMovies"] = movies_response(false);
   s["BatchList"] = page("Batch");
   s["Health"] = object({{"status", {{"type", "string"}, {"enum", {"ok"}}}},
                         {"engine", string()},
@@ -209,7 +243,7 @@ ordered_json parameter(const ParamSpec& p) {
   }
   return {{"name", p.name},
           {"in", p.in == ParamIn::kPath ? "path" : "query"},
-          {"required", p.in == ParamIn::kPath},
+          {"required", p.in == ParamIn::kPath || p.required},
           {"description", p.description},
           {"schema", std::move(schema)}};
 }

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/server.hpp"
+#include "report/movie_list.hpp"
 
 namespace marquee::api {
 namespace {
@@ -68,6 +69,13 @@ ParamSpec choice_param(std::string name, std::vector<std::string> choices,
 
 ParamSpec id_param(std::string description) {
   return integer_param("id", ParamIn::kPath, 1, kMaxInt64, std::nullopt, std::move(description));
+}
+
+/// The release year of a report row, which a list of the movies behind it cannot do without.
+ParamSpec row_year_param() {
+  ParamSpec p = year_param("year", "The release year of the report row (required).");
+  p.required = true;
+  return p;
 }
 
 ParamSpec genre_param() {
@@ -237,6 +245,33 @@ Reply most_popular(RequestContext& ctx, const Args& args) {
                          [&](const CachedRow& r) { return years.contains(r.year); })};
 }
 
+Reply company_movies(RequestContext& ctx, const Args& args) {
+  auto snap = ctx.cache.current(ctx.store);
+  const CompanyEntry& c = company_arg(*snap, args);
+  auto genre = genre_arg(*snap, args);
+  report::MovieListing listing;
+  listing.company = dataset::NamedItem{c.id, c.name};
+  if (genre) listing.genre = dataset::NamedItem{*genre, snap->genre(*genre)->name};
+  listing.year = *args.integer("year");
+  listing.movies =
+      ctx.store.group_movies({.company_id = c.id, .genre_id = genre, .year = listing.year});
+  return {200, report::movie_list_json(listing)};
+}
+
+Reply genre_movies(RequestContext& ctx, const Args& args) {
+  auto snap = ctx.cache.current(ctx.store);
+  std::int64_t id = *args.integer("id");
+  const GenreEntry* g = snap->genre(id);
+  if (g == nullptr) {
+    throw ParamError("id", fmt::format("id: no genre has id {}; find ids at /api/genres", id));
+  }
+  report::MovieListing listing;
+  listing.genre = dataset::NamedItem{g->id, g->name};
+  listing.year = *args.integer("year");
+  listing.movies = ctx.store.group_movies({.company_id = {}, .genre_id = id, .year = listing.year});
+  return {200, report::movie_list_json(listing)};
+}
+
 Reply list_batches(RequestContext& ctx, const Args& args) {
   auto batches = ctx.store.batches();
   std::reverse(batches.begin(), batches.end());  // newest first
@@ -330,6 +365,17 @@ std::vector<RouteSpec> make_routes() {
                     .response_schema = "CompanyGenres",
                     .handler = company_genres});
   routes.push_back(
+      {.path = "/api/companies/{id}/movies",
+       .operation_id = "companyMovies",
+       .summary = "The movies behind a company's row of a year (with genre: of that genre)",
+       .description =
+           "The company's movies released in `year`: those its company_yearly row counts (with "
+           "`genre`, its company_genre_yearly row), as many as that row's movies (releases). Most "
+           "popular first, those without a popularity last, then by id.",
+       .params = {id_param("Production company id."), row_year_param(), genre_param()},
+       .response_schema = "CompanyMovies",
+       .handler = company_movies});
+  routes.push_back(
       {.path = "/api/genres",
        .operation_id = "listGenres",
        .summary = "Genres",
@@ -353,6 +399,16 @@ std::vector<RouteSpec> make_routes() {
                     .params = year_params(),
                     .response_schema = "MostPopular",
                     .handler = most_popular});
+  routes.push_back(
+      {.path = "/api/genres/{id}/movies",
+       .operation_id = "genreMovies",
+       .summary = "The movies behind a genre's row of a year",
+       .description =
+           "The genre's movies released in `year`: those its genre_yearly row counts, as many as "
+           "that row's movies. Most popular first, those without a popularity last, then by id.",
+       .params = {id_param("Genre id (see /api/genres)."), row_year_param()},
+       .response_schema = "GenreMovies",
+       .handler = genre_movies});
   routes.push_back(
       {.path = "/api/batches",
        .operation_id = "listBatches",
@@ -485,6 +541,9 @@ Args parse_args(const RouteSpec& route, const std::vector<std::string>& path_val
       value = it->second;
     }
     if (value.empty()) {
+      if (p.required) {
+        throw ParamError(p.name, fmt::format("{}: missing; {} needs it", p.name, route.path));
+      }
       if (p.default_integer) args.set(p.name, *p.default_integer);
       if (p.kind == ParamKind::kChoice) args.set(p.name, p.choices.front());
       continue;

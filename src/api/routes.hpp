@@ -31,6 +31,8 @@ struct ParamSpec {
   std::vector<std::string> choices;
   std::size_t max_length = 0;
   std::string description;
+  /// A query parameter the route cannot answer without (a path parameter always is).
+  bool required = false;
 };
 
 /// A parameter that fails validation; answered 400 with a JSON error naming it.
@@ -86,7 +88,8 @@ const std::vector<RouteSpec>& route_table();
 std::string route_regex(const RouteSpec& route);
 
 /// Validates path values (in order) and the query against the route's parameters: unknown,
-/// repeated, malformed and out-of-range values are ParamErrors. An empty value counts as absent.
+/// repeated, malformed and out-of-range values are ParamErrors, and so is a required parameter
+/// left out. An empty value counts as absent.
 Args parse_args(const RouteSpec& route, const std::vector<std::string>& path_values,
                 const std::multimap<std::string, std::string>& query);
 

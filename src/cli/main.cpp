@@ -21,6 +21,7 @@
 #include "pipeline/interrupt.hpp"
 #include "pipeline/job.hpp"
 #include "pipeline/logging.hpp"
+#include "report/movie_list.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -182,9 +183,19 @@ void add_backfill_dating_flags(CLI::App& cmd, CommonFlags& flags) {
                "stage nothing");
 }
 
+/// What `marquee movies` was given: the report row whose movies to list.
+struct MoviesFlags {
+  std::optional<std::int64_t> company;
+  std::string genre;  ///< a genre id or name; empty: none
+  int year = 0;
+  std::string format = "csv";
+};
+
 /// The subcommands and what they were given.
 struct Commands {
   CLI::App app{"marquee: ETL and analytics for The Movies Dataset (TMDB + MovieLens)"};
+  CLI::App* movies = nullptr;
+  MoviesFlags movies_flags;
   CommonFlags flags;
   std::string source;
   std::vector<std::string> backfill_sources;
@@ -324,7 +335,66 @@ void define_generate_command(Commands& c) {
   c.generate->add_option("--out", gen_options.out, "The .zip to write")->required();
 }
 
-/// The commands that need no Job: generate, serve and prune. False when none of them was given.
+void define_movies_command(Commands& c) {
+  auto& m = c.movies_flags;
+  c.movies = c.app.add_subcommand(
+      "movies",
+      "List the movies behind a report row: --company ID --year Y [--genre G] (company_yearly, "
+      "company_genre_yearly) or --genre G --year Y (genre_yearly)");
+  add_common(*c.movies, c.flags);
+  c.movies->add_option("--company", m.company, "Production company id")->check(CLI::PositiveNumber);
+  c.movies->add_option("--genre", m.genre, "Genre id, or its name in any case (Drama, drama)");
+  c.movies->add_option("--year", m.year, "Release year of the report row")
+      ->required()
+      ->check(CLI::Range(1, 9999));
+  c.movies->add_option("--format", m.format, "csv (header row) or json, to stdout")
+      ->check(CLI::IsMember({"csv", "json"}))
+      ->capture_default_str();
+}
+
+/// `marquee movies`: reads the database (never creates one: a missing file exits 4) and prints
+/// the movies of one report row. An id or genre that names nothing exits 1; a real company or
+/// genre without movies that year prints an empty list.
+void list_movies(const Commands& c) {
+  const MoviesFlags& m = c.movies_flags;
+  if (!m.company && m.genre.empty()) {
+    throw Error(ExitCode::kUsage,
+                "marquee movies needs --company ID, --genre G or both (with --year Y)");
+  }
+  auto store = marquee::store::open_store(c.flags.job.effective_db_url(),
+                                          {.read_only = true, .must_exist = true});
+  marquee::report::MovieListing listing;
+  listing.year = m.year;
+  if (m.company) {
+    auto name = store->company_name(*m.company);
+    if (!name) {
+      throw Error(ExitCode::kUsage,
+                  fmt::format("--company {}: no production company has this id in {}; find ids "
+                              "in company_yearly.csv or at /api/companies",
+                              *m.company, store->describe()));
+    }
+    listing.company = marquee::dataset::NamedItem{*m.company, *name};
+  }
+  if (!m.genre.empty()) {
+    listing.genre = store->find_genre(m.genre);
+    if (!listing.genre) {
+      throw Error(ExitCode::kUsage,
+                  fmt::format("--genre {}: no genre has this id or name in {}; find them in "
+                              "genre_yearly.csv or at /api/genres",
+                              m.genre, store->describe()));
+    }
+  }
+  listing.movies = store->group_movies(
+      {.company_id = m.company,
+       .genre_id = listing.genre ? std::optional(listing.genre->id) : std::nullopt,
+       .year = m.year});
+  std::cout << (m.format == "json" ? marquee::report::movie_list_json(listing) + "\n"
+                                   : marquee::report::movie_list_csv(listing.movies))
+            << std::flush;
+  spdlog::debug("movies: {} movies listed from {}", listing.movies.size(), store->describe());
+}
+
+/// The commands that need no Job: generate, serve, prune and movies. False when none was given.
 bool run_without_job(Commands& c) {
   if (c.generate->parsed()) {
     marquee::pipeline::setup_logging(c.flags.log_options({}));
@@ -337,6 +407,10 @@ bool run_without_job(Commands& c) {
   if (c.serve->parsed()) {
     c.serve_options.db_url = c.flags.job.effective_db_url();
     marquee::api::serve(c.serve_options);  // until SIGTERM or SIGINT
+    return true;
+  }
+  if (c.movies->parsed()) {
+    list_movies(c);
     return true;
   }
   if (c.prune->parsed()) {
@@ -466,6 +540,7 @@ int main(int argc, char** argv) {
   define_reading_commands(commands);
   define_generate_command(commands);
   define_serve_command(commands);
+  define_movies_command(commands);
   if (auto answered = answer_before_parsing(commands, argc, argv)) return *answered;
   try {
     commands.app.parse(argc, argv);

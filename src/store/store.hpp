@@ -77,6 +77,24 @@ using Cell = std::optional<std::string>;
 using RowVisitor =
     std::function<void(const std::vector<std::string>& columns, const std::vector<Cell>& row)>;
 
+/// The movies one report row counts (SPEC 5): those whose release_year is `year` and that belong
+/// to the company (a company_yearly row), the genre (a genre_yearly row), or both (a
+/// company_genre_yearly row). At least one of company_id and genre_id is set.
+struct MovieGroup {
+  std::optional<std::int64_t> company_id;
+  std::optional<std::int64_t> genre_id;
+  std::int64_t year = 0;
+};
+
+/// One movie of a MovieGroup, as stored: NULL budget or revenue is unknown (0 in the source).
+struct GroupMovie {
+  std::int64_t id = 0;
+  std::optional<std::string> title;
+  std::optional<std::string> release_date;  ///< YYYY-MM-DD
+  std::optional<std::int64_t> budget, revenue;
+  std::optional<std::int64_t> popularity_micros;  ///< popularity in millionths, as the reports
+};
+
 struct RunLockOptions {
   bool no_wait = false;  ///< fail at once (exit 5) when another run holds the lock
   /// How long to wait for the lock unless no_wait; zero waits as long as it takes.
@@ -128,6 +146,19 @@ class Store {
   /// the current week). Returns the names of the dropped partitions. Throws Error kUsage when
   /// the store keeps no history (SQLite) or keep_weeks is negative.
   virtual std::vector<std::string> prune_history(int keep_weeks) = 0;
+
+  /// The movies behind one report row (sql/movies/), most popular first (those without a
+  /// popularity last), then by id. The same joins and year rule as the report SQL, so their
+  /// number is the row's `movies` (`releases` for company and genre). Written once over query(),
+  /// so both engines answer alike. Throws Error kUsage when the group names neither a company
+  /// nor a genre.
+  std::vector<GroupMovie> group_movies(const MovieGroup& group);
+  /// The production company's name; nullopt when no company has this id.
+  std::optional<std::string> company_name(std::int64_t id);
+  /// The genre named by `id_or_name`: decimal digits are its id, anything else its name compared
+  /// case-insensitively (ASCII letters only, the same on every engine; the lowest id wins if two
+  /// names differ only in case). nullopt when none matches.
+  std::optional<dataset::NamedItem> find_genre(std::string_view id_or_name);
 };
 
 /// The queries run while it lives see one snapshot of the database: a batch committed meanwhile

@@ -1,7 +1,10 @@
 // Browser test of the dashboard: loads the golden fixture with the real binary, starts
 // `marquee serve`, drives Debian's chromium with playwright-core, picks a company and checks that
-// the chart and the table show that company's numbers (those of company_yearly.csv), then that
-// the page still works without chart.js, and that SIGTERM stops the server cleanly.
+// the chart and the table show that company's numbers (those of company_yearly.csv) on a
+// continuous year axis (a year without movies is a gap), that a click on a bar or a table row
+// (or Enter on its year) lists as many movies as the row counts, that the page fits a 390 px
+// phone, then that the page still works without chart.js, and that SIGTERM stops the server
+// cleanly.
 //
 //   MARQUEE_BINARY=build/marquee node tests/api/dashboard_browser_test.mjs
 //
@@ -102,7 +105,8 @@ function waitForExit(child, ms) {
 const integer = new Intl.NumberFormat('en-US');
 const shown = (v) => (v === '' ? '—' : integer.format(Number(v)));
 
-async function checkDashboard(context, base, company, expected, { withoutCharts = false } = {}) {
+async function checkDashboard(context, base, company, expected,
+  { withoutCharts = false, viewport = { width: 1360, height: 900 } } = {}) {
   const page = await context.newPage();
   const problems = [];
   page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
@@ -116,7 +120,7 @@ async function checkDashboard(context, base, company, expected, { withoutCharts 
     problems.push(`external request: ${url}`);
     return route.abort();
   });
-  await page.setViewportSize({ width: 1360, height: 900 });
+  await page.setViewportSize(viewport);
   await page.goto(`${base}/`);
   await page.waitForSelector('#company-results button');
 
@@ -142,6 +146,65 @@ async function checkDashboard(context, base, company, expected, { withoutCharts 
   });
 
   return { page, problems, cells };
+}
+
+/** Every year from the first to the last of `rows` (in year order): the dashboard's continuous axis. */
+function continuousYears(rows) {
+  const first = Number(rows[0].year);
+  const last = Number(rows[rows.length - 1].year);
+  return Array.from({ length: last - first + 1 }, (_, i) => String(first + i));
+}
+
+/** Waits for the movies dialog to list `count` movies and returns their titles. */
+async function listedMovies(page, count) {
+  await page.waitForSelector('#movies-dialog[open]');
+  await page.waitForSelector(`#movies-table[data-count="${count}"]`);
+  const titles = await page.$$eval('#movies-table tbody tr', (rows) => rows.map((tr) => tr.cells[0].textContent));
+  assert.equal(titles.length, count, 'one table row per listed movie');
+  return titles;
+}
+
+async function closeMovies(page) {
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('#movies-dialog:not([open])', { state: 'attached' });
+}
+
+/**
+ * The movies behind a number: a click on a bar of the company chart, a click on a row of its
+ * table, and Enter on a row's year button each list as many movies as the row counts.
+ */
+async function checkMovieLists(page, expected, knownTitle) {
+  const target = expected.reduce((a, b) => (Number(b.movies) > Number(a.movies) ? b : a));
+  const bar = await page.evaluate((year) => {
+    const canvas = document.getElementById('company-chart');
+    const chart = window.Chart.getChart(canvas);
+    const index = chart.data.labels.map(String).indexOf(year);
+    // Revenue: the tallest bar of the year is the easiest to hit.
+    const element = chart.getDatasetMeta(1).data[index];
+    const box = canvas.getBoundingClientRect();
+    return { x: box.left + element.x, y: box.top + (element.y + element.base) / 2 };
+  }, target.year);
+  await page.mouse.click(bar.x, bar.y);
+  const titles = await listedMovies(page, Number(target.movies));
+  assert.ok(titles.includes(knownTitle), `the bar of ${target.year} lists ${knownTitle}: ${titles}`);
+  assert.match(await page.textContent('#movies-title'), new RegExp(target.year));
+  await page.screenshot({ path: path.join(artifacts, 'dashboard-movies.png') });
+  await closeMovies(page);
+
+  const other = expected.find((r) => r !== target);
+  const rowIndex = expected.indexOf(other);
+  await page.click(`#company-table tbody tr:nth-child(${rowIndex + 1}) td:nth-child(2)`);
+  await listedMovies(page, Number(other.movies));
+  await page.click('#movies-close');
+  await page.waitForSelector('#movies-dialog:not([open])', { state: 'attached' });
+
+  const button = page.locator(`#company-table tbody tr:nth-child(${expected.indexOf(target) + 1}) button.open-movies`);
+  await button.focus();
+  await page.keyboard.press('Enter');
+  await listedMovies(page, Number(target.movies));
+  await closeMovies(page);
+  assert.equal(await page.evaluate(() => document.activeElement.className), 'open-movies',
+    'closing the list gives the focus back to the row that opened it');
 }
 
 async function main() {
@@ -170,6 +233,10 @@ async function main() {
     }
     const [id, expected] = [...byCompany].sort((a, b) => b[1].length - a[1].length || a[0] - b[0])[0];
     const company = { id, name: expected[0].company_name };
+    // Paramount Pictures (company 4) has the most years in the fixture; Clueless is one of its
+    // movies of 1995, its year with the most movies.
+    assert.equal(company.name, 'Paramount Pictures', 'the fixture still picks Paramount Pictures');
+    const knownTitle = 'Clueless';
 
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
@@ -203,10 +270,22 @@ async function main() {
     assert.ok(chart.visible, 'the company chart canvas is visible');
     assert.ok(chart.labels, 'a chart is drawn on the company canvas');
     const num = (v) => (v === '' ? null : Number(v));
-    assert.deepEqual(chart.labels, expected.map((r) => r.year), 'chart years');
-    assert.deepEqual(chart.budget, expected.map((r) => num(r.total_budget)), 'chart budgets');
-    assert.deepEqual(chart.revenue, expected.map((r) => num(r.total_revenue)), 'chart revenues');
-    assert.deepEqual(chart.profit, expected.map((r) => num(r.total_profit)), 'chart profits');
+    // A continuous year axis: a year without movies is a gap (null), not skipped.
+    const years = continuousYears(expected);
+    const byYear = new Map(expected.map((r) => [r.year, r]));
+    const gaps = years.filter((y) => !byYear.has(y));
+    assert.ok(gaps.length > 0, `the fixture's company ${company.name} has a year without movies`);
+    assert.deepEqual(chart.labels, years, 'chart years: every year from the first to the last');
+    const series = (key) => years.map((y) => (byYear.has(y) ? num(byYear.get(y)[key]) : null));
+    assert.deepEqual(chart.budget, series('total_budget'), 'chart budgets');
+    assert.deepEqual(chart.revenue, series('total_revenue'), 'chart revenues');
+    assert.deepEqual(chart.profit, series('total_profit'), 'chart profits');
+    for (const gap of gaps) {
+      const i = years.indexOf(gap);
+      assert.deepEqual([chart.budget[i], chart.revenue[i], chart.profit[i]], [null, null, null], `gap ${gap}`);
+    }
+
+    await checkMovieLists(page, expected, knownTitle);
 
     await page.waitForFunction((n) => document.querySelectorAll('#popular-timeline li').length === n, popular.length);
     const timeline = await page.$$eval('#popular-timeline li', (items) =>
@@ -220,7 +299,29 @@ async function main() {
     assert.deepEqual(problems, [], 'no console errors, page errors or external requests');
     await page.close();
 
-    // 2. Without chart.js the tables still show the numbers and the page says why charts are missing.
+    // 2. A phone: 390 px wide, no horizontal page scroll (tables scroll inside their box), charts
+    // as wide as the page, and the list of movies fits too.
+    const phone = await checkDashboard(context, base, company, expected, { viewport: { width: 390, height: 844 } });
+    await phone.page.waitForSelector('#genre-table tbody tr');
+    const widths = await phone.page.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      chart: document.getElementById('company-chart').getBoundingClientRect().width,
+      table: document.querySelector('#company-table').closest('.table-wrap').getBoundingClientRect().right,
+    }));
+    assert.ok(widths.page <= 390, `no horizontal page scroll at 390 px: scrollWidth ${widths.page}`);
+    assert.ok(widths.chart > 200 && widths.chart <= 390, `the company chart resizes to the phone: ${widths.chart}`);
+    assert.ok(widths.table <= 390, `the company table's box stays on the page: ${widths.table}`);
+    await phone.page.screenshot({ path: path.join(artifacts, 'dashboard-phone.png'), fullPage: true });
+    await phone.page.click('#company-table tbody tr:first-child button.open-movies');
+    await listedMovies(phone.page, Number(expected[0].movies));
+    const dialogRight = await phone.page.evaluate(() => document.getElementById('movies-dialog').getBoundingClientRect().right);
+    assert.ok(dialogRight <= 390, `the list of movies fits the phone: right edge ${dialogRight}`);
+    assert.ok(await phone.page.evaluate(() => document.documentElement.scrollWidth) <= 390, 'no page scroll with the list open');
+    await phone.page.screenshot({ path: path.join(artifacts, 'dashboard-phone-movies.png') });
+    assert.deepEqual(phone.problems, [], 'no console errors on the phone');
+    await phone.page.close();
+
+    // 3. Without chart.js the tables still show the numbers and the page says why charts are missing.
     const bare = await checkDashboard(context, base, company, expected, { withoutCharts: true });
     assert.ok(await bare.page.isVisible('#charts-unavailable'), 'the charts-unavailable notice shows');
     assert.ok(await bare.page.isHidden('#company-chart'), 'no empty chart box');
@@ -230,7 +331,7 @@ async function main() {
     await context.close();
     context = null;
 
-    // 3. SIGTERM: a clean stop, logged, and every request was logged with its status and time.
+    // 4. SIGTERM: a clean stop, logged, and every request was logged with its status and time.
     server.kill('SIGTERM');
     const code = await waitForExit(server, 10000);
     assert.equal(code, 0, `marquee serve exit code after SIGTERM\n${serverLog}`);

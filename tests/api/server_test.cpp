@@ -501,6 +501,90 @@ TEST_F(ApiTest, EveryBadParameterIs400NamingIt) {
   expect_bad("/health?verbose=1", "verbose", "unknown parameter");
 }
 
+/// For every row of `report`, the movies route's count against the row's `count_column`.
+void expect_movies_of_every_row(int port, const std::string& report,
+                                const std::string& count_column) {
+  Csv csv = expected(report);
+  ASSERT_FALSE(csv.rows.empty());
+  bool has_company = csv.column("company_id") < csv.header.size();
+  bool has_genre = csv.column("genre_id") < csv.header.size();
+  for (const auto& row : csv.rows) {
+    std::string year = row[csv.column("year")];
+    std::string target =
+        has_company
+            ? fmt::format("/api/companies/{}/movies?year={}{}", row[csv.column("company_id")], year,
+                          has_genre ? "&genre=" + row[csv.column("genre_id")] : "")
+            : fmt::format("/api/genres/{}/movies?year={}", row[csv.column("genre_id")], year);
+    Reply r = get(port, target);
+    ASSERT_EQ(r.status, 200) << target << ": " << r.text;
+    EXPECT_EQ(std::to_string(r.body.at("count").get<std::int64_t>()), row[csv.column(count_column)])
+        << target;
+    EXPECT_EQ(std::to_string(r.body.at("rows").size()), row[csv.column(count_column)]) << target;
+  }
+}
+
+TEST_F(ApiTest, CompanyMoviesAreAsManyAsEveryCompanyYearlyRowCounts) {
+  expect_movies_of_every_row(port(), "company_yearly", "movies");
+}
+
+TEST_F(ApiTest, CompanyGenreMoviesAreAsManyAsEveryCompanyGenreYearlyRowCounts) {
+  expect_movies_of_every_row(port(), "company_genre_yearly", "releases");
+}
+
+TEST_F(ApiTest, GenreMoviesAreAsManyAsEveryGenreYearlyRowCounts) {
+  expect_movies_of_every_row(port(), "genre_yearly", "movies");
+}
+
+TEST_F(ApiTest, CompanyMoviesNameTheRowAndListTheMoviesMostPopularFirst) {
+  Reply r = get("/api/companies/2/movies?year=1995");
+  ASSERT_EQ(r.status, 200) << r.text;
+  EXPECT_EQ(r.body.at("company_id"), 2);
+  EXPECT_EQ(r.body.at("company_name"), "Walt Disney Pictures");
+  EXPECT_TRUE(r.body.at("genre_id").is_null());
+  EXPECT_TRUE(r.body.at("genre_name").is_null());
+  EXPECT_EQ(r.body.at("year"), 1995);
+  EXPECT_EQ(r.body.at("columns"),
+            json::parse(R"(["id","title","release_date","budget","revenue","popularity"])"));
+  std::vector<std::string> titles;
+  for (const auto& m : r.body.at("rows")) titles.push_back(m.at("title"));
+  EXPECT_EQ(titles, (std::vector<std::string>{"Pocahontas", "A Goofy Movie", "Heavyweights",
+                                              "The Big Green", "Tom and Huck"}));
+  EXPECT_EQ(r.body.at("rows")[1],
+            json::parse(R"({"id":15789,"title":"A Goofy Movie","release_date":"1995-04-07",
+                            "budget":null,"revenue":35348597,"popularity":"10.177977"})"));
+}
+
+TEST_F(ApiTest, GenreMoviesNameTheGenre) {
+  Reply r = get("/api/genres/18/movies?year=1995");
+  ASSERT_EQ(r.status, 200) << r.text;
+  EXPECT_EQ(r.body.at("genre_id"), 18);
+  EXPECT_EQ(r.body.at("genre_name"), "Drama");
+  EXPECT_FALSE(r.body.contains("company_id"));
+  EXPECT_GT(r.body.at("count").get<int>(), 0);
+}
+
+TEST_F(ApiTest, AKnownCompanyWithoutMoviesThatYearListsNone) {
+  Reply r = get("/api/companies/2/movies?year=1900");
+  ASSERT_EQ(r.status, 200) << r.text;
+  EXPECT_EQ(r.body.at("count"), 0);
+  EXPECT_TRUE(r.body.at("rows").empty());
+}
+
+TEST_F(ApiTest, MovieListsRefuseBadParametersNamingThem) {
+  expect_bad("/api/companies/2/movies", "year", "year: missing");
+  expect_bad("/api/companies/2/movies?year=", "year", "year: missing");
+  expect_bad("/api/companies/2/movies?year=abc", "year", "expected a year from 1 to 9999");
+  expect_bad("/api/companies/2/movies?year=0", "year", "expected a year from 1 to 9999");
+  expect_bad("/api/companies/987654321/movies?year=1995", "id",
+             "no production company has id 987654321");
+  expect_bad("/api/companies/x/movies?year=1995", "id", "expected an integer of at least 1");
+  expect_bad("/api/companies/2/movies?year=1995&genre=424242", "genre", "no genre has id 424242");
+  expect_bad("/api/companies/2/movies?year=1995&from=1990", "from", "unknown parameter");
+  expect_bad("/api/genres/424242/movies?year=1995", "id", "no genre has id 424242");
+  expect_bad("/api/genres/18/movies", "year", "year: missing");
+  expect_bad("/api/genres/18/movies?year=1995&genre=18", "genre", "unknown parameter");
+}
+
 TEST_F(ApiTest, AnEmptyValueCountsAsAbsent) {
   Reply r = get("/api/companies?search=&limit=&offset=");
   ASSERT_EQ(r.status, 200) << r.text;
@@ -621,8 +705,9 @@ TEST_F(ApiTest, OpenApiDescribesExactlyTheRouterRoutes) {
   EXPECT_EQ(doc_paths, route_paths);
   EXPECT_EQ(route_paths.size(), routes.size()) << "a route is registered twice";
   for (const char* path :
-       {"/api/companies", "/api/companies/{id}/yearly", "/api/companies/{id}/genres", "/api/genres",
-        "/api/genres/yearly", "/api/genres/most-popular", "/api/batches", "/health",
+       {"/api/companies", "/api/companies/{id}/yearly", "/api/companies/{id}/genres",
+        "/api/companies/{id}/movies", "/api/genres", "/api/genres/yearly",
+        "/api/genres/most-popular", "/api/genres/{id}/movies", "/api/batches", "/health",
         "/api/openapi.json"}) {
     EXPECT_TRUE(route_paths.contains(path)) << path;
   }
@@ -649,7 +734,9 @@ TEST_F(ApiTest, OpenApiDescribesExactlyTheRouterRoutes) {
     EXPECT_EQ(doc_query_params, route.query_params) << route.path;
 
     std::string path = route.path;
-    if (auto at = path.find("{id}"); at != std::string::npos) path.replace(at, 4, "2");
+    if (auto at = path.find("{id}"); at != std::string::npos) {
+      path.replace(at, 4, path.starts_with("/api/genres/") ? std::to_string(some_genre) : "2");
+    }
     Reply live = get(path + query);
     EXPECT_EQ(live.status, 200) << path + query << ": " << live.text;
     json schema = resolve(
@@ -843,6 +930,12 @@ TEST(ApiServer, PostgresAnswersWithTheReportsDigits) {
     Csv popular = expected("most_popular_genre_by_year");
     EXPECT_EQ(json_rows(get(server.port(), "/api/genres/most-popular").body, popular.header),
               popular.rows);
+    expect_movies_of_every_row(server.port(), "company_yearly", "movies");
+    expect_movies_of_every_row(server.port(), "company_genre_yearly", "releases");
+    expect_movies_of_every_row(server.port(), "genre_yearly", "movies");
+    Reply disney = get(server.port(), "/api/companies/2/movies?year=1995");
+    EXPECT_EQ(disney.body.at("rows")[0].at("release_date"), "1995-06-14") << disney.text;
+    EXPECT_EQ(disney.body.at("rows")[0].at("popularity"), "13.280069") << disney.text;
     Reply health = get(server.port(), "/health");
     EXPECT_EQ(health.body.value("engine", ""), "postgresql") << health.text;
     server.stop();

@@ -1,0 +1,18 @@
+-- The movies behind one row of company_genre_yearly.csv: the company's movies of the genre
+-- released in the year (parameters: company id, genre id, year). The same joins and year rule as
+-- sql/reports/company_genre_yearly.sql, so their number is the row's `releases`. Most popular
+-- first (no popularity last), then by id.
+SELECT
+  m.id,
+  m.title,
+  m.release_date,
+  m.budget,
+  m.revenue,
+  m.popularity_micros
+FROM movie m
+JOIN movie_company mc ON mc.movie_id = m.id
+JOIN production_company pc ON pc.id = mc.company_id
+JOIN movie_genre mg ON mg.movie_id = m.id
+JOIN genre g ON g.id = mg.genre_id
+WHERE mc.company_id = ? AND mg.genre_id = ? AND m.release_year = ?
+ORDER BY CASE WHEN m.popularity_micros IS NULL THEN 1 ELSE 0 END, m.popularity_micros DESC, m.id
