@@ -1,16 +1,19 @@
 # bash completion for marquee: installed as share/bash-completion/completions/marquee, or
 # `source deploy/completion/marquee.bash`. Completes the commands, each command's options (as
 # `marquee help COMMAND` lists them; tests/packaging/completion_test.sh keeps the two equal),
-# and the values it can: folders, files, --checks, the --db schemes, a command after `help`.
+# and the values it can: folders, files, --checks, --log-format, movies --format, the --db
+# schemes, a command after `help`.
 
 _marquee() {
   local cur=${COMP_WORDS[COMP_CWORD]}
   local prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local commands="run stage load backfill report status prune serve generate"
-  local common="--workdir --db --log-dir -v --verbose -h --help"
+  local commands="run stage load validate backfill report status prune generate serve movies"
+  local common="--workdir --db --log-dir -v --verbose -q --quiet --log-format -h --help"
   local load="--snapshot --max-reject-ratio --max-record-bytes --checks --lock-timeout"
-  local alert="--on-failure --alert-webhook --alert-timeout"
+  local alert="--on-failure --alert-webhook --alert-timeout --metrics-textfile-dir"
   local stage="--retries --no-sign-request --as-of"
+  local backfill="--as-of-pattern --as-of-manifest --dry-run"
+  local movies="--company --genre --year --format"
   local serve="--host --port --threads --read-timeout --max-connections"
   local generate="--scale --seed --ratings-scale --movies-only --out -h --help"
   COMPREPLY=()
@@ -29,18 +32,26 @@ _marquee() {
   fi
 
   case $prev in
-    --workdir | --log-dir)
+    --workdir | --log-dir | --metrics-textfile-dir)
       compopt -o filenames 2>/dev/null
       COMPREPLY=($(compgen -d -- "$cur"))
       return 0
       ;;
-    --out)
+    --out | --as-of-manifest)
       compopt -o filenames 2>/dev/null
       COMPREPLY=($(compgen -f -- "$cur"))
       return 0
       ;;
     --checks)
       COMPREPLY=($(compgen -W "warn error" -- "$cur"))
+      return 0
+      ;;
+    --log-format)
+      COMPREPLY=($(compgen -W "text json" -- "$cur"))
+      return 0
+      ;;
+    --format)
+      COMPREPLY=($(compgen -W "csv json" -- "$cur"))
       return 0
       ;;
     --db)
@@ -50,7 +61,8 @@ _marquee() {
       ;;
     --max-reject-ratio | --max-record-bytes | --lock-timeout | --on-failure | --alert-webhook | \
       --alert-timeout | --retries | --as-of | --backfill-batches | --keep | --host | --port | \
-      --threads | --read-timeout | --max-connections | --scale | --seed | --ratings-scale)
+      --threads | --read-timeout | --max-connections | --scale | --seed | --ratings-scale | \
+      --as-of-pattern | --company | --genre | --year)
       return 0
       ;;
   esac
@@ -59,11 +71,14 @@ _marquee() {
   case $cmd in
     run) opts="$common $load $stage $alert --backfill-batches" sources=1 ;;
     stage) opts="$common $stage $alert" sources=1 ;;
-    load) opts="$common $load $alert --backfill-batches" ;;
-    backfill) opts="$common $stage $alert" sources=1 ;;
-    report | status) opts="$common" ;;
+    load) opts="$common $load $alert --dry-run --backfill-batches" ;;
+    validate) opts="$common $load $stage" sources=1 ;;
+    backfill) opts="$common $stage $backfill $alert" sources=1 ;;
+    report) opts="$common" ;;
+    status) opts="$common --json" ;;
     prune) opts="$common --keep" ;;
     serve) opts="$common $serve" ;;
+    movies) opts="$common $movies" ;;
     generate) opts="$generate" ;;
     help)
       [[ $COMP_CWORD -eq $((i + 1)) ]] && COMPREPLY=($(compgen -W "$commands" -- "$cur"))
