@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
@@ -82,8 +83,9 @@ std::vector<BatchRecord> BatchLedger::select_batches(std::string_view where,
                                                      std::span<const SqlValue> params) {
   std::string sql = fmt::format(
       "SELECT id, source, sha256, coalesce(etag, ''), {}, {}, {}, status, rows_read, rows_loaded, "
-      "rows_rejected, duplicate_superseded, warnings, older_than_loaded, {}, coalesce(message, '') "
-      "FROM ingest_batch {}",
+      "rows_rejected, duplicate_superseded, warnings, older_than_loaded, {}, coalesce(message, "
+      "''), "
+      "movies_new, movies_updated, movies_unchanged, movies_removed FROM ingest_batch {}",
       db_.timestamp_text("staged_at"), db_.timestamp_text("started_at"),
       db_.timestamp_text("finished_at"), db_.timestamp_text("data_time"), where);
   std::vector<BatchRecord> out;
@@ -98,6 +100,8 @@ std::vector<BatchRecord> BatchLedger::select_batches(std::string_view where,
     b.status = text(7);
     b.counts = {count(8), count(9), count(10), count(11), count(12), count(13)};
     b.message = text(15);
+    if (row[16] && row[17] && row[18] && row[19])
+      b.counts.movies = MovieChanges{count(16), count(17), count(18), count(19)};
     out.push_back(std::move(b));
   });
   return out;
@@ -127,20 +131,85 @@ void BatchLedger::record_check(std::int64_t batch_id, const std::string& check_n
       params, "recording a data check in data_check_result");
 }
 
-void BatchLedger::remove_absent_from_snapshot(std::int64_t batch_id, const std::string& data_time) {
+void BatchLedger::record_report_changes(std::int64_t batch_id,
+                                        const std::vector<ReportChange>& changes) {
+  for (const auto& c : changes) {
+    SqlValue params[] = {batch_id,
+                         c.report,
+                         as_int(c.rows_added),
+                         as_int(c.rows_changed),
+                         as_int(c.rows_removed),
+                         json_string_array(c.changed_keys),
+                         utc_now_iso8601()};
+    db_.run(
+        "INSERT INTO report_change (batch_id, report, rows_added, rows_changed, rows_removed, "
+        "changed_keys, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (batch_id, report) "
+        "DO UPDATE SET rows_added = excluded.rows_added, rows_changed = excluded.rows_changed, "
+        "rows_removed = excluded.rows_removed, changed_keys = excluded.changed_keys, "
+        "recorded_at = excluded.recorded_at",
+        params, "recording a report change in report_change");
+  }
+}
+
+std::vector<ReportChange> BatchLedger::report_changes(std::int64_t batch_id) {
+  SqlValue params[] = {batch_id};
+  std::vector<ReportChange> out;
+  db_.run(
+      "SELECT report, rows_added, rows_changed, rows_removed, changed_keys FROM report_change "
+      "WHERE batch_id = ?",
+      params, "reading report_change", [&](const auto&, const std::vector<Cell>& row) {
+        auto count = [&](std::size_t c) {
+          return static_cast<std::uint64_t>(std::stoll(row[c].value_or("0")));
+        };
+        ReportChange c{row[0].value_or(""), count(1), count(2), count(3), {}};
+        auto keys = nlohmann::json::parse(row[4].value_or("[]"), nullptr, false);
+        if (keys.is_array()) {
+          for (const auto& k : keys)
+            if (k.is_string()) c.changed_keys.push_back(k.get<std::string>());
+        }
+        out.push_back(std::move(c));
+      });
+  // In the order the reports are written (sql/reports/ names them; the table keeps no order).
+  auto rank = [](const std::string& name) {
+    static constexpr std::string_view kOrder[] = {"company_yearly", "company_genre_yearly",
+                                                  "genre_yearly", "most_popular_genre_by_year"};
+    for (std::size_t i = 0; i < std::size(kOrder); ++i)
+      if (kOrder[i] == name) return i;
+    return std::size(kOrder);
+  };
+  std::stable_sort(out.begin(), out.end(), [&](const ReportChange& a, const ReportChange& b) {
+    return rank(a.report) != rank(b.report) ? rank(a.report) < rank(b.report) : a.report < b.report;
+  });
+  return out;
+}
+
+std::uint64_t BatchLedger::remove_absent_from_snapshot(std::int64_t batch_id,
+                                                       const std::string& data_time) {
   constexpr const char* kAbsent =
       "SELECT m.id FROM movie m JOIN ingest_batch b ON b.id = m.batch_id WHERE m.batch_id <> ? "
       "AND b.data_time <= ?";
   SqlValue params[] = {batch_id, data_time};
+  std::uint64_t removed = 0;
+  db_.run(fmt::format("SELECT COUNT(*) FROM ({}) AS absent", kAbsent), params,
+          "counting the movies absent from the snapshot",
+          [&](const auto&, const std::vector<Cell>& row) {
+            removed = static_cast<std::uint64_t>(std::stoll(row[0].value_or("0")));
+          });
+  if (removed == 0) return 0;
   for (const char* table : {"movie_genre", "movie_company", "movie_country", "movie_language"}) {
     db_.run(fmt::format("DELETE FROM {} WHERE movie_id IN ({})", table, kAbsent), params,
             fmt::format("removing the {} rows of movies absent from the snapshot", table));
   }
   db_.run(fmt::format("DELETE FROM movie WHERE id IN ({})", kAbsent), params,
           "removing movies absent from the snapshot");
+  return removed;
 }
 
 void BatchLedger::mark_loaded(std::int64_t batch_id, const BatchCounts& counts, bool snapshot) {
+  auto changed = [&](std::uint64_t MovieChanges::*member) -> SqlValue {
+    if (!counts.movies) return std::nullopt;
+    return as_int((*counts.movies).*member);
+  };
   SqlValue params[] = {utc_now_iso8601(),
                        as_int(counts.rows_read),
                        as_int(counts.rows_loaded),
@@ -148,10 +217,15 @@ void BatchLedger::mark_loaded(std::int64_t batch_id, const BatchCounts& counts, 
                        as_int(counts.duplicate_superseded),
                        as_int(counts.warnings),
                        as_int(counts.older_than_loaded),
+                       changed(&MovieChanges::added),
+                       changed(&MovieChanges::updated),
+                       changed(&MovieChanges::unchanged),
+                       changed(&MovieChanges::removed),
                        batch_id};
   db_.run(fmt::format("UPDATE ingest_batch SET status = 'loaded', finished_at = ?, rows_read = ?, "
                       "rows_loaded = ?, rows_rejected = ?, duplicate_superseded = ?, warnings = ?, "
-                      "older_than_loaded = ?, snapshot = {} WHERE id = ?",
+                      "older_than_loaded = ?, movies_new = ?, movies_updated = ?, "
+                      "movies_unchanged = ?, movies_removed = ?, snapshot = {} WHERE id = ?",
                       snapshot ? "TRUE" : "FALSE"),
           params, "recording the batch counts in ingest_batch");
 }

@@ -28,9 +28,11 @@ class BatchLedger {
   std::vector<BatchRecord> batches();
   void record_check(std::int64_t batch_id, const std::string& check_name, std::uint64_t failing,
                     const std::vector<std::string>& failing_keys);
+  void record_report_changes(std::int64_t batch_id, const std::vector<ReportChange>& changes);
+  std::vector<ReportChange> report_changes(std::int64_t batch_id);
   /// Removes the movies (and their link rows) that a snapshot batch did not hold, unless a batch
-  /// of a newer data time wrote them.
-  void remove_absent_from_snapshot(std::int64_t batch_id, const std::string& data_time);
+  /// of a newer data time wrote them. Returns how many movies it removed.
+  std::uint64_t remove_absent_from_snapshot(std::int64_t batch_id, const std::string& data_time);
   /// Records the batch loaded with its counts; the caller commits.
   void mark_loaded(std::int64_t batch_id, const BatchCounts& counts, bool snapshot);
   /// Marks a started batch failed. The status guard: a COMMIT whose reply was lost may have

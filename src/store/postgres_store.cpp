@@ -15,6 +15,7 @@
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
+#include "dataset/content_hash.hpp"
 #include "format/utf8.hpp"
 #include "store/batch_ledger.hpp"
 #include "store/embedded_sql.hpp"
@@ -51,6 +52,7 @@ class PostgresBatchWriter final : public BatchWriter {
   void mark_stale_records();
   void merge_links_and_history();
   void settle_names();
+  MovieChanges count_changes();
   /// batch_latest (movie_id, seq): each superseded movie and the seq of its last record.
   void copy_latest_records();
   /// Runs `step`; an error ends the batch, and every later call reports that first error.
@@ -137,6 +139,15 @@ class PostgresStore final : public Store, public LedgerConnection {
   void record_check(std::int64_t batch_id, const std::string& check_name, std::uint64_t failing,
                     const std::vector<std::string>& failing_keys) override {
     ledger_.record_check(batch_id, check_name, failing, failing_keys);
+  }
+
+  void record_report_changes(std::int64_t batch_id,
+                             const std::vector<ReportChange>& changes) override {
+    ledger_.record_report_changes(batch_id, changes);
+  }
+
+  std::vector<ReportChange> report_changes(std::int64_t batch_id) override {
+    return ledger_.report_changes(batch_id);
   }
 
   std::vector<std::string> query(std::string_view sql, std::span<const Param> params,
@@ -402,7 +413,8 @@ void PostgresBatchWriter::guarded(F&& step) {
 void PostgresBatchWriter::create_staging_tables() {
   static const std::string stage_movie = fmt::format(
       "CREATE TEMP TABLE stage_movie ON COMMIT DROP AS SELECT true AS winner, 0::bigint AS seq, "
-      "id, source_line, {}, NULL::text AS collection_name, NULL::text AS collection_poster_path, "
+      "id, source_line, content_hash, {}, NULL::text AS collection_name, NULL::text AS "
+      "collection_poster_path, "
       "NULL::text AS collection_backdrop_path, false AS stale FROM movie WITH NO DATA",
       movie_column_list());
   session().exec(stage_movie, "creating the staging table stage_movie");
@@ -418,6 +430,11 @@ void PostgresBatchWriter::create_staging_tables() {
       "creating the staging table stage_coded");
   session().exec("CREATE TEMP TABLE stage_replaced (id bigint NOT NULL) ON COMMIT DROP",
                  "creating the staging table stage_replaced");
+  // The content hash of each movie the batch replaced, as loaded before the batch: what tells
+  // an updated movie from an unchanged one at commit.
+  session().exec(
+      "CREATE TEMP TABLE batch_prior (id bigint NOT NULL, prior_hash bigint) ON COMMIT DROP",
+      "creating the staging table batch_prior");
   // The genre and company names of the records that won their flush, for settling at commit.
   session().exec(
       "CREATE TEMP TABLE batch_name (kind smallint NOT NULL, id bigint NOT NULL, name text NOT "
@@ -442,7 +459,8 @@ bool PostgresBatchWriter::upsert_movie(const dataset::MovieRow& row) {
 
     {
       CopyRow m(movies_);
-      m.boolean(true).integer(seq).integer(row.id).integer(row.line);
+      m.boolean(true).integer(seq).integer(row.id).integer(row.line).integer(
+          dataset::content_hash(row));
       for (const auto& column : dataset::kMovieColumns)
         visit_movie_column(row, column, [&](const auto& value) { m.value(value); });
       if (row.collection) {
@@ -518,20 +536,27 @@ void PostgresBatchWriter::merge() {
       "finding the movies the batch replaces");
   if (std::string_view(PQcmdTuples(found.get())) != "0") {
     s.exec("ANALYZE stage_replaced", "analyzing the staging tables");
+    // A movie an earlier flush of this batch wrote has its version before the batch noted.
+    s.exec(
+        "INSERT INTO batch_prior (id, prior_hash) SELECT m.id, m.content_hash FROM movie AS m "
+        "JOIN stage_replaced AS r ON r.id = m.id WHERE m.batch_id <> $1::bigint",
+        batch, "noting the versions the batch replaces");
     for (auto table : {"movie_genre", "movie_company", "movie_country", "movie_language"}) {
       s.exec(fmt::format("DELETE FROM {} AS t USING stage_replaced AS r WHERE t.movie_id = r.id",
                          table),
              fmt::format("replacing the {} rows of the batch's movies", table));
     }
     static const std::string update_movie = fmt::format(
-        "UPDATE movie AS t SET {}, batch_id = $1::bigint, source_line = s.source_line FROM "
+        "UPDATE movie AS t SET {}, batch_id = $1::bigint, source_line = s.source_line, "
+        "content_hash = s.content_hash FROM "
         "stage_movie AS s JOIN stage_replaced AS r ON r.id = s.id WHERE s.winner AND t.id = s.id",
         movie_columns_set_from("s"));
     s.exec(update_movie, batch, "writing movie");
   }
   static const std::string insert_movie = fmt::format(
-      "INSERT INTO movie (id, {0}, batch_id, source_line) SELECT id, {0}, $1::bigint, source_line "
-      "FROM stage_movie AS s WHERE s.winner AND NOT s.stale AND NOT EXISTS (SELECT 1 FROM "
+      "INSERT INTO movie (id, {0}, batch_id, source_line, content_hash) SELECT id, {0}, "
+      "$1::bigint, source_line, content_hash FROM stage_movie AS s WHERE s.winner AND NOT s.stale "
+      "AND NOT EXISTS (SELECT 1 FROM "
       "stage_replaced AS r WHERE r.id = s.id) ORDER BY id",
       movie_column_list());
   s.exec(insert_movie, batch, "writing movie");
@@ -676,6 +701,20 @@ void PostgresBatchWriter::settle_names() {
   }
 }
 
+/// The movies this batch wrote, against their versions before it (batch_prior): none is new,
+/// a different content hash is updated (a version written before schema 3 has none), an equal
+/// one unchanged.
+MovieChanges PostgresBatchWriter::count_changes() {
+  auto r = session().exec(
+      "SELECT count(*) FILTER (WHERE p.id IS NULL), count(*) FILTER (WHERE p.id IS NOT NULL AND "
+      "p.prior_hash IS DISTINCT FROM m.content_hash), count(*) FILTER (WHERE p.id IS NOT NULL AND "
+      "p.prior_hash IS NOT DISTINCT FROM m.content_hash) FROM movie AS m LEFT JOIN batch_prior AS "
+      "p ON p.id = m.id WHERE m.batch_id = $1::bigint",
+      {std::to_string(batch_id_)}, "counting what the batch changed");
+  auto at = [&](int c) { return static_cast<std::uint64_t>(int_of(r, 0, c)); };
+  return MovieChanges{at(0), at(1), at(2), 0};
+}
+
 BatchCounts PostgresBatchWriter::commit(const BatchCounts& loaded, bool snapshot) {
   BatchCounts counts = loaded;
   guarded([&] {
@@ -704,9 +743,12 @@ BatchCounts PostgresBatchWriter::commit(const BatchCounts& loaded, bool snapshot
     }
     settle_names();
     Session& s = session();
+    MovieChanges changes = count_changes();
     // Absent movies go unless a batch of a newer data time wrote them.
-    if (snapshot) store_.ledger().remove_absent_from_snapshot(batch_id_, data_time_);
+    if (snapshot)
+      changes.removed = store_.ledger().remove_absent_from_snapshot(batch_id_, data_time_);
     counts = counts_with_older(loaded, older_.size());
+    counts.movies = changes;
     store_.ledger().mark_loaded(batch_id_, counts, snapshot);
     s.exec("COMMIT", "committing the batch");
     open_ = false;

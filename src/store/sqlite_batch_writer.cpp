@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/error.hpp"
+#include "dataset/content_hash.hpp"
 #include "store/movie_column_sql.hpp"
 
 namespace marquee::store {
@@ -20,17 +21,25 @@ constexpr const char* kSecondaryIndexDefinitions[] = {
     "CREATE INDEX movie_genre_genre ON movie_genre (genre_id, movie_id)",
     "CREATE INDEX movie_company_company ON movie_company (company_id, movie_id)"};
 
-/// One movie row into `table`: id, the columns of dataset::kMovieColumns, batch_id, source_line.
+/// One movie row into `table`: id, the columns of dataset::kMovieColumns, batch_id, source_line,
+/// content_hash.
 std::string insert_movie_sql(std::string_view table) {
-  return fmt::format("INSERT INTO {} (id, {}, batch_id, source_line) VALUES ({})", table,
-                     movie_column_list(), placeholders(std::size(dataset::kMovieColumns) + 3));
+  return fmt::format("INSERT INTO {} (id, {}, batch_id, source_line, content_hash) VALUES ({})",
+                     table, movie_column_list(),
+                     placeholders(std::size(dataset::kMovieColumns) + 4));
 }
 
 std::string upsert_movie_sql() {
   return insert_movie_sql("movie") + " ON CONFLICT (id) DO UPDATE SET " +
          movie_columns_set_from("excluded") +
-         ", batch_id = excluded.batch_id, source_line = excluded.source_line";
+         ", batch_id = excluded.batch_id, source_line = excluded.source_line, content_hash = "
+         "excluded.content_hash";
 }
+
+/// How a movie written by this batch compares with its version before the batch (kept in
+/// temp.batch_change for the movies the batch added or updated, so that a later record of the
+/// same movie in the batch is compared with that version too, not with the earlier record).
+enum ChangeClass : int { kAdded = 0, kUpdated = 1, kUnchanged = 2 };
 
 }  // namespace
 
@@ -59,6 +68,7 @@ void SqliteBatchWriter::prepare() {
   }
 
   prepare_name_runs();
+  prepare_change_tracking();
   prepare_model_statements();
   if (bulk_) prepare_bulk_statements();
 }
@@ -104,8 +114,50 @@ void SqliteBatchWriter::prepare_name_runs() {
       "line DESC LIMIT 1");
 }
 
+void SqliteBatchWriter::prepare_change_tracking() {
+  db_.exec(
+      "CREATE TEMP TABLE IF NOT EXISTS batch_change (id INTEGER PRIMARY KEY, prior_hash INTEGER, "
+      "class INTEGER NOT NULL)",
+      "creating batch_change");
+  db_.exec("DELETE FROM temp.batch_change", "emptying batch_change");
+  find_change_ = db_.prepare("SELECT prior_hash, class FROM temp.batch_change WHERE id = ?");
+  note_change_ = db_.prepare(
+      "INSERT INTO temp.batch_change (id, prior_hash, class) VALUES (?, ?, ?) ON CONFLICT (id) DO "
+      "UPDATE SET class = excluded.class");
+  touch_movie_ = db_.prepare("UPDATE movie SET batch_id = ?, source_line = ? WHERE id = ?");
+}
+
+void SqliteBatchWriter::note_change(std::int64_t id, std::optional<std::int64_t> prior_hash,
+                                    int change_class) {
+  note_change_.bind(1, id).bind(2, prior_hash);
+  note_change_.bind(3, static_cast<std::int64_t>(change_class)).run("noting a changed movie");
+}
+
+/// A later record of a movie this batch already wrote: the movie is counted again by comparing
+/// this record with the version before the batch.
+void SqliteBatchWriter::reclassify(std::int64_t id, std::optional<std::int64_t> row_hash,
+                                   std::int64_t hash) {
+  find_change_.bind(1, id);
+  bool found = find_change_.step("looking up a changed movie");
+  std::optional<std::int64_t> prior;
+  int change_class = kUnchanged;
+  if (found) {
+    if (sqlite3_column_type(find_change_.get(), 0) != SQLITE_NULL)
+      prior = sqlite3_column_int64(find_change_.get(), 0);
+    change_class = sqlite3_column_int(find_change_.get(), 1);
+  }
+  find_change_.reset();
+  if (found && change_class == kAdded) return;  // new to the model, whatever its last record
+  if (!found) prior = row_hash;  // found unchanged: the row still holds the version before
+  const int now = prior == hash ? kUnchanged : kUpdated;
+  if (now == change_class) return;
+  (change_class == kUnchanged ? changes_.unchanged : changes_.updated) -= 1;
+  (now == kUnchanged ? changes_.unchanged : changes_.updated) += 1;
+  note_change(id, prior, now);
+}
+
 void SqliteBatchWriter::prepare_model_statements() {
-  find_movie_ = db_.prepare("SELECT batch_id FROM movie WHERE id = ?");
+  find_movie_ = db_.prepare("SELECT batch_id, content_hash FROM movie WHERE id = ?");
   delete_genres_ = db_.prepare("DELETE FROM movie_genre WHERE movie_id = ?");
   delete_companies_ = db_.prepare("DELETE FROM movie_company WHERE movie_id = ?");
   delete_countries_ = db_.prepare("DELETE FROM movie_country WHERE movie_id = ?");
@@ -190,7 +242,7 @@ SqliteBatchWriter::~SqliteBatchWriter() {
 }
 
 void SqliteBatchWriter::find_movie(const dataset::MovieRow& row, bool& existed, bool& superseded,
-                                   bool& newer_loaded) {
+                                   bool& newer_loaded, std::optional<std::int64_t>& row_hash) {
   if (bulk_) {
     // An empty store: nothing older or newer to meet, only earlier records of this batch.
     superseded = !bulk_ids_.insert(row.id);
@@ -207,6 +259,8 @@ void SqliteBatchWriter::find_movie(const dataset::MovieRow& row, bool& existed, 
     std::int64_t holder = sqlite3_column_int64(find_movie_.get(), 0);
     superseded = holder == batch_id_;
     newer_loaded = newer_batches_.contains(holder);
+    if (sqlite3_column_type(find_movie_.get(), 1) != SQLITE_NULL)
+      row_hash = sqlite3_column_int64(find_movie_.get(), 1);
   }
   find_movie_.reset();
   newer_loaded = newer_loaded || behind_snapshot_;
@@ -234,13 +288,36 @@ bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
   bool existed = false;
   bool superseded = false;
   bool newer_loaded = false;
-  find_movie(row, existed, superseded, newer_loaded);
+  std::optional<std::int64_t> row_hash;
+  find_movie(row, existed, superseded, newer_loaded, row_hash);
   // Genre and company names are settled at commit from the surviving records only (matched by
   // movie and line), so the mentions of a superseded record simply stop counting.
   if (newer_loaded) {
     // The database holds a newer version: this record is not applied, but it still names what
     // it mentions, as it would have had the batches been loaded in data-time order.
     return note_older_record(row);
+  }
+  const std::int64_t hash = dataset::content_hash(row);
+  if (bulk_ || !existed) {
+    if (!superseded) {
+      ++changes_.added;
+      if (!bulk_) note_change(row.id, std::nullopt, kAdded);
+    }
+  } else if (superseded) {
+    reclassify(row.id, row_hash, hash);
+  } else if (row_hash == hash) {
+    // The loaded version is this record: only the batch that holds it changes (its data time
+    // orders later records), and the record still names what it mentions.
+    ++changes_.unchanged;
+    write_dictionaries(row);
+    const auto line = static_cast<std::int64_t>(row.line);
+    for (const auto& g : row.genres) name_item(NameKind::kGenre, g, line);
+    for (const auto& c : row.companies) name_item(NameKind::kCompany, c, line);
+    touch_movie_.bind(1, batch_id_).bind(2, line).bind(3, row.id).run("writing movie");
+    return false;
+  } else {
+    ++changes_.updated;
+    note_change(row.id, row_hash, kUpdated);
   }
   if (existed) {
     for (Statement* st :
@@ -254,7 +331,7 @@ bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
   m.bind(at++, row.id);
   for (const auto& column : dataset::kMovieColumns)
     visit_movie_column(row, column, [&](const auto& value) { m.bind(at++, value); });
-  m.bind(at, batch_id_).bind(at + 1, static_cast<std::int64_t>(row.line));
+  m.bind(at, batch_id_).bind(at + 1, static_cast<std::int64_t>(row.line)).bind(at + 2, hash);
   m.run("writing movie");
   write_links(row);
   return superseded;
@@ -417,8 +494,10 @@ BatchCounts SqliteBatchWriter::commit(const BatchCounts& loaded, bool snapshot) 
       db_.exec(fmt::format("DELETE FROM temp.{}", table), "emptying the bulk staging tables");
     }
   }
+  db_.exec("DELETE FROM temp.batch_change", "emptying batch_change");
   // Absent movies go unless a batch of a newer data time wrote them.
-  if (snapshot) ledger_.remove_absent_from_snapshot(batch_id_, data_time_);
+  if (snapshot) changes_.removed = ledger_.remove_absent_from_snapshot(batch_id_, data_time_);
+  counts.movies = changes_;
   ledger_.mark_loaded(batch_id_, counts, snapshot);
   db_.exec("COMMIT", "committing the batch");
   open_ = false;

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -28,11 +29,14 @@ class SqliteBatchWriter final : public BatchWriter {
   void prepare();
   void find_newer_batches();
   void prepare_name_runs();
+  void prepare_change_tracking();
+  void note_change(std::int64_t id, std::optional<std::int64_t> prior_hash, int change_class);
+  void reclassify(std::int64_t id, std::optional<std::int64_t> row_hash, std::int64_t hash);
   void prepare_model_statements();
   void prepare_bulk_statements();
   /// Looks the movie up: whether it exists, was written by this batch, or is newer loaded.
-  void find_movie(const dataset::MovieRow& row, bool& existed, bool& superseded,
-                  bool& newer_loaded);
+  void find_movie(const dataset::MovieRow& row, bool& existed, bool& superseded, bool& newer_loaded,
+                  std::optional<std::int64_t>& row_hash);
   /// A record not applied (its movie is newer in the database) still names what it mentions.
   bool note_older_record(const dataset::MovieRow& row);
   void write_links(const dataset::MovieRow& row);
@@ -85,10 +89,12 @@ class SqliteBatchWriter final : public BatchWriter {
   std::unordered_map<std::int64_t, OlderRecord> older_;
   /// Country and language names already written in this batch: unchanged ones cost no statement.
   std::unordered_map<std::string, std::string> countries_seen_, languages_seen_;
+  MovieChanges changes_;
   Statement find_movie_, delete_genres_, delete_companies_, delete_countries_, delete_languages_,
       upsert_collection_, upsert_movie_, insert_genre_, insert_movie_genre_, insert_company_,
       insert_movie_company_, upsert_country_, insert_movie_country_, upsert_language_,
-      insert_movie_language_, insert_name_run_, find_name_run_, note_superseded_;
+      insert_movie_language_, insert_name_run_, find_name_run_, note_superseded_, find_change_,
+      note_change_, touch_movie_;
 };
 
 }  // namespace marquee::store

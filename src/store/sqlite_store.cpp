@@ -58,6 +58,15 @@ class SqliteStore final : public Store {
     ledger_.record_check(batch_id, check_name, failing, failing_keys);
   }
 
+  void record_report_changes(std::int64_t batch_id,
+                             const std::vector<ReportChange>& changes) override {
+    ledger_.record_report_changes(batch_id, changes);
+  }
+
+  std::vector<ReportChange> report_changes(std::int64_t batch_id) override {
+    return ledger_.report_changes(batch_id);
+  }
+
   std::vector<std::string> query(std::string_view sql, std::span<const Param> params,
                                  const RowVisitor& visit) override {
     return db_.query(sql, params, visit);

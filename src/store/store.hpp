@@ -28,6 +28,31 @@ struct BatchSource {
   std::string data_time;
 };
 
+/// What a loaded batch did to the model, movie by movie, against the state before it: each movie
+/// it applied is new, updated (its record differs from the loaded version: any column, the
+/// collection, a link or a link's name) or unchanged; removed are the movies a snapshot batch
+/// did not hold. A movie is counted once whatever the number of its records in the batch (by
+/// its last record); records not applied (older than the loaded version) are in none.
+struct MovieChanges {
+  std::uint64_t added = 0;
+  std::uint64_t updated = 0;
+  std::uint64_t unchanged = 0;
+  std::uint64_t removed = 0;
+  bool operator==(const MovieChanges&) const = default;
+};
+
+/// How one report file differs from the one it replaced, row by row by the report's key.
+struct ReportChange {
+  std::string report;
+  std::uint64_t rows_added = 0;
+  std::uint64_t rows_changed = 0;
+  std::uint64_t rows_removed = 0;
+  /// The keys of the first rows added, changed or removed ("company_id=1 year=2000"), at most
+  /// kChangedKeysKept.
+  std::vector<std::string> changed_keys;
+  static constexpr std::size_t kChangedKeysKept = 20;
+};
+
 /// The accounting of SPEC 3.4: rows_read = rows_loaded + rows_rejected + duplicate_superseded.
 struct BatchCounts {
   std::uint64_t rows_read = 0;
@@ -39,6 +64,9 @@ struct BatchCounts {
   /// (a backfill behind the hourly flow). They are part of duplicate_superseded (superseded by
   /// that newer version), so the accounting still balances; this says how many.
   std::uint64_t older_than_loaded = 0;
+  /// Set by the writer at commit; nullopt for a batch loaded before schema version 3, or one
+  /// that was not loaded.
+  std::optional<MovieChanges> movies = std::nullopt;
 };
 
 /// One row of ingest_batch (source.data_time as normalize_utc_timestamp writes it).
@@ -129,6 +157,12 @@ class Store {
   virtual void record_check(std::int64_t batch_id, const std::string& check_name,
                             std::uint64_t failing,
                             const std::vector<std::string>& failing_keys) = 0;
+  /// Records how the report files written after a loaded batch differ from those they replaced
+  /// (report_change), replacing what was recorded for the same batch and report.
+  virtual void record_report_changes(std::int64_t batch_id,
+                                     const std::vector<ReportChange>& changes) = 0;
+  /// What record_report_changes kept for the batch, in report order.
+  virtual std::vector<ReportChange> report_changes(std::int64_t batch_id) = 0;
   /// Runs one read-only statement; `?` placeholders are bound to params in order. Returns the
   /// result's column names (known even when there are no rows).
   virtual std::vector<std::string> query(std::string_view sql, std::span<const Param> params,
@@ -206,7 +240,7 @@ std::string batch_data_time(const BatchSource& source);
 std::string json_string_array(const std::vector<std::string>& items);
 
 /// The schema version this build writes.
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 /// Text of sql/reports/<name>.sql, looked up beside the executable's source tree or installed
 /// share folder, or compiled in (so a moved binary still works).

@@ -29,7 +29,7 @@ using Pairs = std::map<std::string, std::string>;
 TEST_P(StoreContractTest, MigratesAnEmptyDatabase) {
   auto store = open();
   EXPECT_EQ(store->engine(), GetParam().engine);
-  EXPECT_EQ(select(*store, "SELECT max(version) FROM schema_version"), Rows{{"2"}});
+  EXPECT_EQ(select(*store, "SELECT max(version) FROM schema_version"), Rows{{"3"}});
   for (auto table : {"movie", "genre", "production_company", "collection", "production_country",
                      "spoken_language", "movie_genre", "movie_company", "movie_country",
                      "movie_language", "ingest_batch", "data_check_result"}) {
@@ -37,7 +37,7 @@ TEST_P(StoreContractTest, MigratesAnEmptyDatabase) {
   }
   store.reset();
   auto again = open();
-  EXPECT_EQ(select(*again, "SELECT max(version) FROM schema_version"), Rows{{"2"}});
+  EXPECT_EQ(select(*again, "SELECT max(version) FROM schema_version"), Rows{{"3"}});
 }
 
 TEST_P(StoreContractTest, ReopeningKeepsTheSchemaAndData) {
@@ -49,7 +49,7 @@ TEST_P(StoreContractTest, ReopeningKeepsTheSchemaAndData) {
   }
   auto store = open();
   EXPECT_TRUE(store->loaded_batch("sha-a"));
-  EXPECT_EQ(select(*store, "SELECT max(version) FROM schema_version"), Rows{{"2"}});
+  EXPECT_EQ(select(*store, "SELECT max(version) FROM schema_version"), Rows{{"3"}});
   EXPECT_EQ(select(*store, "SELECT id FROM movie"), Rows{{"1"}});
 }
 
