@@ -198,7 +198,8 @@ ordered_json schemas() {
                        {"duplicate_superseded", integer()},
                        {"older_than_loaded", integer()},
                        {"warnings", integer()},
-                       {"data_time", string()}},
+                       {"data_time", string()},
+                       {"movies", {{"nullable", true}, {"allOf", {ref("MovieChanges")}}}}},
                       "One row of ingest_batch. data_time orders the versions of a movie: a "
                       "record never replaces one of a newer data time (older_than_loaded counts "
                       "those, inside duplicate_superseded).");
@@ -211,6 +212,30 @@ ordered_json schemas() {
   s["CompanyMovies"] = movies_response(true);
   s["GenreMovies"] = movies_response(false);
   s["BatchList"] = page("Batch");
+  s["MovieChanges"] = object({{"new", integer()},
+                              {"updated", integer()},
+                              {"unchanged", integer()},
+                              {"removed", integer()}},
+                             "What a loaded batch did to the movies, against the state before it: "
+                             "null for a batch that failed or was loaded before schema version 3.");
+  s["ReportChange"] = object({{"rows_added", integer()},
+                              {"rows_changed", integer()},
+                              {"rows_removed", integer()},
+                              {"changed_keys", {{"type", "array"}, {"items", string()}}}},
+                             "How a report file differs from the one it replaced, by the report's "
+                             "key; changed_keys holds the first 20.");
+  // A Batch with two more properties, flat so that clients see one object.
+  ordered_json detail = s["Batch"];
+  detail["properties"]["message"] = string(true);
+  detail["properties"]["reports"] = {{"type", "object"},
+                                     {"additionalProperties", ref("ReportChange")}};
+  detail["required"].push_back("message");
+  detail["required"].push_back("reports");
+  detail["description"] =
+      "One row of ingest_batch with its failure message (null unless it failed) and how each "
+      "report differs from the file it replaced, by report name (empty unless the batch was the "
+      "last of a run that wrote the reports).";
+  s["BatchDetail"] = std::move(detail);
   s["Health"] = object({{"status", {{"type", "string"}, {"enum", {"ok"}}}},
                         {"engine", string()},
                         {"store", string()},

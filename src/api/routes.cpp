@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/server.hpp"
+#include "report/change_json.hpp"
 #include "report/movie_list.hpp"
 
 namespace marquee::api {
@@ -272,6 +273,26 @@ Reply genre_movies(RequestContext& ctx, const Args& args) {
   return {200, report::movie_list_json(listing)};
 }
 
+ordered_json batch_item(const store::BatchRecord& b) {
+  const bool says = b.status == "loaded" && b.counts.movies.has_value();
+  return {{"id", b.id},
+          {"source", b.source.source},
+          {"sha256", b.source.sha256},
+          {"etag", optional_json(b.source.etag)},
+          {"staged_at", optional_json(b.source.staged_at)},
+          {"started_at", b.started_at},
+          {"finished_at", optional_json(b.finished_at)},
+          {"status", b.status},
+          {"rows_read", b.counts.rows_read},
+          {"rows_loaded", b.counts.rows_loaded},
+          {"rows_rejected", b.counts.rows_rejected},
+          {"duplicate_superseded", b.counts.duplicate_superseded},
+          {"older_than_loaded", b.counts.older_than_loaded},
+          {"warnings", b.counts.warnings},
+          {"data_time", b.source.data_time},
+          {"movies", says ? report::movie_changes_json(*b.counts.movies) : ordered_json(nullptr)}};
+}
+
 Reply list_batches(RequestContext& ctx, const Args& args) {
   auto batches = ctx.store.batches();
   std::reverse(batches.begin(), batches.end());  // newest first
@@ -281,26 +302,26 @@ Reply list_batches(RequestContext& ctx, const Args& args) {
   for (std::size_t i = 0; i < batches.size(); ++i) {
     auto n = static_cast<std::int64_t>(i);
     if (n < offset || n - offset >= limit) continue;
-    const auto& b = batches[i];
-    items.push_back({{"id", b.id},
-                     {"source", b.source.source},
-                     {"sha256", b.source.sha256},
-                     {"etag", optional_json(b.source.etag)},
-                     {"staged_at", optional_json(b.source.staged_at)},
-                     {"started_at", b.started_at},
-                     {"finished_at", optional_json(b.finished_at)},
-                     {"status", b.status},
-                     {"rows_read", b.counts.rows_read},
-                     {"rows_loaded", b.counts.rows_loaded},
-                     {"rows_rejected", b.counts.rows_rejected},
-                     {"duplicate_superseded", b.counts.duplicate_superseded},
-                     {"older_than_loaded", b.counts.older_than_loaded},
-                     {"warnings", b.counts.warnings},
-                     {"data_time", b.source.data_time}});
+    items.push_back(batch_item(batches[i]));
   }
   ordered_json body = {
       {"total", batches.size()}, {"limit", limit}, {"offset", offset}, {"items", std::move(items)}};
   return {200, dump(body)};
+}
+
+Reply batch_detail(RequestContext& ctx, const Args& args) {
+  std::int64_t id = *args.integer("id");
+  for (const auto& b : ctx.store.batches()) {
+    if (b.id != id) continue;
+    ordered_json body = batch_item(b);
+    body["message"] = b.message.empty() ? ordered_json(nullptr) : ordered_json(b.message);
+    ordered_json reports = ordered_json::object();
+    for (const auto& c : ctx.store.report_changes(id))
+      reports[c.report] = report::report_change_json(c);
+    body["reports"] = std::move(reports);
+    return {200, dump(body)};
+  }
+  throw ParamError("id", fmt::format("id: no batch has id {}; find ids at /api/batches", id));
 }
 
 Reply health(RequestContext& ctx, const Args&) {
@@ -417,6 +438,17 @@ std::vector<RouteSpec> make_routes() {
        .params = {limit_param(100), offset_param()},
        .response_schema = "BatchList",
        .handler = list_batches});
+  routes.push_back(
+      {.path = "/api/batches/{id}",
+       .operation_id = "getBatch",
+       .summary = "One batch and what it changed",
+       .description =
+           "The ingest_batch row with the movies the batch added, updated, found unchanged and "
+           "removed, its failure message if it failed, and, for the last batch of a run that "
+           "wrote the reports, how each report differs from the file it replaced.",
+       .params = {id_param("Batch id (see /api/batches).")},
+       .response_schema = "BatchDetail",
+       .handler = batch_detail});
   routes.push_back({.path = "/health",
                     .operation_id = "health",
                     .summary = "Whether the store answers, and when the last batch was loaded",

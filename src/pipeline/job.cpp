@@ -254,7 +254,7 @@ void Job::load_files(const DatasetFiles& files, const store::BatchSource& source
   LoadedBatch batch{batch_id, source, {}, 0};
   FileStats stats;
   try {
-    stats = load_movies_file(*movies, *writer);
+    stats = load_movies_file(*movies, *writer, batch.movies);
   } catch (const Error& e) {
     std::string undone = roll_back(*writer, e.what());
     throw Error(e.code(), fmt::format("batch {}: {}{}", batch_id, e.what(), undone));
@@ -269,12 +269,19 @@ void Job::load_files(const DatasetFiles& files, const store::BatchSource& source
   batch.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - opened).count();
   stats.movies_without_year = report::movies_without_year(store(), batch_id);
   log_batch_committed(source, batch_id, stats, batch.seconds);
+  if (batch.movies) {
+    const auto& c = *batch.movies;
+    spdlog::info("load: batch {} changed {} movies: {} new, {} updated, {} removed; {} unchanged",
+                 batch_id, c.added + c.updated + c.removed, c.added, c.updated, c.removed,
+                 c.unchanged);
+  }
   batch.files.push_back(std::move(stats));
   loaded_.push_back(std::move(batch));
   current_batch_.reset();
 }
 
-FileStats Job::load_movies_file(const DatasetFiles::File& movies, store::BatchWriter& writer) {
+FileStats Job::load_movies_file(const DatasetFiles::File& movies, store::BatchWriter& writer,
+                                std::optional<store::MovieChanges>& changes) {
   const std::int64_t batch_id = writer.batch_id();
   fs::path rejects_path = options_.workdir / "rejects" / std::to_string(batch_id) /
                           fmt::format("{}.rejects.csv", fs::path(kMoviesFile).stem().string());
@@ -290,6 +297,7 @@ FileStats Job::load_movies_file(const DatasetFiles::File& movies, store::BatchWr
                             stats.rows_rejected,    stats.duplicate_superseded,
                             stats.warnings.total(), 0};
   counts = writer.commit(counts, options_.snapshot);
+  changes = counts.movies;
   stats.rows_loaded = counts.rows_loaded;
   stats.duplicate_superseded = counts.duplicate_superseded;
   stats.older_than_loaded = counts.older_than_loaded;
@@ -521,14 +529,39 @@ void Job::report() {
   StepTimer timer(steps_, "report");
   auto started = std::chrono::steady_clock::now();
   auto reports = report::write_reports(store(), options_.effective_results_dir());
+  std::vector<store::ReportChange> changes;
   for (const auto& r : reports) {
-    spdlog::info("report: wrote {} ({} rows)", r.path.string(), r.rows);
+    if (r.changes) {
+      spdlog::info(
+          "report: wrote {} ({} rows; against the previous file {} added, {} changed, "
+          "{} removed)",
+          r.path.string(), r.rows, r.changes->rows_added, r.changes->rows_changed,
+          r.changes->rows_removed);
+      changes.push_back(*r.changes);
+    } else {
+      spdlog::info("report: wrote {} ({} rows)", r.path.string(), r.rows);
+    }
     written_.push_back(r.path);
-    reports_.push_back({r.name, r.path, r.rows, r.seconds});
+    reports_.push_back({r.name, r.path, r.rows, r.seconds, r.changes});
   }
+  record_report_changes(changes);
   spdlog::info("report: {} movies have no release year and are in no report; {} reports in {:.2f}s",
                report::movies_without_year(store()), reports.size(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+}
+
+/// The reports written after this run's loads say what its last batch changed in them
+/// (report_change, for status and /api/batches/{id}). The files are written by then: a failure
+/// to record it is a warning, not a failed run.
+void Job::record_report_changes(const std::vector<store::ReportChange>& changes) {
+  if (loaded_.empty() || changes.empty()) return;
+  const std::int64_t batch_id = loaded_.back().batch_id;
+  try {
+    store().record_report_changes(batch_id, changes);
+  } catch (const std::exception& e) {
+    spdlog::warn("report: could not record what batch {} changed in the reports: {}", batch_id,
+                 e.what());
+  }
 }
 
 RunSummary Job::summary(int exit_code, const std::string& error) {

@@ -89,8 +89,11 @@ class Job {
   struct LoadLocks;
   LoadLocks lock_for_load();
   void load_files(const DatasetFiles& files, const store::BatchSource& source);
-  /// movies_metadata.csv into the open batch, its rejects file, the reject limit, the commit.
-  FileStats load_movies_file(const DatasetFiles::File& movies, store::BatchWriter& writer);
+  /// movies_metadata.csv into the open batch, its rejects file, the reject limit, the commit;
+  /// `changes` gets what the batch changed.
+  FileStats load_movies_file(const DatasetFiles::File& movies, store::BatchWriter& writer,
+                             std::optional<store::MovieChanges>& changes);
+  void record_report_changes(const std::vector<store::ReportChange>& changes);
   void load_staged(const staging::StagedArchive& archive);
   FileStats validate_files(const DatasetFiles& files);
   /// Every archive the backfill SOURCES name (folders and S3 prefixes listed).

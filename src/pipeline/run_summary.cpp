@@ -7,6 +7,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/clock.hpp"
+#include "report/change_json.hpp"
 #include "source/redact.hpp"
 
 namespace marquee::pipeline {
@@ -49,9 +50,13 @@ nlohmann::json stats_json(const FileStats& s) {
 nlohmann::json batch_json(const LoadedBatch& b) {
   nlohmann::json files = nlohmann::json::object();
   for (const auto& f : b.files) files[f.file] = stats_json(f);
-  return {{"batch_id", b.batch_id},    {"source", source::redacted(b.source.source)},
-          {"sha256", b.source.sha256}, {"data_time", store::batch_data_time(b.source)},
-          {"seconds", b.seconds},      {"files", files}};
+  return {{"batch_id", b.batch_id},
+          {"source", source::redacted(b.source.source)},
+          {"sha256", b.source.sha256},
+          {"data_time", store::batch_data_time(b.source)},
+          {"seconds", b.seconds},
+          {"movies", b.movies ? nlohmann::json(report::movie_changes_json(*b.movies)) : nullptr},
+          {"files", files}};
 }
 
 nlohmann::json steps_json(const std::vector<StepTiming>& steps) {
@@ -80,7 +85,11 @@ nlohmann::json checks_json(const std::vector<CheckOutcome>& checks) {
 nlohmann::json reports_json(const std::vector<ReportOutcome>& reports) {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& r : reports) {
-    out[r.name] = {{"file", r.path.string()}, {"rows", r.rows}, {"seconds", r.seconds}};
+    out[r.name] = {
+        {"file", r.path.string()},
+        {"rows", r.rows},
+        {"seconds", r.seconds},
+        {"changes", r.changes ? nlohmann::json(report::report_change_json(*r.changes)) : nullptr}};
   }
   return out;
 }

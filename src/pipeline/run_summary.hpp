@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,8 @@ struct LoadedBatch {
   store::BatchSource source;
   std::vector<FileStats> files;
   double seconds = 0;  ///< wall time from opening the batch to its commit
+  /// What the batch changed (nullopt when the store did not say: a dry run).
+  std::optional<store::MovieChanges> movies = std::nullopt;
 };
 
 /// One step of a run (stage, load, checks, report) and its wall time.
@@ -58,6 +61,8 @@ struct ReportOutcome {
   std::filesystem::path path;
   std::uint64_t rows = 0;
   double seconds = 0;
+  /// Against the file it replaced; nullopt when there was none.
+  std::optional<store::ReportChange> changes = std::nullopt;
 };
 
 /// What run_summary.json (SPEC 5) says of one run. The SPEC 5 fields (run_id, source, sha256,

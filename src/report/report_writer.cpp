@@ -15,6 +15,7 @@
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
 #include "format/csv_field.hpp"
+#include "report/report_diff.hpp"
 #include "report/report_query.hpp"
 
 namespace marquee::report {
@@ -148,6 +149,7 @@ std::vector<WrittenReport> write_reports(store::Store& store,
         auto started = std::chrono::steady_clock::now();
         report.rows = write_report_rows(store, name, *files.back());
         files.back()->close();
+        report.changes = diff_report(name, report.path, staging / report.path.filename());
         report.seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         spdlog::debug("report: {}: {} rows in {:.3f}s", name, report.rows, report.seconds);

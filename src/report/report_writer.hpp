@@ -21,6 +21,8 @@ struct WrittenReport {
   std::filesystem::path path;
   std::uint64_t rows = 0;
   double seconds = 0;  ///< the query and the write of the file
+  /// How it differs from the file it replaced; nullopt when there was none.
+  std::optional<store::ReportChange> changes = std::nullopt;
 };
 
 /// Runs every report query, all in one read snapshot of the database, and writes

@@ -735,7 +735,10 @@ TEST_F(ApiTest, OpenApiDescribesExactlyTheRouterRoutes) {
 
     std::string path = route.path;
     if (auto at = path.find("{id}"); at != std::string::npos) {
-      path.replace(at, 4, path.starts_with("/api/genres/") ? std::to_string(some_genre) : "2");
+      path.replace(at, 4,
+                   path.starts_with("/api/genres/")    ? std::to_string(some_genre)
+                   : path.starts_with("/api/batches/") ? "1"
+                                                       : "2");
     }
     Reply live = get(path + query);
     EXPECT_EQ(live.status, 200) << path + query << ": " << live.text;

@@ -1,0 +1,182 @@
+#include "report/report_diff.hpp"
+
+#include <charconv>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "common/error.hpp"
+#include "format/csv_reader.hpp"
+
+namespace marquee::report {
+namespace {
+
+/// A report's key columns, and how many of them (from the first) the file is ordered by:
+/// genre_yearly is ordered by year and then rank, so only its years come in key order.
+struct ReportKey {
+  std::string_view report;
+  std::vector<std::string_view> columns;
+  std::size_t ordered = 0;
+};
+
+const ReportKey kKeys[] = {
+    {"company_yearly", {"company_id", "year"}, 2},
+    {"company_genre_yearly", {"company_id", "year", "genre_id"}, 3},
+    {"genre_yearly", {"year", "genre_id"}, 1},
+    {"most_popular_genre_by_year", {"year"}, 1},
+    {"genre_rating_yearly", {"year", "genre_id"}, 2},
+    {"company_rating_yearly", {"company_id", "year"}, 2},
+};
+
+/// Keys compare as integers where both are, else as text.
+int compare_cell(std::string_view a, std::string_view b) {
+  std::int64_t x = 0, y = 0;
+  auto [pa, ea] = std::from_chars(a.data(), a.data() + a.size(), x);
+  auto [pb, eb] = std::from_chars(b.data(), b.data() + b.size(), y);
+  if (ea == std::errc{} && eb == std::errc{} && pa == a.data() + a.size() &&
+      pb == b.data() + b.size()) {
+    return x < y ? -1 : (x > y ? 1 : 0);
+  }
+  return a.compare(b) < 0 ? -1 : (a.compare(b) > 0 ? 1 : 0);
+}
+
+using Key = std::vector<std::string>;
+
+struct KeyLess {
+  bool operator()(const Key& a, const Key& b) const {
+    for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
+      if (int c = compare_cell(a[i], b[i]); c != 0) return c < 0;
+    }
+    return a.size() < b.size();
+  }
+};
+
+/// One report file read a group at a time: the rows that share the ordered key prefix.
+class GroupReader {
+ public:
+  GroupReader(const std::filesystem::path& path, const ReportKey& key)
+      : source_(format::open_file_source(path)), reader_(*source_), key_(key) {
+    format::CsvRecord header;
+    if (!reader_.next(header)) return;
+    for (std::string_view column : key_.columns) {
+      std::size_t at = 0;
+      while (at < header.fields.size() && header.fields[at] != column) ++at;
+      if (at == header.fields.size()) {
+        throw Error(ExitCode::kBadData,
+                    fmt::format("{} has no column {}", path.string(), std::string(column)));
+      }
+      key_at_.push_back(at);
+    }
+    advance();
+  }
+
+  bool done() const { return !pending_; }
+  const Key& prefix() const { return prefix_; }
+
+  /// The next group: full key → the row's fields.
+  std::map<Key, std::vector<std::string>, KeyLess> take_group() {
+    std::map<Key, std::vector<std::string>, KeyLess> group;
+    Key prefix = prefix_;
+    while (pending_ && prefix_ == prefix) {
+      group.emplace(std::move(key_of_pending_), std::move(fields_));
+      advance();
+    }
+    return group;
+  }
+
+ private:
+  void advance() {
+    format::CsvRecord record;
+    pending_ = reader_.next(record);
+    if (!pending_) return;
+    fields_.assign(record.fields.begin(), record.fields.end());
+    key_of_pending_.clear();
+    for (std::size_t at : key_at_)
+      key_of_pending_.push_back(at < fields_.size() ? fields_[at] : "");
+    prefix_.assign(key_of_pending_.begin(),
+                   key_of_pending_.begin() + static_cast<std::ptrdiff_t>(key_.ordered));
+  }
+
+  std::unique_ptr<format::ByteSource> source_;
+  format::CsvReader reader_;
+  const ReportKey& key_;
+  std::vector<std::size_t> key_at_;
+  bool pending_ = false;
+  std::vector<std::string> fields_;
+  Key key_of_pending_, prefix_;
+};
+
+class ChangeTally {
+ public:
+  ChangeTally(std::string_view report, const ReportKey& key) : key_(key) {
+    change_.report = std::string(report);
+  }
+  void added(const Key& k) { note(change_.rows_added, k); }
+  void changed(const Key& k) { note(change_.rows_changed, k); }
+  void removed(const Key& k) { note(change_.rows_removed, k); }
+  store::ReportChange take() { return std::move(change_); }
+
+ private:
+  void note(std::uint64_t& count, const Key& k) {
+    ++count;
+    if (change_.changed_keys.size() >= store::ReportChange::kChangedKeysKept) return;
+    std::string text;
+    for (std::size_t i = 0; i < k.size(); ++i)
+      text += fmt::format("{}{}={}", i == 0 ? "" : " ", key_.columns[i], k[i]);
+    change_.changed_keys.push_back(std::move(text));
+  }
+  const ReportKey& key_;
+  store::ReportChange change_;
+};
+
+}  // namespace
+
+std::optional<store::ReportChange> diff_report(std::string_view name,
+                                               const std::filesystem::path& before,
+                                               const std::filesystem::path& after) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(before, ec)) return std::nullopt;
+  const ReportKey* key = nullptr;
+  for (const auto& k : kKeys)
+    if (k.report == name) key = &k;
+  if (key == nullptr) return std::nullopt;
+  try {
+    GroupReader old_rows(before, *key), new_rows(after, *key);
+    ChangeTally tally(name, *key);
+    KeyLess less;
+    while (!old_rows.done() || !new_rows.done()) {
+      if (new_rows.done() || (!old_rows.done() && less(old_rows.prefix(), new_rows.prefix()))) {
+        for (const auto& [k, fields] : old_rows.take_group()) tally.removed(k);
+      } else if (old_rows.done() || less(new_rows.prefix(), old_rows.prefix())) {
+        for (const auto& [k, fields] : new_rows.take_group()) tally.added(k);
+      } else {
+        auto was = old_rows.take_group();
+        auto now = new_rows.take_group();
+        // Both groups in key order: one merge pass.
+        auto o = was.begin();
+        auto n = now.begin();
+        while (o != was.end() || n != now.end()) {
+          if (n == now.end() || (o != was.end() && less(o->first, n->first))) {
+            tally.removed((o++)->first);
+          } else if (o == was.end() || less(n->first, o->first)) {
+            tally.added((n++)->first);
+          } else {
+            if (o->second != n->second) tally.changed(n->first);
+            ++o;
+            ++n;
+          }
+        }
+      }
+    }
+    return tally.take();
+  } catch (const std::exception& e) {
+    spdlog::warn("report: cannot compare {} with the file it replaces: {}", name, e.what());
+    return std::nullopt;
+  }
+}
+
+}  // namespace marquee::report
