@@ -618,6 +618,34 @@ TEST_F(ApiTest, BatchesSayWhatWasLoaded) {
   EXPECT_EQ(b.at("sha256").get<std::string>().size(), 64u);
 }
 
+TEST_F(ApiTest, ABatchSaysWhatItChanged) {
+  auto accounting =
+      json::parse(read_text(fs::path(MARQUEE_FIXTURES_DIR) / "golden/expected/accounting.json"));
+  {
+    // What a run that wrote the reports after batch 1 records (the server only reads).
+    auto store = store::open_store("sqlite:" + db_.string());
+    store->record_report_changes(1, {{"genre_yearly", 2, 1, 0, {"year=1995 genre_id=18"}}});
+  }
+  Reply r = get("/api/batches/1");
+  ASSERT_EQ(r.status, 200) << r.text;
+  EXPECT_EQ(r.body.at("id"), 1);
+  EXPECT_EQ(r.body.at("rows_loaded"), accounting.at("rows_loaded"));
+  // A first load: every distinct movie is new.
+  EXPECT_EQ(r.body.at("movies"), json({{"new", accounting.at("rows_loaded")},
+                                       {"updated", 0},
+                                       {"unchanged", 0},
+                                       {"removed", 0}}));
+  EXPECT_TRUE(r.body.at("message").is_null());
+  EXPECT_EQ(r.body.at("reports"), json({{"genre_yearly",
+                                         {{"rows_added", 2},
+                                          {"rows_changed", 1},
+                                          {"rows_removed", 0},
+                                          {"changed_keys", {"year=1995 genre_id=18"}}}}}));
+  EXPECT_EQ(get("/api/batches").body.at("items")[0].at("movies"), r.body.at("movies"));
+  expect_bad("/api/batches/99", "id", "no batch has id 99");
+  expect_bad("/api/batches/x", "id", "expected an integer");
+}
+
 TEST_F(ApiTest, HealthSaysTheStoreAnswersAndWhenTheLastBatchFinished) {
   Reply r = get("/health");
   ASSERT_EQ(r.status, 200) << r.text;
