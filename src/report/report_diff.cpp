@@ -1,7 +1,8 @@
 #include "report/report_diff.hpp"
 
+#include <algorithm>
 #include <charconv>
-#include <map>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -77,26 +78,32 @@ class GroupReader {
   bool done() const { return !pending_; }
   const Key& prefix() const { return prefix_; }
 
-  /// The next group: full key → the row's fields.
-  std::map<Key, std::vector<std::string>, KeyLess> take_group() {
-    std::map<Key, std::vector<std::string>, KeyLess> group;
+  /// The rows of the next group as (full key, the row as written), in key order. A report
+  /// ordered by its whole key has groups of one row: no sorting then.
+  void take_group(std::vector<std::pair<Key, std::string>>& group) {
+    group.clear();
     Key prefix = prefix_;
     while (pending_ && prefix_ == prefix) {
-      group.emplace(std::move(key_of_pending_), std::move(fields_));
+      group.emplace_back(std::move(key_of_pending_), std::move(raw_));
       advance();
     }
-    return group;
+    if (group.size() > 1) {
+      std::sort(group.begin(), group.end(),
+                [](const auto& a, const auto& b) { return KeyLess{}(a.first, b.first); });
+    }
   }
 
  private:
   void advance() {
-    format::CsvRecord record;
-    pending_ = reader_.next(record);
+    pending_ = reader_.next(record_);
     if (!pending_) return;
-    fields_.assign(record.fields.begin(), record.fields.end());
+    // The report writer writes a row's values the same way every time: equal bytes, equal row.
+    raw_.assign(record_.raw);
     key_of_pending_.clear();
-    for (std::size_t at : key_at_)
-      key_of_pending_.push_back(at < fields_.size() ? fields_[at] : "");
+    for (std::size_t at : key_at_) {
+      key_of_pending_.emplace_back(at < record_.fields.size() ? record_.fields[at]
+                                                              : std::string_view{});
+    }
     prefix_.assign(key_of_pending_.begin(),
                    key_of_pending_.begin() + static_cast<std::ptrdiff_t>(key_.ordered));
   }
@@ -106,7 +113,8 @@ class GroupReader {
   const ReportKey& key_;
   std::vector<std::size_t> key_at_;
   bool pending_ = false;
-  std::vector<std::string> fields_;
+  format::CsvRecord record_;
+  std::string raw_;
   Key key_of_pending_, prefix_;
 };
 
@@ -133,6 +141,23 @@ class ChangeTally {
   store::ReportChange change_;
 };
 
+/// The common hourly case, a report that did not change, costs a byte comparison.
+bool same_bytes(const std::filesystem::path& a, const std::filesystem::path& b) {
+  std::error_code ec1, ec2;
+  auto size_a = std::filesystem::file_size(a, ec1);
+  auto size_b = std::filesystem::file_size(b, ec2);
+  if (ec1 || ec2 || size_a != size_b) return false;
+  std::ifstream in_a(a, std::ios::binary), in_b(b, std::ios::binary);
+  std::vector<char> buf_a(std::size_t{1} << 16), buf_b(buf_a.size());
+  while (in_a && in_b) {
+    in_a.read(buf_a.data(), static_cast<std::streamsize>(buf_a.size()));
+    in_b.read(buf_b.data(), static_cast<std::streamsize>(buf_b.size()));
+    if (in_a.gcount() != in_b.gcount()) return false;
+    if (!std::equal(buf_a.begin(), buf_a.begin() + in_a.gcount(), buf_b.begin())) return false;
+  }
+  return in_a.eof() && in_b.eof();
+}
+
 }  // namespace
 
 std::optional<store::ReportChange> diff_report(std::string_view name,
@@ -145,17 +170,25 @@ std::optional<store::ReportChange> diff_report(std::string_view name,
     if (k.report == name) key = &k;
   if (key == nullptr) return std::nullopt;
   try {
+    if (same_bytes(before, after)) {
+      store::ReportChange none;
+      none.report = std::string(name);
+      return none;
+    }
     GroupReader old_rows(before, *key), new_rows(after, *key);
     ChangeTally tally(name, *key);
     KeyLess less;
+    std::vector<std::pair<Key, std::string>> was, now;
     while (!old_rows.done() || !new_rows.done()) {
       if (new_rows.done() || (!old_rows.done() && less(old_rows.prefix(), new_rows.prefix()))) {
-        for (const auto& [k, fields] : old_rows.take_group()) tally.removed(k);
+        old_rows.take_group(was);
+        for (const auto& [k, row] : was) tally.removed(k);
       } else if (old_rows.done() || less(new_rows.prefix(), old_rows.prefix())) {
-        for (const auto& [k, fields] : new_rows.take_group()) tally.added(k);
+        new_rows.take_group(now);
+        for (const auto& [k, row] : now) tally.added(k);
       } else {
-        auto was = old_rows.take_group();
-        auto now = new_rows.take_group();
+        old_rows.take_group(was);
+        new_rows.take_group(now);
         // Both groups in key order: one merge pass.
         auto o = was.begin();
         auto n = now.begin();
