@@ -41,17 +41,23 @@ inline std::filesystem::path load_batches(const std::filesystem::path& root,
   return options.workdir / "marquee.db";
 }
 
-/// A server on a free loopback port, listening on its own thread.
+/// Serving `db` on a free loopback port with the repository's web folder.
+inline ServeOptions loopback_options(const std::filesystem::path& db, std::size_t threads = 4) {
+  ServeOptions options;
+  options.db_url = "sqlite:" + db.string();
+  options.host = "127.0.0.1";
+  options.port = 0;
+  options.threads = threads;
+  options.web_dir = std::filesystem::path(MARQUEE_SOURCE_DIR) / "web";
+  return options;
+}
+
+/// A server listening on its own thread.
 class RunningServer {
  public:
-  explicit RunningServer(const std::filesystem::path& db, std::size_t threads = 4) {
-    ServeOptions options;
-    options.db_url = "sqlite:" + db.string();
-    options.host = "127.0.0.1";
-    options.port = 0;
-    options.threads = threads;
-    options.web_dir = std::filesystem::path(MARQUEE_SOURCE_DIR) / "web";
-    server_ = std::make_unique<Server>(options);
+  explicit RunningServer(const std::filesystem::path& db, std::size_t threads = 4)
+      : RunningServer(loopback_options(db, threads)) {}
+  explicit RunningServer(const ServeOptions& options) : server_(std::make_unique<Server>(options)) {
     server_->bind();
     thread_ = std::thread([this] { server_->listen(); });
     for (int i = 0; i < 500 && !server_->running(); ++i)

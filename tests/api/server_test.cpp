@@ -22,6 +22,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "api/api_test_support.hpp"
 #include "pipeline/job.hpp"
 
 namespace marquee::api {
@@ -119,55 +120,9 @@ std::string url_encode(std::string_view s) {
   return out;
 }
 
-fs::path fresh_dir(const std::string& name) {
-  std::random_device rd;
-  auto dir = fs::path(MARQUEE_BINARY_DIR) / "test-tmp" / fmt::format("api-{}-{:08x}", name, rd());
-  fs::create_directories(dir);
-  return dir;
-}
-
-/// Loads `csv_files` (each becomes movies_metadata.csv of one batch, in order) into a fresh
-/// workdir with the real pipeline, as `marquee run` would.
-fs::path load_batches(const fs::path& root, const std::vector<fs::path>& csv_files) {
-  pipeline::JobOptions options;
-  options.workdir = root / "work";
-  options.max_reject_ratio = 0.05;
-  for (std::size_t i = 0; i < csv_files.size(); ++i) {
-    auto data = root / fmt::format("data{}", i);
-    fs::create_directories(data);
-    fs::copy_file(csv_files[i], data / "movies_metadata.csv", fs::copy_options::overwrite_existing);
-    pipeline::Job(options).run(data.string());
-  }
-  return options.workdir / "marquee.db";
-}
-
-/// A server on a free loopback port, listening on its own thread.
-class RunningServer {
- public:
-  explicit RunningServer(const fs::path& db, std::size_t threads = 4) {
-    ServeOptions options;
-    options.db_url = "sqlite:" + db.string();
-    options.host = "127.0.0.1";
-    options.port = 0;
-    options.threads = threads;
-    options.web_dir = fs::path(MARQUEE_SOURCE_DIR) / "web";
-    server_ = std::make_unique<Server>(options);
-    server_->bind();
-    thread_ = std::thread([this] { server_->listen(); });
-    for (int i = 0; i < 500 && !server_->running(); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ~RunningServer() {
-    server_->stop();
-    thread_.join();
-  }
-  int port() const { return server_->port(); }
-  Server& server() { return *server_; }
-
- private:
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
-};
+using testing::fresh_dir;
+using testing::load_batches;
+using testing::RunningServer;
 
 struct Reply {
   int status = 0;

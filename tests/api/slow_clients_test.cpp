@@ -23,6 +23,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include "api/api_test_support.hpp"
 #include "api/server.hpp"
 #include "pipeline/job.hpp"
 
@@ -36,46 +37,14 @@ using std::chrono::milliseconds;
 /// How long a well-behaved client may wait for GET /health while other clients misbehave.
 constexpr auto kAnswerWithin = std::chrono::seconds(5);
 
-fs::path fresh_dir(const std::string& name) {
-  std::random_device rd;
-  auto dir = fs::path(MARQUEE_BINARY_DIR) / "test-tmp" / fmt::format("api-{}-{:08x}", name, rd());
-  fs::create_directories(dir);
-  return dir;
-}
+using testing::fresh_dir;
+using testing::RunningServer;
 
 /// The golden fixture loaded with the real pipeline into a fresh workdir; returns the database.
 fs::path load_golden(const fs::path& root) {
-  pipeline::JobOptions options;
-  options.workdir = root / "work";
-  options.max_reject_ratio = 0.05;
-  fs::create_directories(root / "data");
-  fs::copy_file(fs::path(MARQUEE_FIXTURES_DIR) / "golden/movies_metadata.csv",
-                root / "data/movies_metadata.csv");
-  pipeline::Job(options).run((root / "data").string());
-  return options.workdir / "marquee.db";
+  return testing::load_batches(root,
+                               {fs::path(MARQUEE_FIXTURES_DIR) / "golden/movies_metadata.csv"});
 }
-
-/// A server on a free loopback port, listening on its own thread.
-class RunningServer {
- public:
-  explicit RunningServer(ServeOptions options) : server_(std::make_unique<Server>(options)) {
-    server_->bind();
-    thread_ = std::thread([this] { server_->listen(); });
-    for (int i = 0; i < 500 && !server_->running(); ++i)
-      std::this_thread::sleep_for(milliseconds(10));
-  }
-  ~RunningServer() {
-    server_->stop();
-    thread_.join();
-  }
-  RunningServer(const RunningServer&) = delete;
-  RunningServer& operator=(const RunningServer&) = delete;
-  int port() const { return server_->port(); }
-
- private:
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
-};
 
 /// A raw TCP connection to the server on 127.0.0.1, for clients httplib::Client cannot imitate.
 class RawConnection {
@@ -224,14 +193,7 @@ class SlowClients : public ::testing::Test {
     if (std::getenv("MARQUEE_KEEP_TEST_DIRS") == nullptr) fs::remove_all(root_, ec);
   }
   /// The defaults of `marquee serve`, over the golden fixture, on any free loopback port.
-  static ServeOptions options() {
-    ServeOptions o;
-    o.db_url = "sqlite:" + db_.string();
-    o.host = "127.0.0.1";
-    o.port = 0;
-    o.web_dir = fs::path(MARQUEE_SOURCE_DIR) / "web";
-    return o;
-  }
+  static ServeOptions options() { return testing::loopback_options(db_, ServeOptions{}.threads); }
 
   static inline fs::path root_, db_;
 };
