@@ -13,8 +13,7 @@
 namespace marquee::report {
 
 /// The four report files of SPEC 5, each the output of sql/reports/<name>.sql.
-inline constexpr std::array<std::string_view, 4> kReportNames = {
-    "company_yearly", "company_genre_yearly", "genre_yearly", "most_popular_genre_by_year"};
+using store::kReportNames;
 
 struct WrittenReport {
   std::string name;

@@ -169,13 +169,10 @@ std::vector<ReportChange> BatchLedger::report_changes(std::int64_t batch_id) {
         }
         out.push_back(std::move(c));
       });
-  // In the order the reports are written (sql/reports/ names them; the table keeps no order).
+  // In the order the reports are written (the table keeps no order).
   auto rank = [](const std::string& name) {
-    static constexpr std::string_view kOrder[] = {"company_yearly", "company_genre_yearly",
-                                                  "genre_yearly", "most_popular_genre_by_year"};
-    for (std::size_t i = 0; i < std::size(kOrder); ++i)
-      if (kOrder[i] == name) return i;
-    return std::size(kOrder);
+    return static_cast<std::size_t>(std::find(kReportNames.begin(), kReportNames.end(), name) -
+                                    kReportNames.begin());
   };
   std::stable_sort(out.begin(), out.end(), [&](const ReportChange& a, const ReportChange& b) {
     return rank(a.report) != rank(b.report) ? rank(a.report) < rank(b.report) : a.report < b.report;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -40,6 +41,11 @@ struct MovieChanges {
   std::uint64_t removed = 0;
   bool operator==(const MovieChanges&) const = default;
 };
+
+/// The four report files of SPEC 5 in the order they are written, each the output of
+/// sql/reports/<name>.sql.
+inline constexpr std::array<std::string_view, 4> kReportNames = {
+    "company_yearly", "company_genre_yearly", "genre_yearly", "most_popular_genre_by_year"};
 
 /// How one report file differs from the one it replaced, row by row by the report's key.
 struct ReportChange {
