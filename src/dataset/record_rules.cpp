@@ -166,6 +166,10 @@ std::string_view to_string(WarningKind kind) {
       return "bad_language_item";
     case WarningKind::kBadCollection:
       return "bad_collection";
+    case WarningKind::kUnknownMovie:
+      return "unknown_movie";
+    case WarningKind::kDroppedItem:
+      return "dropped_item";
   }
   return "unknown";
 }

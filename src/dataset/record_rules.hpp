@@ -36,8 +36,13 @@ enum class WarningKind {
   kBadCountryItem,
   kBadLanguageItem,
   kBadCollection,
+  /// keywords.csv or credits.csv: the id is no movie of the model; the row is counted as loaded
+  /// but writes nothing (SPEC 3.5).
+  kUnknownMovie,
+  /// keywords.csv or credits.csv: a list item without an integer id (or the text it needs).
+  kDroppedItem,
 };
-inline constexpr std::size_t kWarningKinds = 8;
+inline constexpr std::size_t kWarningKinds = 10;
 std::string_view to_string(WarningKind kind);
 
 struct Warning {

@@ -25,7 +25,9 @@ const std::vector<std::string>& data_check_names();
 
 /// Runs the checks over the rows of `batches` (the ones this run committed), so that their cost
 /// follows the batch, not the database; link_rows_have_their_movie reads the whole database and
-/// runs only when `snapshot` (the loads that delete movies). Logs one line per check.
+/// runs only when `snapshot` (the loads that delete movies), and rating_totals_match_ratings reads
+/// the whole rating table and runs only after a batch that read ratings.csv. Logs one line per
+/// check.
 std::vector<CheckResult> run_data_checks(store::Store& store,
                                          const std::vector<std::int64_t>& batches, bool snapshot);
 

@@ -53,7 +53,8 @@ DatasetFiles DatasetFiles::from_zip(const std::filesystem::path& zip) {
     std::string base = base_name_of(entry.name);
     if (base.empty() || base.starts_with("._") || entry.name.starts_with("__MACOSX/")) continue;
     auto archive = d.zip_;
-    d.add(File{base, entry.name, entry.size, [archive, entry] { return archive->open(entry); }});
+    d.add(File{base, entry.name, entry.size, entry.crc,
+               [archive, entry] { return archive->open(entry); }});
   }
   return d;
 }
@@ -67,7 +68,7 @@ DatasetFiles DatasetFiles::from_directory(const std::filesystem::path& dir) {
   }
   std::sort(paths.begin(), paths.end());
   for (const auto& p : paths) {
-    d.add(File{p.filename().string(), p.string(), std::filesystem::file_size(p),
+    d.add(File{p.filename().string(), p.string(), std::filesystem::file_size(p), std::nullopt,
                [p] { return format::open_file_source(p); }});
   }
   return d;
@@ -76,7 +77,7 @@ DatasetFiles DatasetFiles::from_directory(const std::filesystem::path& dir) {
 DatasetFiles DatasetFiles::from_csv_file(const std::filesystem::path& csv) {
   DatasetFiles d;
   d.label_ = csv.string();
-  d.add(File{csv.filename().string(), csv.string(), std::filesystem::file_size(csv),
+  d.add(File{csv.filename().string(), csv.string(), std::filesystem::file_size(csv), std::nullopt,
              [csv] { return format::open_file_source(csv); }});
   return d;
 }

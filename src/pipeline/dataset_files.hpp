@@ -26,6 +26,8 @@ class DatasetFiles {
     std::string base_name;    ///< "movies_metadata.csv"
     std::string stored_name;  ///< the name in the archive ("data/movies_metadata.csv")
     std::uint64_t size = 0;
+    /// The CRC-32 the ZIP directory gives the entry; nullopt for a file on disk.
+    std::optional<std::uint32_t> crc32;
     std::function<std::unique_ptr<format::ByteSource>()> open;
   };
   const std::vector<File>& files() const { return files_; }

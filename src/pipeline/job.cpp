@@ -17,7 +17,9 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/file_lock.hpp"
+#include "dataset/detail_rules.hpp"
 #include "pipeline/backfill.hpp"
+#include "pipeline/detail_loader.hpp"
 #include "pipeline/dry_run_writer.hpp"
 #include "pipeline/interrupt.hpp"
 #include "pipeline/logging.hpp"
@@ -33,10 +35,12 @@ namespace {
 
 constexpr std::string_view kMoviesFile = "movies_metadata.csv";
 
-/// Entries the dataset ships that this version reads no table from; logged, never an error.
-bool is_known_optional(std::string_view name) {
-  return name == "links.csv" || name == "keywords.csv" || name == "credits.csv" ||
-         name == "ratings.csv";
+/// The entries of SPEC 3.5, loaded after the movies when the archive has them.
+bool is_detail_file(std::string_view name) {
+  for (auto file : dataset::kDetailFiles) {
+    if (dataset::entry_name(file) == name) return true;
+  }
+  return false;
 }
 bool is_ignored_subset(std::string_view name) {
   return name == "links_small.csv" || name == "ratings_small.csv";
@@ -48,10 +52,7 @@ void log_other_entries(const DatasetFiles& files) {
     if (is_ignored_subset(f.base_name)) {
       spdlog::info("load: {}: {} is a subset of the full files; ignored", files.label(),
                    f.stored_name);
-    } else if (is_known_optional(f.base_name)) {
-      spdlog::info("load: {}: {} ({} bytes) is not needed for the reports; not loaded",
-                   files.label(), f.stored_name, f.size);
-    } else {
+    } else if (!is_detail_file(f.base_name)) {
       spdlog::info("load: {}: unknown entry {} skipped", files.label(), f.stored_name);
     }
   }
@@ -253,8 +254,13 @@ void Job::load_files(const DatasetFiles& files, const store::BatchSource& source
   spdlog::info("load: batch {} from {} (sha256 {})", batch_id, source.source, source.sha256);
   LoadedBatch batch{batch_id, source, {}, 0};
   FileStats stats;
+  std::vector<FileStats> details;
+  std::vector<store::FileRecord> records;
   try {
     stats = load_movies_file(*movies, *writer, batch.movies);
+    records.push_back(file_record(stats, *movies));
+    load_detail_files(files, *writer, batch.movies, details, records);
+    writer->commit_loaded(records);
   } catch (const Error& e) {
     std::string undone = roll_back(*writer, e.what());
     throw Error(e.code(), fmt::format("batch {}: {}{}", batch_id, e.what(), undone));
@@ -276,16 +282,20 @@ void Job::load_files(const DatasetFiles& files, const store::BatchSource& source
                  c.unchanged);
   }
   batch.files.push_back(std::move(stats));
+  for (auto& d : details) batch.files.push_back(std::move(d));
   loaded_.push_back(std::move(batch));
   current_batch_.reset();
+}
+
+fs::path Job::rejects_path(const std::string& batch, std::string_view entry) const {
+  return options_.workdir / "rejects" / batch /
+         fmt::format("{}.rejects.csv", fs::path(entry).stem().string());
 }
 
 FileStats Job::load_movies_file(const DatasetFiles::File& movies, store::BatchWriter& writer,
                                 std::optional<store::MovieChanges>& changes) {
   const std::int64_t batch_id = writer.batch_id();
-  fs::path rejects_path = options_.workdir / "rejects" / std::to_string(batch_id) /
-                          fmt::format("{}.rejects.csv", fs::path(kMoviesFile).stem().string());
-  RejectSink rejects(rejects_path);
+  RejectSink rejects(rejects_path(std::to_string(batch_id), kMoviesFile));
   auto input = movies.open();
   FileStats stats = load_movies(*input, std::string(kMoviesFile), writer, rejects,
                                 {options_.max_record_bytes, 1 << 20},
@@ -296,12 +306,91 @@ FileStats Job::load_movies_file(const DatasetFiles::File& movies, store::BatchWr
   store::BatchCounts counts{stats.rows_read,        stats.rows_loaded,
                             stats.rows_rejected,    stats.duplicate_superseded,
                             stats.warnings.total(), 0};
-  counts = writer.commit(counts, options_.snapshot);
+  counts = writer.finish_movies(counts, options_.snapshot);
   changes = counts.movies;
   stats.rows_loaded = counts.rows_loaded;
   stats.duplicate_superseded = counts.duplicate_superseded;
   stats.older_than_loaded = counts.older_than_loaded;
   return stats;
+}
+
+namespace {
+
+/// Whether an entry equal (CRC-32 and size) to the one the last batch loaded may be skipped.
+/// Links and ratings depend on nothing else. Keywords and credits name movies: a batch that
+/// added movies must read them again, since rows of then-unknown movies were not loaded. A
+/// snapshot skips only behind a snapshot load of the same entry, whose load removed what the
+/// entry does not hold (a plain load does not).
+bool may_skip(dataset::DetailFile file, const DatasetFiles::File& entry,
+              const std::optional<store::FileRecord>& last,
+              const std::optional<store::MovieChanges>& changes, bool snapshot) {
+  if (!entry.crc32 || !last || !last->crc32) return false;
+  if (*last->crc32 != *entry.crc32 || last->bytes != entry.size) return false;
+  if (snapshot && !last->snapshot) return false;
+  if (file == dataset::DetailFile::kKeywords || file == dataset::DetailFile::kCredits) {
+    return changes && changes->added == 0;
+  }
+  return true;
+}
+
+}  // namespace
+
+store::FileRecord Job::file_record(const FileStats& stats, const DatasetFiles::File& entry) {
+  store::FileRecord r;
+  r.file = entry.base_name;
+  r.status = stats.status;
+  r.crc32 = entry.crc32;
+  r.bytes = entry.size;
+  r.counts = store::BatchCounts{stats.rows_read,        stats.rows_loaded,
+                                stats.rows_rejected,    stats.duplicate_superseded,
+                                stats.warnings.total(), stats.older_than_loaded};
+  return r;
+}
+
+void Job::load_detail_files(const DatasetFiles& files, store::BatchWriter& writer,
+                            const std::optional<store::MovieChanges>& changes,
+                            std::vector<FileStats>& stats,
+                            std::vector<store::FileRecord>& records) {
+  const std::int64_t batch_id = writer.batch_id();
+  std::optional<std::vector<std::int64_t>> movie_ids;
+  for (auto file : dataset::kDetailFiles) {
+    const std::string name(dataset::entry_name(file));
+    const auto* entry = files.find(name);
+    if (entry == nullptr) continue;
+    if (may_skip(file, *entry, store().last_loaded_file(name), changes, options_.snapshot)) {
+      FileStats skipped;
+      skipped.file = name;
+      skipped.status = "unchanged";
+      spdlog::info(
+          "load: batch {}: {} is unchanged since the last batch that loaded it (CRC-32 {:08x}, "
+          "{} bytes); not read again",
+          batch_id, entry->stored_name, *entry->crc32, entry->size);
+      records.push_back(file_record(skipped, *entry));
+      stats.push_back(std::move(skipped));
+      continue;
+    }
+    if (!movie_ids &&
+        (file == dataset::DetailFile::kKeywords || file == dataset::DetailFile::kCredits)) {
+      movie_ids = writer.movie_ids();
+    }
+    static const std::vector<std::int64_t> kNoMovies;
+    RejectSink rejects(rejects_path(std::to_string(batch_id), name));
+    auto input = entry->open();
+    FileStats s =
+        load_detail_file(file, *input, name, writer, rejects, {options_.max_record_bytes, 1 << 20},
+                         {{options_.max_reject_ratio}, entry->size, options_.snapshot},
+                         movie_ids ? *movie_ids : kNoMovies);
+    s.rejects_file = rejects.finish();
+    written_.push_back(s.rejects_file);
+    RejectBudget{options_.max_reject_ratio}.check(s, entry->stored_name, batch_id);
+    spdlog::info(
+        "load: batch {}: {}: {} read, {} loaded, {} rejected{}, {} duplicates superseded (of "
+        "which {} older than the version loaded), {} warnings, in {:.2f}s",
+        batch_id, name, s.rows_read, s.rows_loaded, s.rows_rejected, reasons_of(s),
+        s.duplicate_superseded, s.older_than_loaded, s.warnings.total(), s.seconds);
+    records.push_back(file_record(s, *entry));
+    stats.push_back(std::move(s));
+  }
 }
 
 void Job::log_batch_committed(const store::BatchSource& source, std::int64_t batch_id,
@@ -353,9 +442,7 @@ FileStats Job::validate_files(const DatasetFiles& files) {
   const auto* movies = files.find(kMoviesFile);
   if (movies == nullptr) throw Error(ExitCode::kBadData, missing_movies_message(files));
   log_other_entries(files);
-  fs::path rejects_path = options_.workdir / "rejects" / fmt::format("validate-{}", run_id_) /
-                          fmt::format("{}.rejects.csv", fs::path(kMoviesFile).stem().string());
-  RejectSink rejects(rejects_path);
+  RejectSink rejects(rejects_path(fmt::format("validate-{}", run_id_), kMoviesFile));
   DryRunWriter writer;
   auto input = movies->open();
   FileStats stats = load_movies(*input, std::string(kMoviesFile), writer, rejects,
@@ -371,6 +458,26 @@ FileStats Job::validate_files(const DatasetFiles& files) {
       reasons_of(stats), stats.duplicate_superseded, stats.warnings.total(),
       stats.movies_without_year, stats.rejects_file.string(), stats.seconds);
   RejectBudget{options_.max_reject_ratio}.check(stats, movies->stored_name, std::nullopt);
+  const std::vector<std::int64_t> movie_ids = writer.movie_ids();
+  for (auto file : dataset::kDetailFiles) {
+    const std::string name(dataset::entry_name(file));
+    const auto* entry = files.find(name);
+    if (entry == nullptr) continue;
+    RejectSink detail_rejects(rejects_path(fmt::format("validate-{}", run_id_), name));
+    auto detail_input = entry->open();
+    FileStats s = load_detail_file(
+        file, *detail_input, name, writer, detail_rejects, {options_.max_record_bytes, 1 << 20},
+        {{options_.max_reject_ratio}, entry->size, options_.snapshot}, movie_ids);
+    s.rejects_file = detail_rejects.finish();
+    written_.push_back(s.rejects_file);
+    spdlog::info(
+        "validate: {}: {}: {} read, {} valid, {} rejected{}, {} duplicates superseded, {} "
+        "warnings; rejects in {}; in {:.2f}s; nothing was loaded",
+        files.label(), entry->stored_name, s.rows_read, s.rows_loaded, s.rows_rejected,
+        reasons_of(s), s.duplicate_superseded, s.warnings.total(), s.rejects_file.string(),
+        s.seconds);
+    RejectBudget{options_.max_reject_ratio}.check(s, entry->stored_name, std::nullopt);
+  }
   return stats;
 }
 

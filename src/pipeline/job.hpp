@@ -89,10 +89,19 @@ class Job {
   struct LoadLocks;
   LoadLocks lock_for_load();
   void load_files(const DatasetFiles& files, const store::BatchSource& source);
-  /// movies_metadata.csv into the open batch, its rejects file, the reject limit, the commit;
-  /// `changes` gets what the batch changed.
+  /// movies_metadata.csv into the open batch, its rejects file, the reject limit, and the end of
+  /// the batch's movies (finish_movies); `changes` gets what the batch changed.
   FileStats load_movies_file(const DatasetFiles::File& movies, store::BatchWriter& writer,
                              std::optional<store::MovieChanges>& changes);
+  /// links, keywords, credits and ratings (SPEC 3.5) into the open batch after its movies, each
+  /// with its rejects file and reject limit; an entry equal to the one last loaded is skipped.
+  /// Appends each file's stats and record.
+  void load_detail_files(const DatasetFiles& files, store::BatchWriter& writer,
+                         const std::optional<store::MovieChanges>& changes,
+                         std::vector<FileStats>& stats, std::vector<store::FileRecord>& records);
+  static store::FileRecord file_record(const FileStats& stats, const DatasetFiles::File& entry);
+  /// The rejects file of an entry in a batch (or a validation): rejects/<batch>/<stem>.rejects.csv.
+  std::filesystem::path rejects_path(const std::string& batch, std::string_view entry) const;
   void record_report_changes(const std::vector<store::ReportChange>& changes);
   void load_staged(const staging::StagedArchive& archive);
   FileStats validate_files(const DatasetFiles& files);

@@ -17,6 +17,9 @@ namespace marquee::pipeline {
 /// The accounting of one loaded file (SPEC 3.4 and the run summary of SPEC 5).
 struct FileStats {
   std::string file;
+  /// "loaded", or "unchanged": the entry's CRC-32 and size equal those of the last batch that
+  /// loaded it, so it was not read again (its counts are zero).
+  std::string status = "loaded";
   std::uint64_t rows_read = 0;
   std::uint64_t rows_loaded = 0;
   std::uint64_t rows_rejected = 0;

@@ -36,7 +36,8 @@ nlohmann::json rejected_json(const FileStats& s) {
 }
 
 nlohmann::json stats_json(const FileStats& s) {
-  return {{"rows_read", s.rows_read},
+  return {{"status", s.status},
+          {"rows_read", s.rows_read},
           {"rows_loaded", s.rows_loaded},
           {"rows_rejected", rejected_json(s)},
           {"duplicate_superseded", s.duplicate_superseded},

@@ -54,14 +54,20 @@ Wide rounded_mean(Wide sum, Wide count) {
   return q;
 }
 
-std::string micros_to_decimal(Wide micros) {
-  std::string out = to_decimal(micros / 1'000'000);
-  if (micros < 0 && micros > -1'000'000) out.insert(out.begin(), '-');  // "-0.5…"
-  std::string fraction = to_decimal(magnitude(micros) % 1'000'000);
+std::string fixed_point_to_decimal(Wide value, int decimals) {
+  Wide unit = 1;
+  for (int i = 0; i < decimals; ++i) unit *= 10;
+  std::string out = to_decimal(value / unit);
+  if (value < 0 && value > -unit) out.insert(out.begin(), '-');  // "-0.5…"
+  std::string fraction = to_decimal(magnitude(value) % unit);
   out.push_back('.');
-  out.append(6 - fraction.size(), '0');
+  out.append(static_cast<std::size_t>(decimals) - fraction.size(), '0');
   out.append(fraction);
   return out;
+}
+
+std::string micros_to_decimal(Wide micros) {
+  return fixed_point_to_decimal(micros, 6);
 }
 
 }  // namespace marquee::report

@@ -28,4 +28,8 @@ Wide rounded_mean(Wide sum, Wide count);
 /// A value in millionths with exactly six digits after the point ("-0.500000").
 std::string micros_to_decimal(Wide micros);
 
+/// A value in units of 10^-decimals with exactly `decimals` digits after the point (1 to 18):
+/// fixed_point_to_decimal(35000, 4) is "3.5000".
+std::string fixed_point_to_decimal(Wide value, int decimals);
+
 }  // namespace marquee::report

@@ -29,6 +29,8 @@ const ReportKey kKeys[] = {
     {"company_genre_yearly", {"company_id", "year", "genre_id"}, 3},
     {"genre_yearly", {"year", "genre_id"}, 1},
     {"most_popular_genre_by_year", {"year"}, 1},
+    {"genre_rating_yearly", {"year", "genre_id"}, 2},
+    {"company_rating_yearly", {"company_id", "year"}, 2},
 };
 
 /// Keys compare as integers where both are, else as text.

@@ -30,7 +30,7 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 
 /// One column of the report and where its value comes from in the SQL's row.
 struct OutputColumn {
-  enum class Kind { kCopy, kSum, kMean, kRank };
+  enum class Kind { kCopy, kSum, kMean, kHalvesMean, kRank };
   std::string name;
   Kind kind = Kind::kCopy;
   std::size_t at = 0;  ///< the SQL column (kCopy) or the first of the split sum's columns
@@ -95,6 +95,13 @@ class Finisher {
           column.kind = OutputColumn::Kind::kMean;
           ++i;
         }
+      } else if (ends_with(sql[i], "__halves")) {
+        column.name = sql[i].substr(0, sql[i].size() - 8);
+        if (i + 1 >= sql.size() || sql[i + 1] != column.name + "__n") {
+          fail(fmt::format("column {} is not followed by {}__n", sql[i], column.name));
+        }
+        column.kind = OutputColumn::Kind::kHalvesMean;
+        ++i;
       } else if (ends_with(sql[i], "__e0") || ends_with(sql[i], "__n")) {
         fail(fmt::format("column {} has no __e9 part before it", sql[i]));
       } else if (sql[i] == "popularity_rank") {
@@ -136,6 +143,8 @@ class Finisher {
         return row[column.at];
       case OutputColumn::Kind::kRank:
         return std::nullopt;  // filled when the year is complete
+      case OutputColumn::Kind::kHalvesMean:
+        return halves_mean(column, row);
       case OutputColumn::Kind::kSum:
       case OutputColumn::Kind::kMean:
         break;
@@ -151,6 +160,16 @@ class Finisher {
     Wide mean = rounded_mean(sum, count);
     pending.mean = mean;
     return micros_to_decimal(mean);
+  }
+
+  /// A mean of ratings kept in half stars: sum / (2 count), rounded half to even to four
+  /// decimals (SPEC 5's avg_rating), i.e. sum * 5000 / count in ten-thousandths.
+  store::Cell halves_mean(const OutputColumn& column, const std::vector<store::Cell>& row) const {
+    if (!row[column.at] || !row[column.at + 1]) return std::nullopt;
+    Wide count = integer_of(row[column.at + 1], column.name + "__n");
+    if (count == 0) return std::nullopt;
+    Wide halves = integer_of(row[column.at], column.name + "__halves");
+    return fixed_point_to_decimal(rounded_mean(halves * 5000, count), 4);
   }
 
   /// Ranks the rows of one year (SPEC 5) and hands them on in rank order.

@@ -18,6 +18,8 @@ namespace marquee::report {
 ///                            the exact total of any size;
 ///   X__e9, X__e0, X__n       with a count: written as X, the mean of the sum in millionths over
 ///                            the count, rounded half to even, six decimals (empty when n = 0);
+///   X__halves, X__n          a sum of ratings in half stars and their count: written as X, the
+///                            mean rating rounded half to even, four decimals (empty when n = 0);
 ///   popularity_rank          filled here: within each year (the SQL orders by year), genres by
 ///                            avg_popularity as written descending (empty last), movies
 ///                            descending, genre_id ascending; the rows of a year in rank order.

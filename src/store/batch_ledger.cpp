@@ -193,7 +193,10 @@ std::uint64_t BatchLedger::remove_absent_from_snapshot(std::int64_t batch_id,
             removed = static_cast<std::uint64_t>(std::stoll(row[0].value_or("0")));
           });
   if (removed == 0) return 0;
-  for (const char* table : {"movie_genre", "movie_company", "movie_country", "movie_language"}) {
+  // A removed movie takes its keywords and credits along: they are the movie's, whichever
+  // batch wrote them.
+  for (const char* table : {"movie_genre", "movie_company", "movie_country", "movie_language",
+                            "movie_keyword", "cast_credit", "crew_credit"}) {
     db_.run(fmt::format("DELETE FROM {} WHERE movie_id IN ({})", table, kAbsent), params,
             fmt::format("removing the {} rows of movies absent from the snapshot", table));
   }
@@ -202,7 +205,95 @@ std::uint64_t BatchLedger::remove_absent_from_snapshot(std::int64_t batch_id,
   return removed;
 }
 
-void BatchLedger::mark_loaded(std::int64_t batch_id, const BatchCounts& counts, bool snapshot) {
+std::uint64_t BatchLedger::remove_rows_absent_from_snapshot(std::string_view table,
+                                                            std::int64_t batch_id,
+                                                            const std::string& data_time) {
+  const std::string absent = fmt::format(
+      "FROM {} WHERE batch_id <> ? AND batch_id IN (SELECT id FROM ingest_batch WHERE data_time "
+      "<= ?)",
+      table);
+  SqlValue params[] = {batch_id, data_time};
+  std::uint64_t removed = 0;
+  db_.run("SELECT COUNT(*) " + absent, params,
+          fmt::format("counting the {} rows absent from the snapshot", table),
+          [&](const auto&, const std::vector<Cell>& row) {
+            removed = static_cast<std::uint64_t>(std::stoll(row[0].value_or("0")));
+          });
+  if (removed > 0) {
+    db_.run("DELETE " + absent, params,
+            fmt::format("removing the {} rows absent from the snapshot", table));
+  }
+  return removed;
+}
+
+std::vector<FileRecord> BatchLedger::select_files(std::string_view where,
+                                                  std::span<const SqlValue> params) {
+  std::vector<FileRecord> out;
+  db_.run(fmt::format("SELECT f.file, f.status, f.crc32, f.bytes, f.rows_read, f.rows_loaded, "
+                      "f.rows_rejected, f.duplicate_superseded, f.older_than_loaded, f.warnings, "
+                      "b.snapshot FROM ingest_file f JOIN ingest_batch b ON b.id = f.batch_id {}",
+                      where),
+          params, "reading ingest_file", [&](const auto&, const std::vector<Cell>& row) {
+            auto count = [&](std::size_t c) {
+              return static_cast<std::uint64_t>(std::stoll(row[c].value_or("0")));
+            };
+            FileRecord f;
+            f.file = row[0].value_or("");
+            f.status = row[1].value_or("");
+            if (row[2]) f.crc32 = static_cast<std::uint32_t>(std::stoll(*row[2]));
+            f.bytes = count(3);
+            f.counts.rows_read = count(4);
+            f.counts.rows_loaded = count(5);
+            f.counts.rows_rejected = count(6);
+            f.counts.duplicate_superseded = count(7);
+            f.counts.older_than_loaded = count(8);
+            f.counts.warnings = count(9);
+            const std::string snapshot = row[10].value_or("");
+            f.snapshot = snapshot == "1" || snapshot == "t" || snapshot == "true";
+            out.push_back(std::move(f));
+          });
+  return out;
+}
+
+std::optional<FileRecord> BatchLedger::last_loaded_file(std::string_view file) {
+  SqlValue params[] = {std::string(file)};
+  auto files = select_files(
+      "WHERE f.file = ? AND b.status = 'loaded' ORDER BY f.batch_id DESC LIMIT 1", params);
+  if (files.empty()) return std::nullopt;
+  return files.front();
+}
+
+std::vector<FileRecord> BatchLedger::batch_files(std::int64_t batch_id) {
+  SqlValue params[] = {batch_id};
+  return select_files("WHERE f.batch_id = ? ORDER BY f.seq", params);
+}
+
+void BatchLedger::mark_loaded(std::int64_t batch_id, const BatchCounts& counts, bool snapshot,
+                              const std::vector<FileRecord>& files) {
+  std::int64_t seq = 0;
+  for (const auto& f : files) {
+    auto crc = [&]() -> SqlValue {
+      if (!f.crc32) return std::nullopt;
+      return std::int64_t{*f.crc32};
+    };
+    SqlValue row[] = {batch_id,
+                      f.file,
+                      f.status,
+                      crc(),
+                      as_int(f.bytes),
+                      as_int(f.counts.rows_read),
+                      as_int(f.counts.rows_loaded),
+                      as_int(f.counts.rows_rejected),
+                      as_int(f.counts.duplicate_superseded),
+                      as_int(f.counts.older_than_loaded),
+                      as_int(f.counts.warnings),
+                      ++seq};
+    db_.run(
+        "INSERT INTO ingest_file (batch_id, file, status, crc32, bytes, rows_read, "
+        "rows_loaded, rows_rejected, duplicate_superseded, older_than_loaded, warnings, seq) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        row, "recording the batch's files in ingest_file");
+  }
   auto changed = [&](std::uint64_t MovieChanges::*member) -> SqlValue {
     if (!counts.movies) return std::nullopt;
     return as_int((*counts.movies).*member);

@@ -33,14 +33,22 @@ class BatchLedger {
   /// Removes the movies (and their link rows) that a snapshot batch did not hold, unless a batch
   /// of a newer data time wrote them. Returns how many movies it removed.
   std::uint64_t remove_absent_from_snapshot(std::int64_t batch_id, const std::string& data_time);
-  /// Records the batch loaded with its counts; the caller commits.
-  void mark_loaded(std::int64_t batch_id, const BatchCounts& counts, bool snapshot);
+  /// Removes the rows of `table` (one with a batch_id column) that a snapshot batch did not
+  /// write, unless a batch of a newer data time wrote them. Returns how many it removed.
+  std::uint64_t remove_rows_absent_from_snapshot(std::string_view table, std::int64_t batch_id,
+                                                 const std::string& data_time);
+  /// Records the batch loaded with its counts and its files' records; the caller commits.
+  void mark_loaded(std::int64_t batch_id, const BatchCounts& counts, bool snapshot,
+                   const std::vector<FileRecord>& files = {});
+  std::optional<FileRecord> last_loaded_file(std::string_view file);
+  std::vector<FileRecord> batch_files(std::int64_t batch_id);
   /// Marks a started batch failed. The status guard: a COMMIT whose reply was lost may have
   /// committed after all, and a loaded batch stays loaded.
   void mark_failed(std::int64_t batch_id, const std::string& reason);
 
  private:
   int schema_version();
+  std::vector<FileRecord> select_files(std::string_view where, std::span<const SqlValue> params);
   std::vector<BatchRecord> select_batches(std::string_view where, std::span<const SqlValue> params);
   LedgerConnection& db_;
 };

@@ -22,6 +22,7 @@
 #include "store/movie_column_sql.hpp"
 #include "store/movie_id_set.hpp"
 #include "store/name_kind.hpp"
+#include "store/postgres_detail_writer.hpp"
 #include "store/postgres_run_lock.hpp"
 #include "store/postgres_session.hpp"
 #include "store/stored_text.hpp"
@@ -39,7 +40,15 @@ class PostgresBatchWriter final : public BatchWriter {
   PostgresBatchWriter(PostgresStore& store, std::int64_t batch_id, std::string data_time);
   ~PostgresBatchWriter() override;
   bool upsert_movie(const dataset::MovieRow& row) override;
-  BatchCounts commit(const BatchCounts& counts, bool snapshot) override;
+  BatchCounts finish_movies(const BatchCounts& counts, bool snapshot) override;
+  std::vector<std::int64_t> movie_ids() override;
+  void begin_detail_file(dataset::DetailFile file, std::uint64_t bytes) override;
+  void write_link(const dataset::LinkRow& row) override;
+  void write_keywords(const dataset::KeywordsRow& row) override;
+  void write_credits(const dataset::CreditsRow& row) override;
+  void write_rating(const dataset::RatingRow& row) override;
+  DetailOutcome end_detail_file(dataset::DetailFile file, bool snapshot) override;
+  void commit_loaded(const std::vector<FileRecord>& files) override;
   void rollback(const std::string& reason) override;
 
  private:
@@ -53,6 +62,7 @@ class PostgresBatchWriter final : public BatchWriter {
   void merge_links_and_history();
   void settle_names();
   MovieChanges count_changes();
+  PostgresDetailWriter& details();
   /// batch_latest (movie_id, seq): each superseded movie and the seq of its last record.
   void copy_latest_records();
   /// Runs `step`; an error ends the batch, and every later call reports that first error.
@@ -87,6 +97,10 @@ class PostgresBatchWriter final : public BatchWriter {
   /// Ids in the buffer whose earlier record went out with an earlier flush.
   std::vector<std::int64_t> crossed_;
   std::string movies_, mentions_, coded_;  // COPY text for stage_movie, stage_mention, stage_coded
+  /// What finish_movies returned, recorded by commit_loaded.
+  std::optional<BatchCounts> finished_;
+  bool snapshot_ = false;
+  std::unique_ptr<PostgresDetailWriter> details_;
 };
 
 /// The production store; also the batch ledger's connection (portable SQL on its session).
@@ -148,6 +162,14 @@ class PostgresStore final : public Store, public LedgerConnection {
 
   std::vector<ReportChange> report_changes(std::int64_t batch_id) override {
     return ledger_.report_changes(batch_id);
+  }
+
+  std::optional<FileRecord> last_loaded_file(std::string_view file) override {
+    return ledger_.last_loaded_file(file);
+  }
+
+  std::vector<FileRecord> batch_files(std::int64_t batch_id) override {
+    return ledger_.batch_files(batch_id);
   }
 
   std::vector<std::string> query(std::string_view sql, std::span<const Param> params,
@@ -715,7 +737,7 @@ MovieChanges PostgresBatchWriter::count_changes() {
   return MovieChanges{at(0), at(1), at(2), 0};
 }
 
-BatchCounts PostgresBatchWriter::commit(const BatchCounts& loaded, bool snapshot) {
+BatchCounts PostgresBatchWriter::finish_movies(const BatchCounts& loaded, bool snapshot) {
   BatchCounts counts = loaded;
   guarded([&] {
     flush();
@@ -742,20 +764,79 @@ BatchCounts PostgresBatchWriter::commit(const BatchCounts& loaded, bool snapshot
       s.exec("RESET default_statistics_target", "sizing the statistics sample");
     }
     settle_names();
-    Session& s = session();
     MovieChanges changes = count_changes();
     // Absent movies go unless a batch of a newer data time wrote them.
     if (snapshot)
       changes.removed = store_.ledger().remove_absent_from_snapshot(batch_id_, data_time_);
     counts = counts_with_older(loaded, older_.size());
     counts.movies = changes;
-    store_.ledger().mark_loaded(batch_id_, counts, snapshot);
+  });
+  finished_ = counts;
+  snapshot_ = snapshot;
+  return counts;
+}
+
+std::vector<std::int64_t> PostgresBatchWriter::movie_ids() {
+  std::vector<std::int64_t> ids;
+  guarded([&] {
+    auto r = session().exec("SELECT id FROM movie ORDER BY id", "listing the movies");
+    ids.reserve(static_cast<std::size_t>(PQntuples(r.get())));
+    for (int i = 0; i < PQntuples(r.get()); ++i) ids.push_back(int_of(r, i, 0));
+  });
+  return ids;
+}
+
+PostgresDetailWriter& PostgresBatchWriter::details() {
+  if (!details_) {
+    auto r = session().exec(
+        "SELECT id FROM ingest_batch WHERE status = 'loaded' AND data_time > $1::timestamptz AND "
+        "id <> $2::bigint",
+        {data_time_, std::to_string(batch_id_)}, "finding the batches of a newer data time");
+    std::vector<std::int64_t> newer;
+    for (int i = 0; i < PQntuples(r.get()); ++i) newer.push_back(int_of(r, i, 0));
+    details_ = std::make_unique<PostgresDetailWriter>(
+        session(), store_.ledger(), batch_id_, data_time_, std::move(newer), behind_snapshot_);
+  }
+  return *details_;
+}
+
+void PostgresBatchWriter::begin_detail_file(dataset::DetailFile file, std::uint64_t) {
+  guarded([&] { details().begin_file(file); });
+}
+void PostgresBatchWriter::write_link(const dataset::LinkRow& row) {
+  guarded([&] { details().write_link(row); });
+}
+void PostgresBatchWriter::write_keywords(const dataset::KeywordsRow& row) {
+  guarded([&] { details().write_keywords(row); });
+}
+void PostgresBatchWriter::write_credits(const dataset::CreditsRow& row) {
+  guarded([&] { details().write_credits(row); });
+}
+void PostgresBatchWriter::write_rating(const dataset::RatingRow& row) {
+  guarded([&] { details().write_rating(row); });
+}
+DetailOutcome PostgresBatchWriter::end_detail_file(dataset::DetailFile file, bool snapshot) {
+  DetailOutcome outcome;
+  guarded([&] { outcome = details().end_file(file, snapshot); });
+  return outcome;
+}
+
+void PostgresBatchWriter::commit_loaded(const std::vector<FileRecord>& files) {
+  guarded([&] {
+    if (!finished_) {
+      throw Error(ExitCode::kDatabase,
+                  fmt::format("batch {}: committed before its movies were finished; this is a "
+                              "bug in marquee, report it",
+                              batch_id_));
+    }
+    Session& s = session();
+    store_.ledger().mark_loaded(batch_id_, *finished_, snapshot_, files);
+    details_.reset();
     s.exec("COMMIT", "committing the batch");
     open_ = false;
     committed_ = true;
     store_.set_batch_open(false);
   });
-  return counts;
 }
 
 void PostgresBatchWriter::rollback(const std::string& reason) {
@@ -766,6 +847,7 @@ void PostgresBatchWriter::rollback(const std::string& reason) {
     if (!session().lost()) Result(PQexec(session().get(), "ROLLBACK"));
   }
   failure_.reset();
+  details_.reset();
   movies_.clear();
   mentions_.clear();
   coded_.clear();

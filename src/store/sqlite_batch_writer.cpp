@@ -483,7 +483,7 @@ void SqliteBatchWriter::fill_model_from_stage() {
     db_.exec(definition, "building an index");
 }
 
-BatchCounts SqliteBatchWriter::commit(const BatchCounts& loaded, bool snapshot) {
+BatchCounts SqliteBatchWriter::finish_movies(const BatchCounts& loaded, bool snapshot) {
   BatchCounts counts = counts_with_older(loaded, older_.size());
   if (bulk_) fill_model_from_stage();
   for (const auto& kind : kNameKinds) settle_names(kind);
@@ -498,7 +498,54 @@ BatchCounts SqliteBatchWriter::commit(const BatchCounts& loaded, bool snapshot) 
   // Absent movies go unless a batch of a newer data time wrote them.
   if (snapshot) changes_.removed = ledger_.remove_absent_from_snapshot(batch_id_, data_time_);
   counts.movies = changes_;
-  ledger_.mark_loaded(batch_id_, counts, snapshot);
+  finished_ = counts;
+  snapshot_ = snapshot;
+  return counts;
+}
+
+std::vector<std::int64_t> SqliteBatchWriter::movie_ids() {
+  std::vector<std::int64_t> ids;
+  auto all = db_.prepare("SELECT id FROM movie ORDER BY id");
+  while (all.step("listing the movies")) ids.push_back(sqlite3_column_int64(all.get(), 0));
+  return ids;
+}
+
+SqliteDetailWriter& SqliteBatchWriter::details() {
+  if (!details_) {
+    details_ = std::make_unique<SqliteDetailWriter>(db_, ledger_, batch_id_, data_time_,
+                                                    newer_batches_, behind_snapshot_);
+  }
+  return *details_;
+}
+
+void SqliteBatchWriter::begin_detail_file(dataset::DetailFile file, std::uint64_t bytes) {
+  details().begin_file(file, bytes);
+}
+void SqliteBatchWriter::write_link(const dataset::LinkRow& row) {
+  details().write_link(row);
+}
+void SqliteBatchWriter::write_keywords(const dataset::KeywordsRow& row) {
+  details().write_keywords(row);
+}
+void SqliteBatchWriter::write_credits(const dataset::CreditsRow& row) {
+  details().write_credits(row);
+}
+void SqliteBatchWriter::write_rating(const dataset::RatingRow& row) {
+  details().write_rating(row);
+}
+DetailOutcome SqliteBatchWriter::end_detail_file(dataset::DetailFile file, bool snapshot) {
+  return details().end_file(file, snapshot);
+}
+
+void SqliteBatchWriter::commit_loaded(const std::vector<FileRecord>& files) {
+  if (!finished_) {
+    throw Error(ExitCode::kDatabase,
+                fmt::format("batch {}: committed before its movies were finished; this is a bug "
+                            "in marquee, report it",
+                            batch_id_));
+  }
+  ledger_.mark_loaded(batch_id_, *finished_, snapshot_, files);
+  details_.reset();
   db_.exec("COMMIT", "committing the batch");
   open_ = false;
   committed_ = true;
@@ -514,11 +561,11 @@ BatchCounts SqliteBatchWriter::commit(const BatchCounts& loaded, bool snapshot) 
     spdlog::warn("{}; batch {} is committed in the write-ahead log and stays loaded", e.what(),
                  batch_id_);
   }
-  return counts;
 }
 
 void SqliteBatchWriter::rollback(const std::string& reason) {
   if (committed_) return;  // loaded: nothing to undo, and it must not be marked failed
+  details_.reset();
   if (open_) {
     open_ = false;
     db_.abandon_transaction();

@@ -12,6 +12,7 @@
 #include "store/movie_id_set.hpp"
 #include "store/name_kind.hpp"
 #include "store/sqlite_connection.hpp"
+#include "store/sqlite_detail_writer.hpp"
 #include "store/store.hpp"
 
 namespace marquee::store {
@@ -22,7 +23,15 @@ class SqliteBatchWriter final : public BatchWriter {
                     std::string data_time);
   ~SqliteBatchWriter() override;
   bool upsert_movie(const dataset::MovieRow& row) override;
-  BatchCounts commit(const BatchCounts& counts, bool snapshot) override;
+  BatchCounts finish_movies(const BatchCounts& counts, bool snapshot) override;
+  std::vector<std::int64_t> movie_ids() override;
+  void begin_detail_file(dataset::DetailFile file, std::uint64_t bytes) override;
+  void write_link(const dataset::LinkRow& row) override;
+  void write_keywords(const dataset::KeywordsRow& row) override;
+  void write_credits(const dataset::CreditsRow& row) override;
+  void write_rating(const dataset::RatingRow& row) override;
+  DetailOutcome end_detail_file(dataset::DetailFile file, bool snapshot) override;
+  void commit_loaded(const std::vector<FileRecord>& files) override;
   void rollback(const std::string& reason) override;
 
  private:
@@ -41,6 +50,7 @@ class SqliteBatchWriter final : public BatchWriter {
   bool note_older_record(const dataset::MovieRow& row);
   void write_links(const dataset::MovieRow& row);
   void fill_model_from_stage();
+  SqliteDetailWriter& details();
   SqliteConnection& db_;
   BatchLedger& ledger_;
   bool open_ = false;
@@ -90,6 +100,10 @@ class SqliteBatchWriter final : public BatchWriter {
   /// Country and language names already written in this batch: unchanged ones cost no statement.
   std::unordered_map<std::string, std::string> countries_seen_, languages_seen_;
   MovieChanges changes_;
+  /// What finish_movies returned, recorded by commit_loaded.
+  std::optional<BatchCounts> finished_;
+  bool snapshot_ = false;
+  std::unique_ptr<SqliteDetailWriter> details_;
   Statement find_movie_, delete_genres_, delete_companies_, delete_countries_, delete_languages_,
       upsert_collection_, upsert_movie_, insert_genre_, insert_movie_genre_, insert_company_,
       insert_movie_company_, upsert_country_, insert_movie_country_, upsert_language_,

@@ -67,6 +67,14 @@ class SqliteStore final : public Store {
     return ledger_.report_changes(batch_id);
   }
 
+  std::optional<FileRecord> last_loaded_file(std::string_view file) override {
+    return ledger_.last_loaded_file(file);
+  }
+
+  std::vector<FileRecord> batch_files(std::int64_t batch_id) override {
+    return ledger_.batch_files(batch_id);
+  }
+
   std::vector<std::string> query(std::string_view sql, std::span<const Param> params,
                                  const RowVisitor& visit) override {
     return db_.query(sql, params, visit);

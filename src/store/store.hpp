@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "dataset/detail_rows.hpp"
 #include "dataset/movie_row.hpp"
 
 namespace marquee::store {
@@ -42,10 +43,11 @@ struct MovieChanges {
   bool operator==(const MovieChanges&) const = default;
 };
 
-/// The four report files of SPEC 5 in the order they are written, each the output of
-/// sql/reports/<name>.sql.
-inline constexpr std::array<std::string_view, 4> kReportNames = {
-    "company_yearly", "company_genre_yearly", "genre_yearly", "most_popular_genre_by_year"};
+/// The report files of SPEC 5 in the order they are written, each the output of
+/// sql/reports/<name>.sql: the four over the movies, then the two over the ratings.
+inline constexpr std::array<std::string_view, 6> kReportNames = {
+    "company_yearly",      "company_genre_yearly", "genre_yearly", "most_popular_genre_by_year",
+    "genre_rating_yearly", "company_rating_yearly"};
 
 /// How one report file differs from the one it replaced, row by row by the report's key.
 struct ReportChange {
@@ -75,6 +77,29 @@ struct BatchCounts {
   std::optional<MovieChanges> movies = std::nullopt;
 };
 
+/// What a batch did with one file of the archive (ingest_file): its accounting, and the entry's
+/// CRC-32 and size from the ZIP directory, by which a later batch tells an unchanged entry.
+struct FileRecord {
+  std::string file;  ///< the entry's base name: "ratings.csv"
+  /// "loaded", or "unchanged": the entry equals the one the last batch recorded, so it was not
+  /// read again (its counts are zero).
+  std::string status = "loaded";
+  std::optional<std::uint32_t> crc32;  ///< nullopt for a file not read from a ZIP
+  std::uint64_t bytes = 0;             ///< uncompressed
+  BatchCounts counts;
+  /// Read back only: the batch that recorded it was a snapshot (its load removed what the file
+  /// did not hold).
+  bool snapshot = false;
+};
+
+/// What the batch did with the rows of one of the other files (SPEC 3.5) that it did not load.
+struct DetailOutcome {
+  /// Rows whose key a later row of the same file replaced in this batch (the last one wins).
+  std::uint64_t superseded = 0;
+  /// Rows not applied because a batch of a newer data time wrote their key; part of superseded.
+  std::uint64_t older_than_loaded = 0;
+};
+
 /// One row of ingest_batch (source.data_time as normalize_utc_timestamp writes it).
 struct BatchRecord {
   std::int64_t id = 0;
@@ -92,11 +117,40 @@ class BatchWriter {
   /// Replaces the movie's row and all its link rows (SPEC 4). Returns true when the same id was
   /// already written by this batch: that earlier record is then superseded (the last one wins).
   virtual bool upsert_movie(const dataset::MovieRow& row) = 0;
-  /// Settles genre and company names (the last surviving record that mentions an id wins),
-  /// removes movies absent from a snapshot batch, records the counts and commits. Returns the
-  /// counts as recorded: the movies found older than the loaded version move from rows_loaded
-  /// to duplicate_superseded and older_than_loaded.
-  virtual BatchCounts commit(const BatchCounts& counts, bool snapshot) = 0;
+  /// Ends the movies of the batch: settles genre and company names (the last surviving record
+  /// that mentions an id wins) and removes movies absent from a snapshot batch (with their
+  /// keywords and credits). From here on the model's movies are what the batch leaves. Returns
+  /// the counts the batch will be recorded with: the movies found older than the loaded version
+  /// move from rows_loaded to duplicate_superseded and older_than_loaded.
+  virtual BatchCounts finish_movies(const BatchCounts& counts, bool snapshot) = 0;
+  /// The ids of the model's movies as the batch leaves them (call after finish_movies), sorted:
+  /// keywords and credits of any other id are not loaded (warning unknown_movie).
+  virtual std::vector<std::int64_t> movie_ids() = 0;
+
+  /// The rows of the other files (SPEC 3.5), after finish_movies, one file at a time, each
+  /// closed by end_detail_file. Within a file a later row of the same key replaces an earlier
+  /// one (links by movieId, keywords and credits by movie, ratings by user and movie); across
+  /// batches the later data time wins, as for movies. Keywords and credits name only movies of
+  /// movie_ids().
+  /// `bytes`: the file's uncompressed size (0 when unknown), which bounds its rows.
+  virtual void begin_detail_file(dataset::DetailFile file, std::uint64_t bytes) = 0;
+  virtual void write_link(const dataset::LinkRow& row) = 0;
+  virtual void write_keywords(const dataset::KeywordsRow& row) = 0;
+  virtual void write_credits(const dataset::CreditsRow& row) = 0;
+  virtual void write_rating(const dataset::RatingRow& row) = 0;
+  /// Applies what the file's rows left, and for a snapshot batch removes the file's rows that
+  /// it does not hold. Returns the rows superseded.
+  virtual DetailOutcome end_detail_file(dataset::DetailFile file, bool snapshot) = 0;
+
+  /// Records the batch loaded with the counts finish_movies returned and each file's record,
+  /// and commits.
+  virtual void commit_loaded(const std::vector<FileRecord>& files) = 0;
+  /// finish_movies and commit_loaded, for a batch of movies alone.
+  BatchCounts commit(const BatchCounts& counts, bool snapshot) {
+    BatchCounts recorded = finish_movies(counts, snapshot);
+    commit_loaded({});
+    return recorded;
+  }
   /// Rolls back; the batch row is marked failed with `reason`. Also what the destructor does
   /// when neither was called.
   virtual void rollback(const std::string& reason) = 0;
@@ -167,6 +221,11 @@ class Store {
   /// (report_change), replacing what was recorded for the same batch and report.
   virtual void record_report_changes(std::int64_t batch_id,
                                      const std::vector<ReportChange>& changes) = 0;
+  /// The latest record of `file` (a base name) among the loaded batches: what a new archive's
+  /// entry is compared with to skip an unchanged one.
+  virtual std::optional<FileRecord> last_loaded_file(std::string_view file) = 0;
+  /// The records of a batch's files, in the order they were loaded.
+  virtual std::vector<FileRecord> batch_files(std::int64_t batch_id) = 0;
   /// What record_report_changes kept for the batch, in report order.
   virtual std::vector<ReportChange> report_changes(std::int64_t batch_id) = 0;
   /// Runs one read-only statement; `?` placeholders are bound to params in order. Returns the
@@ -246,7 +305,7 @@ std::string batch_data_time(const BatchSource& source);
 std::string json_string_array(const std::vector<std::string>& items);
 
 /// The schema version this build writes.
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 /// Text of sql/reports/<name>.sql, looked up beside the executable's source tree or installed
 /// share folder, or compiled in (so a moved binary still works).

@@ -16,6 +16,7 @@
 #include "format/byte_source.hpp"
 #include "pipeline/movie_loader.hpp"
 #include "pipeline/pipeline_test_support.hpp"
+#include "pipeline/recording_writer.hpp"
 
 namespace marquee::pipeline {
 namespace {
@@ -30,17 +31,7 @@ std::size_t lines_in(const std::string& text) {
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
 }
 
-class RecordingWriter : public store::BatchWriter {
- public:
-  RecordingWriter() { batch_id_ = 7; }
-  bool upsert_movie(const dataset::MovieRow& row) override {
-    return !movies.insert_or_assign(row.id, row).second;
-  }
-  store::BatchCounts commit(const store::BatchCounts& counts, bool) override { return counts; }
-  void rollback(const std::string&) override {}
-
-  std::map<std::int64_t, dataset::MovieRow> movies;
-};
+using testing_support::RecordingWriter;
 
 constexpr const char* kHeader = "id,title,adult,release_date\n";
 constexpr const char* kFullHeader =

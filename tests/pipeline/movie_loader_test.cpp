@@ -15,6 +15,7 @@
 #include "common/error.hpp"
 #include "format/byte_source.hpp"
 #include "pipeline/pipeline_test_support.hpp"
+#include "pipeline/recording_writer.hpp"
 
 namespace marquee::pipeline {
 namespace {
@@ -31,21 +32,7 @@ std::vector<std::string> names_in(const fs::path& dir) {
   return names;
 }
 
-/// A BatchWriter that keeps what it is given: every upsert in order, and the movie each id holds
-/// now (the last one written wins, as in the stores).
-class RecordingWriter : public store::BatchWriter {
- public:
-  RecordingWriter() { batch_id_ = 7; }
-  bool upsert_movie(const dataset::MovieRow& row) override {
-    upserts.push_back(row);
-    return !movies.insert_or_assign(row.id, row).second;
-  }
-  store::BatchCounts commit(const store::BatchCounts& counts, bool) override { return counts; }
-  void rollback(const std::string&) override {}
-
-  std::vector<dataset::MovieRow> upserts;
-  std::map<std::int64_t, dataset::MovieRow> movies;
-};
+using testing_support::RecordingWriter;
 
 constexpr const char* kHeader = "id,title,adult,release_date\n";
 

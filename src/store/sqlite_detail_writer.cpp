@@ -1,0 +1,249 @@
+#include "store/sqlite_detail_writer.hpp"
+
+#include <fmt/format.h>
+
+namespace marquee::store {
+namespace {
+
+using dataset::DetailFile;
+
+std::uint64_t rating_key(const dataset::RatingRow& row) {
+  return static_cast<std::uint64_t>(row.user_id) * 0x9E3779B97F4A7C15ULL ^
+         static_cast<std::uint64_t>(row.movielens_id);
+}
+
+double rating_value(int halves) {
+  return halves / 2.0;
+}
+
+}  // namespace
+
+SqliteDetailWriter::SqliteDetailWriter(SqliteConnection& db, BatchLedger& ledger,
+                                       std::int64_t batch_id, std::string data_time,
+                                       const std::unordered_set<std::int64_t>& newer_batches,
+                                       bool behind_snapshot)
+    : db_(db),
+      ledger_(ledger),
+      batch_id_(batch_id),
+      data_time_(std::move(data_time)),
+      newer_batches_(newer_batches),
+      behind_snapshot_(behind_snapshot) {
+  find_link_ = db_.prepare("SELECT batch_id FROM link WHERE movielens_id = ?");
+  upsert_link_ = db_.prepare(
+      "INSERT INTO link (movielens_id, imdb_id, tmdb_id, batch_id) VALUES (?, ?, ?, ?) ON "
+      "CONFLICT (movielens_id) DO UPDATE SET imdb_id = excluded.imdb_id, tmdb_id = "
+      "excluded.tmdb_id, batch_id = excluded.batch_id");
+  find_keywords_owner_ =
+      db_.prepare("SELECT batch_id FROM movie_keyword WHERE movie_id = ? LIMIT 1");
+  delete_keywords_ = db_.prepare("DELETE FROM movie_keyword WHERE movie_id = ?");
+  upsert_keyword_ = db_.prepare(
+      "INSERT INTO keyword (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = "
+      "excluded.name WHERE name IS NOT excluded.name");
+  insert_movie_keyword_ =
+      db_.prepare("INSERT INTO movie_keyword (movie_id, keyword_id, batch_id) VALUES (?, ?, ?)");
+  find_credits_owner_ = db_.prepare(
+      "SELECT batch_id FROM cast_credit WHERE movie_id = ?1 UNION ALL SELECT batch_id FROM "
+      "crew_credit WHERE movie_id = ?1 LIMIT 1");
+  delete_cast_ = db_.prepare("DELETE FROM cast_credit WHERE movie_id = ?");
+  delete_crew_ = db_.prepare("DELETE FROM crew_credit WHERE movie_id = ?");
+  upsert_person_ = db_.prepare(
+      "INSERT INTO person (id, name, gender, profile_path) VALUES (?, ?, ?, ?) ON CONFLICT (id) "
+      "DO UPDATE SET name = excluded.name, gender = excluded.gender, profile_path = "
+      "excluded.profile_path");
+  upsert_cast_ = db_.prepare(
+      "INSERT INTO cast_credit (credit_id, movie_id, person_id, character, cast_order, batch_id) "
+      "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (credit_id) DO UPDATE SET movie_id = "
+      "excluded.movie_id, person_id = excluded.person_id, character = excluded.character, "
+      "cast_order = excluded.cast_order, batch_id = excluded.batch_id");
+  upsert_crew_ = db_.prepare(
+      "INSERT INTO crew_credit (credit_id, movie_id, person_id, department, job, batch_id) "
+      "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (credit_id) DO UPDATE SET movie_id = "
+      "excluded.movie_id, person_id = excluded.person_id, department = excluded.department, job "
+      "= excluded.job, batch_id = excluded.batch_id");
+}
+
+bool SqliteDetailWriter::may_replace(std::int64_t owner) {
+  if (newer_batches_.count(owner) == 0) return true;
+  ++outcome_.older_than_loaded;
+  ++outcome_.superseded;
+  return false;
+}
+
+std::optional<std::int64_t> SqliteDetailWriter::owner_of(Statement& find, std::int64_t key) {
+  find.bind(1, key);
+  std::optional<std::int64_t> owner;
+  if (find.step("looking up a key's batch")) owner = sqlite3_column_int64(find.get(), 0);
+  find.reset();
+  return owner;
+}
+
+bool SqliteDetailWriter::claim(std::unordered_set<std::int64_t>& written, std::int64_t key,
+                               std::optional<std::int64_t> owner) {
+  if (behind_snapshot_) {
+    ++outcome_.older_than_loaded;
+    ++outcome_.superseded;
+    return false;
+  }
+  if (written.count(key) != 0) {
+    ++outcome_.superseded;  // an earlier row of this file: the last one wins
+    return true;
+  }
+  if (owner && !may_replace(*owner)) return false;
+  written.insert(key);
+  return true;
+}
+
+void SqliteDetailWriter::write_link(const dataset::LinkRow& row) {
+  if (!claim(written_, row.movielens_id, owner_of(find_link_, row.movielens_id))) return;
+  upsert_link_.bind(1, row.movielens_id).bind(2, row.imdb_id).bind(3, row.tmdb_id);
+  upsert_link_.bind(4, batch_id_).run("writing link");
+}
+
+void SqliteDetailWriter::write_keywords(const dataset::KeywordsRow& row) {
+  if (!claim(written_, row.movie_id, owner_of(find_keywords_owner_, row.movie_id))) return;
+  delete_keywords_.bind(1, row.movie_id).run("replacing a movie's keywords");
+  for (const auto& k : row.keywords) {
+    upsert_keyword_.bind(1, k.id).bind(2, std::string_view(k.name)).run("writing keyword");
+    insert_movie_keyword_.bind(1, row.movie_id).bind(2, k.id).bind(3, batch_id_);
+    insert_movie_keyword_.run("writing movie_keyword");
+  }
+}
+
+void SqliteDetailWriter::write_credits(const dataset::CreditsRow& row) {
+  if (!claim(written_, row.movie_id, owner_of(find_credits_owner_, row.movie_id))) return;
+  delete_cast_.bind(1, row.movie_id).run("replacing a movie's cast");
+  delete_crew_.bind(1, row.movie_id).run("replacing a movie's crew");
+  auto person = [&](const dataset::PersonItem& p) {
+    upsert_person_.bind(1, p.id).bind(2, p.name).bind(3, p.gender).bind(4, p.profile_path);
+    upsert_person_.run("writing person");
+  };
+  for (const auto& c : row.cast) {
+    person(c.person);
+    upsert_cast_.bind(1, std::string_view(c.credit_id)).bind(2, row.movie_id);
+    upsert_cast_.bind(3, c.person.id).bind(4, c.character).bind(5, c.cast_order);
+    upsert_cast_.bind(6, batch_id_).run("writing cast_credit");
+  }
+  for (const auto& c : row.crew) {
+    person(c.person);
+    upsert_crew_.bind(1, std::string_view(c.credit_id)).bind(2, row.movie_id);
+    upsert_crew_.bind(3, c.person.id).bind(4, c.department).bind(5, c.job);
+    upsert_crew_.bind(6, batch_id_).run("writing crew_credit");
+  }
+}
+
+void SqliteDetailWriter::begin_file(DetailFile file, std::uint64_t bytes) {
+  if (file == DetailFile::kRatings) begin_ratings(bytes);
+}
+
+void SqliteDetailWriter::begin_ratings(std::uint64_t bytes) {
+  auto any = db_.prepare("SELECT EXISTS (SELECT 1 FROM rating)");
+  any.step("checking whether the rating table is empty");
+  ratings_were_empty_ = sqlite3_column_int(any.get(), 0) == 0;
+  // A rating row holds at least "1,1,1,0" and a line end; the real file averages 27 bytes.
+  if (ratings_were_empty_) rating_keys_ = KeyFilter(bytes / 20 + 1);
+  find_rating_ = db_.prepare(
+      "SELECT CAST(rating * 2 AS INTEGER), batch_id FROM rating WHERE user_id = ? AND "
+      "movielens_id = ?");
+  insert_rating_ = db_.prepare(
+      "INSERT INTO rating (user_id, movielens_id, rating, rated_at, batch_id) VALUES (?, ?, ?, ?, "
+      "?)");
+  update_rating_ = db_.prepare(
+      "UPDATE rating SET rating = ?, rated_at = ?, batch_id = ? WHERE user_id = ? AND "
+      "movielens_id = ?");
+  add_rating_total_ = db_.prepare(
+      "INSERT INTO rating_total (movielens_id, ratings, rating_halves) VALUES (?, ?, ?) ON "
+      "CONFLICT (movielens_id) DO UPDATE SET ratings = ratings + excluded.ratings, "
+      "rating_halves = rating_halves + excluded.rating_halves");
+  ratings_prepared_ = true;
+}
+
+void SqliteDetailWriter::write_rating(const dataset::RatingRow& row) {
+  if (!ratings_prepared_) begin_ratings(0);
+  if (behind_snapshot_) {
+    ++outcome_.older_than_loaded;
+    ++outcome_.superseded;
+    return;
+  }
+  bool existed = false;
+  if (!ratings_were_empty_ || rating_keys_.add(rating_key(row))) {
+    find_rating_.bind(1, row.user_id).bind(2, row.movielens_id);
+    if (find_rating_.step("looking up a rating")) {
+      existed = true;
+      const int old_halves = sqlite3_column_int(find_rating_.get(), 0);
+      const std::int64_t owner = sqlite3_column_int64(find_rating_.get(), 1);
+      find_rating_.reset();
+      if (owner == batch_id_) {
+        ++outcome_.superseded;
+      } else if (!may_replace(owner)) {
+        return;
+      }
+      auto& delta = rating_deltas_[row.movielens_id];
+      delta.ratings -= 1;
+      delta.halves -= old_halves;
+    } else {
+      find_rating_.reset();
+    }
+  }
+  Statement& write = existed ? update_rating_ : insert_rating_;
+  if (existed) {
+    write.bind(1, rating_value(row.rating_halves)).bind(2, row.rated_at).bind(3, batch_id_);
+    write.bind(4, row.user_id).bind(5, row.movielens_id);
+  } else {
+    write.bind(1, row.user_id).bind(2, row.movielens_id).bind(3, rating_value(row.rating_halves));
+    write.bind(4, row.rated_at).bind(5, batch_id_);
+  }
+  write.run("writing rating");
+  auto& delta = rating_deltas_[row.movielens_id];
+  delta.ratings += 1;
+  delta.halves += row.rating_halves;
+}
+
+void SqliteDetailWriter::apply_rating_totals() {
+  for (const auto& [movielens_id, delta] : rating_deltas_) {
+    if (delta.ratings == 0 && delta.halves == 0) continue;
+    add_rating_total_.bind(1, movielens_id).bind(2, delta.ratings).bind(3, delta.halves);
+    add_rating_total_.run("keeping rating_total");
+  }
+  rating_deltas_.clear();
+  db_.exec("DELETE FROM rating_total WHERE ratings = 0", "keeping rating_total");
+}
+
+DetailOutcome SqliteDetailWriter::end_file(DetailFile file, bool snapshot) {
+  const char* table = nullptr;
+  switch (file) {
+    case DetailFile::kLinks:
+      table = "link";
+      break;
+    case DetailFile::kKeywords:
+      table = "movie_keyword";
+      break;
+    case DetailFile::kCredits:
+      table = "cast_credit";
+      break;
+    case DetailFile::kRatings:
+      table = "rating";
+      if (ratings_prepared_) apply_rating_totals();
+      break;
+  }
+  if (snapshot && !behind_snapshot_) {
+    std::uint64_t removed = ledger_.remove_rows_absent_from_snapshot(table, batch_id_, data_time_);
+    if (file == DetailFile::kCredits) {
+      removed += ledger_.remove_rows_absent_from_snapshot("crew_credit", batch_id_, data_time_);
+    }
+    if (file == DetailFile::kRatings && removed > 0) {
+      db_.exec("DELETE FROM rating_total", "rebuilding rating_total");
+      db_.exec(
+          "INSERT INTO rating_total (movielens_id, ratings, rating_halves) SELECT movielens_id, "
+          "COUNT(*), SUM(CAST(rating * 2 AS INTEGER)) FROM rating GROUP BY movielens_id",
+          "rebuilding rating_total");
+    }
+  }
+  DetailOutcome outcome = outcome_;
+  outcome_ = {};
+  written_.clear();
+  ratings_prepared_ = false;
+  rating_keys_ = KeyFilter();
+  return outcome;
+}
+
+}  // namespace marquee::store

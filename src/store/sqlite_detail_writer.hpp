@@ -1,0 +1,74 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "store/batch_ledger.hpp"
+#include "store/key_filter.hpp"
+#include "store/sqlite_connection.hpp"
+#include "store/store.hpp"
+
+namespace marquee::store {
+
+/// The other files of a batch (SPEC 3.5) on SQLite: each row straight into the model tables in
+/// the batch's transaction, in file order, so that the last row of a key is the one left.
+class SqliteDetailWriter {
+ public:
+  /// `newer_batches`: loaded batches of a newer data time (what they wrote is not replaced);
+  /// `behind_snapshot`: a snapshot of a newer data time is loaded, so nothing is applied.
+  SqliteDetailWriter(SqliteConnection& db, BatchLedger& ledger, std::int64_t batch_id,
+                     std::string data_time, const std::unordered_set<std::int64_t>& newer_batches,
+                     bool behind_snapshot);
+
+  /// `bytes`: the file's size, which bounds its rows (0 when unknown).
+  void begin_file(dataset::DetailFile file, std::uint64_t bytes);
+  void write_link(const dataset::LinkRow& row);
+  void write_keywords(const dataset::KeywordsRow& row);
+  void write_credits(const dataset::CreditsRow& row);
+  void write_rating(const dataset::RatingRow& row);
+  DetailOutcome end_file(dataset::DetailFile file, bool snapshot);
+
+ private:
+  /// Whether a row of this batch may replace what `owner` (the batch that wrote the key) left;
+  /// counts it as older than loaded when not.
+  bool may_replace(std::int64_t owner);
+  /// Whether the key was written by this batch already (counts a superseded row), or may be
+  /// replaced; false when the row is not applied.
+  bool claim(std::unordered_set<std::int64_t>& written, std::int64_t key,
+             std::optional<std::int64_t> owner);
+  std::optional<std::int64_t> owner_of(Statement& find, std::int64_t key);
+  void begin_ratings(std::uint64_t bytes);
+  void apply_rating_totals();
+
+  SqliteConnection& db_;
+  BatchLedger& ledger_;
+  std::int64_t batch_id_;
+  std::string data_time_;
+  const std::unordered_set<std::int64_t>& newer_batches_;
+  bool behind_snapshot_;
+  DetailOutcome outcome_;
+  /// Keys (movielens ids, movie ids) this batch wrote in the current file.
+  std::unordered_set<std::int64_t> written_;
+
+  /// Ratings. The table was empty when the file began: a key is looked up only when the filter
+  /// says this batch may have written it, so a first load only appends.
+  bool ratings_prepared_ = false;
+  bool ratings_were_empty_ = false;
+  KeyFilter rating_keys_;
+  /// The change to rating_total of each MovieLens movie: ratings and half stars added (or
+  /// taken away, for a replaced rating), applied at the end of the file.
+  struct TotalDelta {
+    std::int64_t ratings = 0;
+    std::int64_t halves = 0;
+  };
+  std::unordered_map<std::int64_t, TotalDelta> rating_deltas_;
+
+  Statement find_link_, upsert_link_, find_keywords_owner_, delete_keywords_, upsert_keyword_,
+      insert_movie_keyword_, find_credits_owner_, delete_cast_, delete_crew_, upsert_person_,
+      upsert_cast_, upsert_crew_, find_rating_, insert_rating_, update_rating_, add_rating_total_;
+};
+
+}  // namespace marquee::store
