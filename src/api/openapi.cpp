@@ -45,6 +45,15 @@ ordered_json popularity() {
            "that no digit is lost. Null when no movie of the group has a popularity."}};
 }
 
+ordered_json rating() {
+  return {{"type", "string"},
+          {"pattern", "^[0-9]+\\.[0-9]{4}$"},
+          {"description",
+           "Mean rating (0.5 to 5 stars) of the group's ratings, rounded half to even to exactly "
+           "four decimals, as the report CSV writes it; a string so that no digit is lost. Never "
+           "null: a group without ratings has no row."}};
+}
+
 ordered_json ref(const std::string& name) {
   return {{"$ref", "#/components/schemas/" + name}};
 }
@@ -74,12 +83,18 @@ ordered_json columns() {
           {"description", "The report's columns, in CSV order."}};
 }
 
+/// Whom the rows of a response are about, named before them.
+enum class RowsOf { kAll, kCompany, kGenre };
+
 /// Responses carrying report rows: the report's columns and its rows with exactly those keys.
-ordered_json rows_response(const std::string& row, bool with_company) {
+ordered_json rows_response(const std::string& row, RowsOf of) {
   std::vector<std::pair<std::string, ordered_json>> props;
-  if (with_company) {
+  if (of == RowsOf::kCompany) {
     props.emplace_back("company_id", integer());
     props.emplace_back("company_name", string());
+  } else if (of == RowsOf::kGenre) {
+    props.emplace_back("genre_id", integer());
+    props.emplace_back("genre_name", string());
   }
   props.emplace_back("columns", columns());
   props.emplace_back("count", integer());
@@ -164,6 +179,22 @@ ordered_json schemas() {
                                 {"movies", integer()},
                                 {"avg_popularity", popularity()}},
                                "One row of most_popular_genre_by_year.csv.");
+  s["GenreRatingRow"] = object({{"year", integer()},
+                                {"genre_id", integer()},
+                                {"genre_name", string()},
+                                {"rated_movies", integer()},
+                                {"ratings", integer()},
+                                {"avg_rating", rating()}},
+                               "One row of genre_rating_yearly.csv: the genre's movies of the "
+                               "year with at least one MovieLens rating, and their ratings.");
+  s["CompanyRatingRow"] = object({{"company_id", integer()},
+                                  {"company_name", string()},
+                                  {"year", integer()},
+                                  {"rated_movies", integer()},
+                                  {"ratings", integer()},
+                                  {"avg_rating", rating()}},
+                                 "One row of company_rating_yearly.csv: the company's movies of "
+                                 "the year with at least one MovieLens rating, and their ratings.");
   s["MovieRow"] = object({{"id", integer()},
                           {"title", string(true)},
                           {"release_date", string(true)},
@@ -176,14 +207,23 @@ ordered_json schemas() {
               {"name", string()},
               {"movies", integer()},
               {"first_year", integer(true)},
-              {"last_year", integer(true)}},
+              {"last_year", integer(true)},
+              {"rated_movies", integer()},
+              {"ratings", integer()}},
              "`movies` counts the company's movies that have a release year: the sum of its "
-             "company_yearly movies.");
+             "company_yearly movies. `rated_movies` and `ratings` are the sums of its "
+             "company_rating_yearly rows: those movies with a MovieLens rating, and their ratings "
+             "(0 when none are loaded).");
   s["Genre"] = object({{"id", integer()},
                        {"name", string()},
                        {"movies", integer()},
                        {"first_year", integer(true)},
-                       {"last_year", integer(true)}});
+                       {"last_year", integer(true)},
+                       {"rated_movies", integer()},
+                       {"ratings", integer()}},
+                      "`movies` counts the genre's movies that have a release year: the sum of "
+                      "its genre_yearly movies. `rated_movies` and `ratings` are the sums of its "
+                      "genre_rating_yearly rows (0 when no ratings are loaded).");
   s["Batch"] = object({{"id", integer()},
                        {"source", string()},
                        {"sha256", string()},
@@ -204,11 +244,14 @@ ordered_json schemas() {
                       "record never replaces one of a newer data time (older_than_loaded counts "
                       "those, inside duplicate_superseded).");
   s["CompanyList"] = page("Company");
-  s["CompanyYearly"] = rows_response("CompanyYearlyRow", true);
-  s["CompanyGenres"] = rows_response("CompanyGenreRow", true);
+  s["CompanyYearly"] = rows_response("CompanyYearlyRow", RowsOf::kCompany);
+  s["CompanyGenres"] = rows_response("CompanyGenreRow", RowsOf::kCompany);
+  s["CompanyRatings"] = rows_response("CompanyRatingRow", RowsOf::kCompany);
   s["GenreList"] = object({{"count", integer()}, {"items", array_of("Genre")}});
-  s["GenreYearly"] = rows_response("GenreYearlyRow", false);
-  s["MostPopular"] = rows_response("MostPopularRow", false);
+  s["GenreYearly"] = rows_response("GenreYearlyRow", RowsOf::kAll);
+  s["MostPopular"] = rows_response("MostPopularRow", RowsOf::kAll);
+  s["GenreRatingYearly"] = rows_response("GenreRatingRow", RowsOf::kAll);
+  s["GenreRatings"] = rows_response("GenreRatingRow", RowsOf::kGenre);
   s["CompanyMovies"] = movies_response(true);
   s["GenreMovies"] = movies_response(false);
   s["BatchList"] = page("Batch");
@@ -311,11 +354,11 @@ nlohmann::ordered_json openapi_document() {
            {{"title", "marquee API"},
             {"version", "1.0.0"},
             {"description",
-             "Read-only answers to the questions of SPEC section 2, from the same sql/reports/ "
-             "queries as the report "
-             "CSVs and with the same digits. Integers are JSON numbers; avg_popularity is the "
-             "CSV's six-decimal "
-             "string; an empty CSV field is null. An empty query value counts as absent."}}},
+             "Read-only answers to the questions of SPEC section 2, and the MovieLens ratings "
+             "per genre and per company, from the same sql/reports/ queries as the report CSVs "
+             "and with the same digits. Integers are JSON numbers; avg_popularity is the CSV's "
+             "six-decimal string, avg_rating its four-decimal string; an empty CSV field is "
+             "null. An empty query value counts as absent."}}},
           {"paths", std::move(paths)},
           {"components", {{"schemas", schemas()}}}};
 }

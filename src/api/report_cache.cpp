@@ -17,10 +17,11 @@ namespace {
 
 using nlohmann::ordered_json;
 
-/// Report columns served as JSON strings; every other column is an integer. avg_popularity
-/// stays a string so that its six decimals reach the client exactly as the CSV writes them.
+/// Report columns served as JSON strings; every other column is an integer. avg_popularity and
+/// avg_rating stay strings so that their decimals reach the client exactly as the CSV writes them.
 bool is_text_column(std::string_view column) {
-  return column == "company_name" || column == "genre_name" || column == "avg_popularity";
+  return column == "company_name" || column == "genre_name" || column == "avg_popularity" ||
+         column == "avg_rating";
 }
 
 bool is_total_column(std::string_view column) {
@@ -55,7 +56,7 @@ std::string dump(const ordered_json& j) {
 struct ReportRows {
   std::vector<std::string> columns;
   struct Row {
-    std::int64_t company_id = 0, year = 0, genre_id = 0, movies = 0;
+    std::int64_t company_id = 0, year = 0, genre_id = 0, movies = 0, rated_movies = 0, ratings = 0;
     CachedRow cached;
   };
   std::vector<Row> rows;
@@ -73,15 +74,17 @@ std::size_t column_index(const std::vector<std::string>& columns, std::string_vi
 
 ReportRows read_report(store::Store& store, std::string_view name) {
   ReportRows out;
-  std::vector<std::size_t> keys;  // company_id, year, genre_id, movies; npos when absent
+  // company_id, year, genre_id, movies, rated_movies, ratings; npos when absent
+  std::vector<std::size_t> keys;
   auto find_optional = [&](const std::vector<std::string>& columns, std::string_view col) {
     auto it = std::find(columns.begin(), columns.end(), col);
     return it == columns.end() ? std::string::npos : static_cast<std::size_t>(it - columns.begin());
   };
   auto visit = [&](const std::vector<std::string>& columns, const std::vector<store::Cell>& row) {
     if (keys.empty()) {
-      keys = {find_optional(columns, "company_id"), column_index(columns, name, "year"),
-              find_optional(columns, "genre_id"), find_optional(columns, "movies")};
+      keys = {find_optional(columns, "company_id"),   column_index(columns, name, "year"),
+              find_optional(columns, "genre_id"),     find_optional(columns, "movies"),
+              find_optional(columns, "rated_movies"), find_optional(columns, "ratings")};
     }
     ordered_json obj = ordered_json::object();
     ReportRows::Row r;
@@ -102,6 +105,8 @@ ReportRows read_report(store::Store& store, std::string_view name) {
         if (c == keys[1]) r.cached.year = v;
         if (c == keys[2]) r.cached.genre_id = v;
         if (c == keys[3]) r.movies = v;
+        if (c == keys[4]) r.rated_movies = v;
+        if (c == keys[5]) r.ratings = v;
       }
     }
     r.year = r.cached.year;
@@ -185,6 +190,24 @@ void fill_snapshot(store::Store& store, ReportSnapshot& snap) {
   auto most_popular = read_report(store, "most_popular_genre_by_year");
   snap.most_popular_columns = columns_json(most_popular.columns);
   for (auto& r : most_popular.rows) snap.most_popular.push_back(std::move(r.cached));
+  auto genre_ratings = read_report(store, "genre_rating_yearly");
+  snap.genre_rating_columns = columns_json(genre_ratings.columns);
+  for (auto& r : genre_ratings.rows) {
+    if (GenreEntry* g = find_by_id(snap.genres, r.genre_id)) {
+      g->rated_movies += r.rated_movies;
+      g->ratings += r.ratings;
+    }
+    snap.genre_ratings.push_back(std::move(r.cached));
+  }
+  auto company_ratings = read_report(store, "company_rating_yearly");
+  snap.company_rating_columns = columns_json(company_ratings.columns);
+  for (auto& r : company_ratings.rows) {
+    if (CompanyEntry* c = find_by_id(snap.companies, r.company_id)) {
+      c->rated_movies += r.rated_movies;
+      c->ratings += r.ratings;
+      c->rating_yearly.push_back(std::move(r.cached));
+    }
+  }
 
   std::vector<std::size_t> order(snap.companies.size());
   for (std::size_t i = 0; i < order.size(); ++i) {
@@ -234,7 +257,7 @@ ReportSnapshot build_snapshot(store::Store& store) {
   auto start = std::chrono::steady_clock::now();
   ReportSnapshot snap;
   auto noop = [](const std::vector<std::string>&, const std::vector<store::Cell>&) {};
-  // One read transaction, so the generation and the four reports describe the same state even
+  // One read transaction, so the generation and the six reports describe the same state even
   // while a batch commits.
   store.query("BEGIN", {}, noop);
   try {

@@ -12,8 +12,8 @@
 namespace marquee::api {
 
 /// One report row as served: the keys requests filter it by, and the row as a JSON object whose
-/// keys are the report's columns in CSV order (integers as numbers, avg_popularity as the exact
-/// six-decimal string, NULL as null).
+/// keys are the report's columns in CSV order (integers as numbers, avg_popularity and avg_rating
+/// as the exact decimal strings, NULL as null).
 struct CachedRow {
   std::int64_t year = 0;
   std::int64_t genre_id = 0;  ///< 0 in reports without a genre
@@ -25,19 +25,25 @@ struct CompanyEntry {
   std::string name;
   std::string folded_name;  ///< ASCII-lowercased, for search
   std::int64_t movies = 0;  ///< movies with a release year: the sum of company_yearly.movies
+  /// Those of them with a rating, and their ratings: the sums of company_rating_yearly (a movie
+  /// has one release year, so it counts once).
+  std::int64_t rated_movies = 0, ratings = 0;
   std::optional<std::int64_t> first_year, last_year;
-  std::vector<CachedRow> yearly;  ///< company_yearly.csv rows, by year
-  std::vector<CachedRow> genres;  ///< company_genre_yearly.csv rows, by year, genre_id
+  std::vector<CachedRow> yearly;         ///< company_yearly.csv rows, by year
+  std::vector<CachedRow> genres;         ///< company_genre_yearly.csv rows, by year, genre_id
+  std::vector<CachedRow> rating_yearly;  ///< company_rating_yearly.csv rows, by year
 };
 
 struct GenreEntry {
   std::int64_t id = 0;
   std::string name;
   std::int64_t movies = 0;  ///< movies with a release year: the sum of genre_yearly.movies
+  /// Those of them with a rating, and their ratings: the sums of genre_rating_yearly.
+  std::int64_t rated_movies = 0, ratings = 0;
   std::optional<std::int64_t> first_year, last_year;
 };
 
-/// The four reports of SPEC 5 as of one database state, indexed for the API.
+/// The six reports of SPEC 5 as of one database state, indexed for the API.
 struct ReportSnapshot {
   std::string generation;  ///< see StoreState::generation()
   std::string built_at;    ///< ISO 8601 UTC
@@ -48,9 +54,10 @@ struct ReportSnapshot {
   std::vector<GenreEntry> genres;                ///< every genre row, by id
   std::vector<CachedRow> genre_yearly;           ///< genre_yearly.csv rows, in its order
   std::vector<CachedRow> most_popular;           ///< most_popular_genre_by_year.csv rows
+  std::vector<CachedRow> genre_ratings;          ///< genre_rating_yearly.csv rows, in its order
   /// Each report's column names as a JSON array, in CSV order.
   std::string company_yearly_columns, company_genre_columns, genre_yearly_columns,
-      most_popular_columns;
+      most_popular_columns, genre_rating_columns, company_rating_columns;
 
   const CompanyEntry* company(std::int64_t id) const;
   const GenreEntry* genre(std::int64_t id) const;
@@ -67,7 +74,7 @@ struct StoreState {
 
 StoreState read_store_state(store::Store& store);
 
-/// Runs the four sql/reports/ queries unchanged (no second copy of their logic) inside one read
+/// Runs the six sql/reports/ queries unchanged (no second copy of their logic) inside one read
 /// transaction, plus the genre and company name lists. Throws marquee::Error.
 ReportSnapshot build_snapshot(store::Store& store);
 

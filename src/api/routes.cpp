@@ -141,6 +141,15 @@ const CompanyEntry& company_arg(const ReportSnapshot& snap, const Args& args) {
   return *c;
 }
 
+const GenreEntry& genre_id_arg(const ReportSnapshot& snap, const Args& args) {
+  std::int64_t id = *args.integer("id");
+  const GenreEntry* g = snap.genre(id);
+  if (g == nullptr) {
+    throw ParamError("id", fmt::format("id: no genre has id {}; find ids at /api/genres", id));
+  }
+  return *g;
+}
+
 std::optional<std::int64_t> genre_arg(const ReportSnapshot& snap, const Args& args) {
   auto id = args.integer("genre");
   if (id && snap.genre(*id) == nullptr) {
@@ -177,7 +186,9 @@ Reply list_companies(RequestContext& ctx, const Args& args) {
                        {"name", c.name},
                        {"movies", c.movies},
                        {"first_year", optional_json(c.first_year)},
-                       {"last_year", optional_json(c.last_year)}});
+                       {"last_year", optional_json(c.last_year)},
+                       {"rated_movies", c.rated_movies},
+                       {"ratings", c.ratings}});
     }
     ++total;
   };
@@ -215,6 +226,14 @@ Reply company_genres(RequestContext& ctx, const Args& args) {
                          })};
 }
 
+Reply company_ratings(RequestContext& ctx, const Args& args) {
+  auto snap = ctx.cache.current(ctx.store);
+  const CompanyEntry& c = company_arg(*snap, args);
+  YearFilter years = year_filter(args);
+  return {200, rows_body(company_head(c), snap->company_rating_columns, c.rating_yearly,
+                         [&](const CachedRow& r) { return years.contains(r.year); })};
+}
+
 Reply list_genres(RequestContext& ctx, const Args&) {
   auto snap = ctx.cache.current(ctx.store);
   ordered_json items = ordered_json::array();
@@ -223,7 +242,9 @@ Reply list_genres(RequestContext& ctx, const Args&) {
                      {"name", g.name},
                      {"movies", g.movies},
                      {"first_year", optional_json(g.first_year)},
-                     {"last_year", optional_json(g.last_year)}});
+                     {"last_year", optional_json(g.last_year)},
+                     {"rated_movies", g.rated_movies},
+                     {"ratings", g.ratings}});
   }
   ordered_json body = {{"count", items.size()}, {"items", std::move(items)}};
   return {200, dump(body)};
@@ -237,6 +258,30 @@ Reply genre_yearly(RequestContext& ctx, const Args& args) {
           rows_body("", snap->genre_yearly_columns, snap->genre_yearly, [&](const CachedRow& r) {
             return years.contains(r.year) && (!genre || r.genre_id == *genre);
           })};
+}
+
+Reply genre_rating_yearly(RequestContext& ctx, const Args& args) {
+  auto snap = ctx.cache.current(ctx.store);
+  YearFilter years = year_filter(args);
+  auto genre = genre_arg(*snap, args);
+  return {200,
+          rows_body("", snap->genre_rating_columns, snap->genre_ratings, [&](const CachedRow& r) {
+            return years.contains(r.year) && (!genre || r.genre_id == *genre);
+          })};
+}
+
+std::string genre_head(const GenreEntry& g) {
+  return fmt::format("\"genre_id\":{},\"genre_name\":{},", g.id, dump(ordered_json(g.name)));
+}
+
+Reply genre_ratings(RequestContext& ctx, const Args& args) {
+  auto snap = ctx.cache.current(ctx.store);
+  const GenreEntry& g = genre_id_arg(*snap, args);
+  YearFilter years = year_filter(args);
+  return {200, rows_body(genre_head(g), snap->genre_rating_columns, snap->genre_ratings,
+                         [&](const CachedRow& r) {
+                           return r.genre_id == g.id && years.contains(r.year);
+                         })};
 }
 
 Reply most_popular(RequestContext& ctx, const Args& args) {
@@ -261,15 +306,12 @@ Reply company_movies(RequestContext& ctx, const Args& args) {
 
 Reply genre_movies(RequestContext& ctx, const Args& args) {
   auto snap = ctx.cache.current(ctx.store);
-  std::int64_t id = *args.integer("id");
-  const GenreEntry* g = snap->genre(id);
-  if (g == nullptr) {
-    throw ParamError("id", fmt::format("id: no genre has id {}; find ids at /api/genres", id));
-  }
+  const GenreEntry& g = genre_id_arg(*snap, args);
   report::MovieListing listing;
-  listing.genre = dataset::NamedItem{g->id, g->name};
+  listing.genre = dataset::NamedItem{g.id, g.name};
   listing.year = *args.integer("year");
-  listing.movies = ctx.store.group_movies({.company_id = {}, .genre_id = id, .year = listing.year});
+  listing.movies =
+      ctx.store.group_movies({.company_id = {}, .genre_id = g.id, .year = listing.year});
   return {200, report::movie_list_json(listing)};
 }
 
@@ -357,7 +399,8 @@ std::vector<RouteSpec> make_routes() {
        .summary = "Production companies, searchable by name",
        .description =
            "Every production company in the store with the number of its movies that have a "
-           "release year (those the reports count).",
+           "release year (those the reports count), and how many of those have MovieLens "
+           "ratings, with how many ratings.",
        .params = {text_param("search", 200,
                              "Case-insensitive (ASCII) substring of the company name."),
                   choice_param("sort", {"id", "name", "movies"},
@@ -386,6 +429,17 @@ std::vector<RouteSpec> make_routes() {
                     .response_schema = "CompanyGenres",
                     .handler = company_genres});
   routes.push_back(
+      {.path = "/api/companies/{id}/ratings",
+       .operation_id = "companyRatings",
+       .summary = "The MovieLens ratings of a company's movies per year",
+       .description =
+           "Rows of company_rating_yearly.csv for this company: per release year, its movies with "
+           "at least one rating, their ratings and the mean rating. No row for a year without "
+           "ratings; none at all when no ratings are loaded.",
+       .params = company_params,
+       .response_schema = "CompanyRatings",
+       .handler = company_ratings});
+  routes.push_back(
       {.path = "/api/companies/{id}/movies",
        .operation_id = "companyMovies",
        .summary = "The movies behind a company's row of a year (with genre: of that genre)",
@@ -396,14 +450,15 @@ std::vector<RouteSpec> make_routes() {
        .params = {id_param("Production company id."), row_year_param(), genre_param()},
        .response_schema = "CompanyMovies",
        .handler = company_movies});
-  routes.push_back(
-      {.path = "/api/genres",
-       .operation_id = "listGenres",
-       .summary = "Genres",
-       .description = "Every genre with the number of its movies that have a release year.",
-       .params = {},
-       .response_schema = "GenreList",
-       .handler = list_genres});
+  routes.push_back({.path = "/api/genres",
+                    .operation_id = "listGenres",
+                    .summary = "Genres",
+                    .description =
+                        "Every genre with the number of its movies that have a release year, and "
+                        "how many of those have MovieLens ratings, with how many ratings.",
+                    .params = {},
+                    .response_schema = "GenreList",
+                    .handler = list_genres});
   auto genre_yearly_params = year_params();
   genre_yearly_params.push_back(genre_param());
   routes.push_back({.path = "/api/genres/yearly",
@@ -420,6 +475,13 @@ std::vector<RouteSpec> make_routes() {
                     .params = year_params(),
                     .response_schema = "MostPopular",
                     .handler = most_popular});
+  routes.push_back({.path = "/api/genres/ratings",
+                    .operation_id = "genreRatingYearly",
+                    .summary = "The MovieLens ratings of each genre's movies per year",
+                    .description = "Rows of genre_rating_yearly.csv, ordered by year and genre id.",
+                    .params = genre_yearly_params,
+                    .response_schema = "GenreRatingYearly",
+                    .handler = genre_rating_yearly});
   routes.push_back(
       {.path = "/api/genres/{id}/movies",
        .operation_id = "genreMovies",
@@ -430,6 +492,19 @@ std::vector<RouteSpec> make_routes() {
        .params = {id_param("Genre id (see /api/genres)."), row_year_param()},
        .response_schema = "GenreMovies",
        .handler = genre_movies});
+  auto one_genre_params = year_params();
+  one_genre_params.insert(one_genre_params.begin(), id_param("Genre id (see /api/genres)."));
+  routes.push_back(
+      {.path = "/api/genres/{id}/ratings",
+       .operation_id = "genreRatings",
+       .summary = "The MovieLens ratings of a genre's movies per year",
+       .description =
+           "Rows of genre_rating_yearly.csv for this genre: per release year, its movies with at "
+           "least one rating, their ratings and the mean rating. No row for a year without "
+           "ratings; none at all when no ratings are loaded.",
+       .params = one_genre_params,
+       .response_schema = "GenreRatings",
+       .handler = genre_ratings});
   routes.push_back(
       {.path = "/api/batches",
        .operation_id = "listBatches",

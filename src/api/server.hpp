@@ -54,7 +54,7 @@ std::vector<RouteInfo> api_routes();
 /// validates the parameters, so the two cannot drift apart.
 nlohmann::ordered_json openapi_document();
 
-/// The read-only HTTP API and dashboard over one store. Answers come from the four
+/// The read-only HTTP API and dashboard over one store. Answers come from the six
 /// sql/reports/ queries, run once and kept in memory until another batch is loaded.
 class Server {
  public:

@@ -1,6 +1,6 @@
 #pragma once
-// The API tests' shared parts: a fresh folder, batches loaded with the real pipeline, and a
-// server on a free loopback port.
+// The API tests' shared parts: a fresh folder, batches loaded with the real pipeline, a
+// generated archive with ratings, and a server on a free loopback port.
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "api/server.hpp"
+#include "gen/generator.hpp"
 #include "pipeline/job.hpp"
 
 namespace marquee::api::testing {
@@ -39,6 +40,19 @@ inline std::filesystem::path load_batches(const std::filesystem::path& root,
     pipeline::Job(options).run(data.string());
   }
   return options.workdir / "marquee.db";
+}
+
+/// A small synthetic archive with every entry of the real one, ratings included: about 450 movies
+/// and 10,000 ratings, byte-identical on every run (gen::generate is seeded). The golden fixture
+/// has no ratings.
+inline std::filesystem::path generated_archive(const std::filesystem::path& root) {
+  gen::GenerateOptions options;
+  options.scale = 0.01;
+  options.seed = 13;
+  options.ratings_scale = 0.0004;
+  options.out = root / "the-movies-dataset.zip";
+  gen::generate(options);
+  return options.out;
 }
 
 /// Serving `db` on a free loopback port with the repository's web folder.

@@ -4,7 +4,10 @@
 // continuous year axis (a year without movies is a gap), that a click on a bar or a table row
 // (or Enter on its year) lists as many movies as the row counts, that the page fits a 390 px
 // phone, then that the page still works without chart.js, and that SIGTERM stops the server
-// cleanly.
+// cleanly. The golden fixture has no ratings: the ratings panel and the company's ratings say
+// so. Then a generated archive with ratings (`marquee generate`), run and served by a second
+// server: the ratings panel's chart and table, and a company's ratings table, hold the API's
+// rows, which are those of genre_rating_yearly.csv and company_rating_yearly.csv.
 //
 //   MARQUEE_BINARY=build/marquee node tests/api/dashboard_browser_test.mjs
 //
@@ -207,6 +210,102 @@ async function checkMovieLists(page, expected, knownTitle) {
     'closing the list gives the focus back to the row that opened it');
 }
 
+/** Waits for the table `selector` to hold `count` rows and returns its cells (data-value and text). */
+async function ratingCells(page, selector, count) {
+  await page.waitForFunction(([sel, n]) => document.querySelectorAll(`${sel} tbody tr`).length === n,
+    [selector, count]);
+  return page.$$eval(`${selector} tbody tr`, (rows) =>
+    rows.map((tr) => [...tr.cells].map((td) => ({ value: td.dataset.value, text: td.textContent }))));
+}
+
+const ratingColumns = ['year', 'rated_movies', 'ratings', 'avg_rating'];
+
+/** A rating table's cells against report rows (CSV text values) and the API's rows. */
+function expectRatingCells(cells, csvRows, apiRows, what) {
+  assert.equal(cells.length, csvRows.length, `${what}: one table row per report row`);
+  assert.equal(apiRows.length, csvRows.length, `${what}: the API answers the report's rows`);
+  csvRows.forEach((row, i) => {
+    ratingColumns.forEach((col, j) => {
+      assert.equal(cells[i][j].value, row[col], `${what} ${row.year} ${col}: the report's`);
+      assert.equal(cells[i][j].value, String(apiRows[i][col]), `${what} ${row.year} ${col}: the API's`);
+    });
+    assert.equal(cells[i][2].text, integer.format(Number(row.ratings)), `${what} ${row.year} ratings as shown`);
+    assert.equal(cells[i][3].text, row.avg_rating, `${what} ${row.year} avg_rating as shown: its four decimals`);
+  });
+}
+
+/**
+ * The ratings of a generated archive: the panel starts on the genre with the most ratings, its
+ * chart and table hold that genre's rows of genre_rating_yearly.csv (and of the API); another
+ * genre picked shows its own; a company's rating rows show on its view.
+ */
+async function checkRatings(context, base, results) {
+  const genreRows = parseCsv(fs.readFileSync(path.join(results, 'genre_rating_yearly.csv'), 'utf8'));
+  const companyRows = parseCsv(fs.readFileSync(path.join(results, 'company_rating_yearly.csv'), 'utf8'));
+  assert.ok(genreRows.length > 50 && companyRows.length > 50, 'the generated archive rates many groups');
+  const byGenre = new Map();
+  for (const row of genreRows) {
+    if (!byGenre.has(row.genre_id)) byGenre.set(row.genre_id, []);
+    byGenre.get(row.genre_id).push(row);
+  }
+  const total = (rows) => rows.reduce((n, r) => n + Number(r.ratings), 0);
+  // The dashboard's order: most ratings first, then by id.
+  const genres = [...byGenre].sort((a, b) => total(b[1]) - total(a[1]) || a[0] - b[0]);
+
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('response', (res) => { if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`); });
+  await page.setViewportSize({ width: 1360, height: 900 });
+  const byCompany = new Map();
+  for (const row of companyRows) {
+    if (!byCompany.has(row.company_id)) byCompany.set(row.company_id, []);
+    byCompany.get(row.company_id).push(row);
+  }
+  const [companyId, companyExpected] = [...byCompany].sort((a, b) => b[1].length - a[1].length || a[0] - b[0])[0];
+  await page.goto(`${base}/#company=${companyId}`);
+
+  for (const [i, [genreId, expected]] of [genres[0], genres[1]].entries()) {
+    if (i > 0) await page.selectOption('#rating-genre-select', genreId);
+    await page.waitForSelector(`#rating-table[data-genre-id="${genreId}"]`);
+    const cells = await ratingCells(page, '#rating-table', expected.length);
+    const api = await (await fetch(`${base}/api/genres/${genreId}/ratings`)).json();
+    expectRatingCells(cells, expected, api.rows, `genre ${genreId}`);
+    assert.equal(await page.$eval('#rating-genre-select', (s) => s.value), genreId, 'the picker shows the genre');
+    const chart = await page.evaluate(() => {
+      const c = window.Chart.getChart(document.getElementById('rating-chart'));
+      return c ? { labels: c.data.labels.map(String), avg: c.data.datasets[0].data, ratings: c.data.datasets[1].data } : null;
+    });
+    assert.ok(chart, 'a chart is drawn on the rating canvas');
+    const years = continuousYears(expected);
+    const byYear = new Map(expected.map((r) => [r.year, r]));
+    assert.deepEqual(chart.labels, years, 'rating chart years: every year from the first to the last');
+    assert.deepEqual(chart.avg, years.map((y) => (byYear.has(y) ? Number(byYear.get(y).avg_rating) : null)),
+      'rating chart: the average ratings');
+    assert.deepEqual(chart.ratings, years.map((y) => (byYear.has(y) ? Number(byYear.get(y).ratings) : null)),
+      'rating chart: the numbers of ratings');
+    assert.match(await page.textContent('#rating-summary'), new RegExp(`^${integer.format(total(expected))} ratings? of `));
+    if (i === 0) {
+      assert.equal(await page.getAttribute('#ratings-panel', 'data-state'), 'loaded');
+      assert.ok(await page.isHidden('#ratings-empty'), 'no "no ratings" notice with ratings loaded');
+    }
+  }
+
+  await page.waitForSelector(`#company-ratings-table[data-company-id="${companyId}"]`);
+  const companyCells = await ratingCells(page, '#company-ratings-table', companyExpected.length);
+  const companyApi = await (await fetch(`${base}/api/companies/${companyId}/ratings`)).json();
+  expectRatingCells(companyCells, companyExpected, companyApi.rows, `company ${companyId}`);
+  assert.ok(await page.isVisible('#company-ratings-table'), 'the company ratings table shows');
+  assert.match(await page.textContent('#company-ratings-note'),
+    new RegExp(`^${integer.format(total(companyExpected))} ratings? of `));
+
+  await page.screenshot({ path: path.join(artifacts, 'dashboard-ratings.png'), fullPage: true });
+  await page.locator('#ratings-panel').screenshot({ path: path.join(artifacts, 'dashboard-ratings-panel.png') });
+  assert.deepEqual(problems, [], 'no console errors with ratings');
+  await page.close();
+}
+
 async function main() {
   fs.mkdirSync(artifacts, { recursive: true });
   const tmpRoot = path.join(path.dirname(path.resolve(binary)), 'test-tmp');
@@ -214,6 +313,7 @@ async function main() {
   const dir = fs.mkdtempSync(path.join(tmpRoot, 'browser-'));
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'marquee-chromium-'));
   let server = null;
+  let ratedServer = null;
   let context = null;
   try {
     fs.mkdirSync(path.join(dir, 'data'));
@@ -295,6 +395,15 @@ async function main() {
     assert.ok(await page.evaluate(() => !!window.Chart.getChart(document.getElementById('genre-chart'))),
       'genre chart drawn');
     assert.ok(await page.isHidden('#charts-unavailable'), 'no charts-unavailable notice');
+    // The golden fixture has no ratings: the panel says so instead of an empty chart.
+    await page.waitForSelector('#ratings-panel[data-state="empty"]');
+    assert.ok(await page.isVisible('#ratings-empty'), 'the "no ratings loaded" notice shows');
+    assert.match(await page.textContent('#ratings-empty'), /No ratings loaded/);
+    assert.ok(await page.isHidden('#rating-chart'), 'no empty rating chart');
+    assert.ok(await page.isHidden('#rating-table'), 'no empty rating table');
+    await page.waitForFunction(() => document.getElementById('company-ratings-note').textContent !== '');
+    assert.match(await page.textContent('#company-ratings-note'), /^No ratings loaded/);
+    assert.ok(await page.isHidden('#company-ratings-table'), 'no empty company ratings table');
     await page.screenshot({ path: path.join(artifacts, 'dashboard.png'), fullPage: true });
     assert.deepEqual(problems, [], 'no console errors, page errors or external requests');
     await page.close();
@@ -328,6 +437,27 @@ async function main() {
     await bare.page.screenshot({ path: path.join(artifacts, 'dashboard-no-charts.png'), fullPage: true });
     const realProblems = bare.problems.filter((p) => !p.includes('status of 404') && !p.includes('chart.umd.js'));
     assert.deepEqual(realProblems, [], 'no errors besides the missing chart.js');
+
+    // 5. Ratings: a generated archive with ratings.csv and links.csv, run and served by a second server.
+    const archive = path.join(dir, 'generated.zip');
+    const generate = spawnSync(binary, ['generate', '--scale', '0.01', '--seed', '13', '--ratings-scale', '0.0004',
+      '--out', archive], { encoding: 'utf8' });
+    assert.equal(generate.status, 0, `marquee generate failed:\n${generate.stdout}${generate.stderr}`);
+    const ratedWorkdir = path.join(dir, 'rated');
+    const ratedRun = spawnSync(binary, ['run', archive, '--workdir', ratedWorkdir], { encoding: 'utf8' });
+    assert.equal(ratedRun.status, 0, `marquee run of the generated archive failed:\n${ratedRun.stdout}${ratedRun.stderr}`);
+    const ratedPort = await freePort();
+    const ratedBase = `http://127.0.0.1:${ratedPort}`;
+    let ratedLog = '';
+    ratedServer = spawn(binary, ['serve', '--workdir', ratedWorkdir, '--host', '127.0.0.1', '--port', String(ratedPort),
+      '--threads', '2'], { env: { ...process.env, MARQUEE_NODE_MODULES: nodeModules } });
+    ratedServer.stdout.on('data', (d) => { ratedLog += d; });
+    ratedServer.stderr.on('data', (d) => { ratedLog += d; });
+    await waitForHealth(ratedBase, ratedServer);
+    await checkRatings(context, ratedBase, path.join(ratedWorkdir, 'movie_results'));
+    ratedServer.kill('SIGTERM');
+    assert.equal(await waitForExit(ratedServer, 10000), 0, `the second marquee serve after SIGTERM\n${ratedLog}`);
+    ratedServer = null;
     await context.close();
     context = null;
 
@@ -342,6 +472,7 @@ async function main() {
   } finally {
     if (context) await context.close().catch(() => {});
     if (server && server.exitCode === null) server.kill('SIGKILL');
+    if (ratedServer && ratedServer.exitCode === null) ratedServer.kill('SIGKILL');
     fs.rmSync(profile, { recursive: true, force: true });
     if (!process.env.MARQUEE_KEEP_TEST_DIRS) fs.rmSync(dir, { recursive: true, force: true });
   }

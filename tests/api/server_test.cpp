@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -540,6 +541,60 @@ TEST_F(ApiTest, MovieListsRefuseBadParametersNamingThem) {
   expect_bad("/api/genres/18/movies?year=1995&genre=18", "genre", "unknown parameter");
 }
 
+TEST_F(ApiTest, RatingRoutesAnswerNoRowsWhenNoRatingsAreLoaded) {
+  // The golden fixture is movies_metadata.csv alone: no links, no ratings.
+  Reply all = get("/api/genres/ratings");
+  ASSERT_EQ(all.status, 200) << all.text;
+  EXPECT_EQ(
+      all.body.at("columns"),
+      json::parse(R"(["year","genre_id","genre_name","rated_movies","ratings","avg_rating"])"));
+  EXPECT_EQ(all.body.at("count"), 0);
+  EXPECT_TRUE(all.body.at("rows").empty());
+
+  Reply drama = get("/api/genres/18/ratings");
+  ASSERT_EQ(drama.status, 200) << drama.text;
+  EXPECT_EQ(drama.body.at("genre_id"), 18);
+  EXPECT_EQ(drama.body.at("genre_name"), "Drama");
+  EXPECT_EQ(drama.body.at("columns"), all.body.at("columns"));
+  EXPECT_EQ(drama.body.at("count"), 0);
+
+  Reply disney = get("/api/companies/2/ratings");
+  ASSERT_EQ(disney.status, 200) << disney.text;
+  EXPECT_EQ(disney.body.at("company_id"), 2);
+  EXPECT_EQ(disney.body.at("company_name"), "Walt Disney Pictures");
+  EXPECT_EQ(disney.body.at("columns"), json::parse(R"(["company_id","company_name","year",
+                                                      "rated_movies","ratings","avg_rating"])"));
+  EXPECT_EQ(disney.body.at("count"), 0);
+
+  for (const auto& g : get("/api/genres").body.at("items")) {
+    EXPECT_EQ(g.at("rated_movies"), 0) << g.dump();
+    EXPECT_EQ(g.at("ratings"), 0) << g.dump();
+  }
+  for (const auto& c : get("/api/companies?limit=1000").body.at("items")) {
+    EXPECT_EQ(c.at("rated_movies"), 0) << c.dump();
+    EXPECT_EQ(c.at("ratings"), 0) << c.dump();
+  }
+}
+
+TEST_F(ApiTest, RatingRoutesRefuseBadParametersNamingThem) {
+  expect_bad("/api/companies/987654321/ratings", "id", "no production company has id 987654321");
+  expect_bad("/api/companies/abc/ratings", "id", "expected an integer of at least 1, got 'abc'");
+  expect_bad("/api/companies/2/ratings?year=abc", "year", "expected a year from 1 to 9999");
+  expect_bad("/api/companies/2/ratings?from=2000&to=1990", "from", "from: 2000 is after to (1990)");
+  expect_bad("/api/companies/2/ratings?genre=18", "genre", "unknown parameter");
+  expect_bad("/api/genres/424242/ratings", "id",
+             "id: no genre has id 424242; find ids at /api/genres");
+  expect_bad("/api/genres/0/ratings", "id", "expected an integer of at least 1");
+  expect_bad("/api/genres/18/ratings?to=soon", "to", "expected a year");
+  expect_bad("/api/genres/18/ratings?genre=18", "genre",
+             "unknown parameter; /api/genres/{id}/ratings takes year, from, to");
+  expect_bad("/api/genres/ratings?genre=424242", "genre", "no genre has id 424242");
+  expect_bad("/api/genres/ratings?genre=drama", "genre", "expected an integer of at least 1");
+  expect_bad("/api/genres/ratings?year=0", "year", "expected a year from 1 to 9999");
+  expect_bad("/api/genres/ratings?from=2001&to=2000", "from", "is after to");
+  expect_bad("/api/genres/ratings?year=1995&year=1996", "year", "given more than once");
+}
+
 TEST_F(ApiTest, AnEmptyValueCountsAsAbsent) {
   Reply r = get("/api/companies?search=&limit=&offset=");
   ASSERT_EQ(r.status, 200) << r.text;
@@ -689,8 +744,9 @@ TEST_F(ApiTest, OpenApiDescribesExactlyTheRouterRoutes) {
   EXPECT_EQ(route_paths.size(), routes.size()) << "a route is registered twice";
   for (const char* path :
        {"/api/companies", "/api/companies/{id}/yearly", "/api/companies/{id}/genres",
-        "/api/companies/{id}/movies", "/api/genres", "/api/genres/yearly",
-        "/api/genres/most-popular", "/api/genres/{id}/movies", "/api/batches", "/health",
+        "/api/companies/{id}/movies", "/api/companies/{id}/ratings", "/api/genres",
+        "/api/genres/yearly", "/api/genres/most-popular", "/api/genres/ratings",
+        "/api/genres/{id}/movies", "/api/genres/{id}/ratings", "/api/batches", "/health",
         "/api/openapi.json"}) {
     EXPECT_TRUE(route_paths.contains(path)) << path;
   }
@@ -763,6 +819,249 @@ TEST_F(ApiTest, LogsOneLinePerRequestWithMethodPathStatusAndTime) {
     }
   }
   EXPECT_EQ(lines, 1);
+}
+
+/// A record as SPEC 5 writes it: a field quoted only when it holds a comma, quote, CR or LF
+/// (quotes doubled), LF at the end.
+std::string csv_line(const CsvRecord& record) {
+  std::string out;
+  for (std::size_t i = 0; i < record.size(); ++i) {
+    if (i > 0) out += ',';
+    const std::string& f = record[i];
+    if (f.find_first_of(",\"\r\n") == std::string::npos) {
+      out += f;
+      continue;
+    }
+    out += '"';
+    for (char c : f) {
+      if (c == '"') out += '"';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + '\n';
+}
+
+std::string csv_text(const CsvRecord& header, const std::vector<CsvRecord>& rows) {
+  std::string out = csv_line(header);
+  for (const auto& row : rows) out += csv_line(row);
+  return out;
+}
+
+/// A report file of a run, parsed; fails the test unless writing it back gives the same bytes, so
+/// that comparing records is comparing the file's bytes.
+Csv report_file(const fs::path& results, const std::string& report) {
+  std::string text = read_text(results / (report + ".csv"));
+  Csv csv = parse_csv(text);
+  EXPECT_EQ(csv_text(csv.header, csv.rows), text) << report << ": the test's CSV reader";
+  return csv;
+}
+
+std::int64_t column_sum(const Csv& csv, const std::vector<CsvRecord>& rows,
+                        const std::string& column) {
+  std::int64_t sum = 0;
+  for (const auto& row : rows) sum += std::stoll(row[csv.column(column)]);
+  return sum;
+}
+
+/// The three rating routes against the two rating reports a run wrote into `results`: the rows,
+/// written back as CSV, are the files' bytes; and the genre and company lists' rated_movies and
+/// ratings are the sums of their rows.
+void expect_rating_routes_match_files(int port, const fs::path& results) {
+  Csv genre_csv = report_file(results, "genre_rating_yearly");
+  ASSERT_GT(genre_csv.rows.size(), 50u) << "the generated archive should rate many genre-years";
+  Reply all = get(port, "/api/genres/ratings");
+  ASSERT_EQ(all.status, 200) << all.text;
+  EXPECT_EQ(all.body.at("columns").get<CsvRecord>(), genre_csv.header);
+  EXPECT_EQ(all.body.at("count").get<std::size_t>(), genre_csv.rows.size());
+  EXPECT_EQ(csv_text(genre_csv.header, json_rows(all.body, genre_csv.header)),
+            read_text(results / "genre_rating_yearly.csv"));
+
+  Reply genres = get(port, "/api/genres");
+  ASSERT_EQ(genres.status, 200) << genres.text;
+  std::size_t rated_genres = 0;
+  for (const auto& g : genres.body.at("items")) {
+    std::string id = std::to_string(g.at("id").get<std::int64_t>());
+    std::vector<CsvRecord> want;
+    for (const auto& row : genre_csv.rows) {
+      if (row[genre_csv.column("genre_id")] == id) want.push_back(row);
+    }
+    Reply r = get(port, "/api/genres/" + id + "/ratings");
+    ASSERT_EQ(r.status, 200) << id << ": " << r.text;
+    EXPECT_EQ(r.body.at("genre_id"), g.at("id"));
+    EXPECT_EQ(r.body.at("genre_name"), g.at("name"));
+    EXPECT_EQ(r.body.at("columns").get<CsvRecord>(), genre_csv.header);
+    EXPECT_EQ(json_rows(r.body, genre_csv.header), want) << "genre " << id;
+    EXPECT_EQ(r.body.at("count").get<std::size_t>(), want.size());
+    EXPECT_EQ(g.at("rated_movies"), column_sum(genre_csv, want, "rated_movies")) << g.dump();
+    EXPECT_EQ(g.at("ratings"), column_sum(genre_csv, want, "ratings")) << g.dump();
+    if (!want.empty()) ++rated_genres;
+  }
+  EXPECT_GT(rated_genres, 5u);
+
+  // The company routes in company id order are the whole file, row for row.
+  Csv company_csv = report_file(results, "company_rating_yearly");
+  ASSERT_GT(company_csv.rows.size(), 50u);
+  std::vector<std::string> ids;
+  std::map<std::string, std::vector<CsvRecord>> by_company;
+  for (const auto& row : company_csv.rows) {
+    const std::string& id = row[company_csv.column("company_id")];
+    if (by_company[id].empty()) ids.push_back(id);
+    by_company[id].push_back(row);
+  }
+  std::vector<CsvRecord> served;
+  for (const auto& id : ids) {
+    Reply r = get(port, "/api/companies/" + id + "/ratings");
+    ASSERT_EQ(r.status, 200) << id << ": " << r.text;
+    EXPECT_EQ(r.body.at("columns").get<CsvRecord>(), company_csv.header);
+    EXPECT_EQ(r.body.at("company_name").get<std::string>(),
+              by_company[id].front()[company_csv.column("company_name")]);
+    EXPECT_EQ(r.body.at("count").get<std::size_t>(), by_company[id].size()) << "company " << id;
+    for (auto& row : json_rows(r.body, company_csv.header)) served.push_back(std::move(row));
+  }
+  EXPECT_EQ(csv_text(company_csv.header, served), read_text(results / "company_rating_yearly.csv"));
+
+  // Every company in the list, rated or not, with its sums; one without ratings answers no rows.
+  std::optional<std::string> unrated;
+  std::int64_t total = 1;
+  for (std::int64_t offset = 0; offset < total; offset += 1000) {
+    Reply page = get(port, fmt::format("/api/companies?sort=id&limit=1000&offset={}", offset));
+    ASSERT_EQ(page.status, 200) << page.text;
+    total = page.body.at("total");
+    for (const auto& c : page.body.at("items")) {
+      std::string id = std::to_string(c.at("id").get<std::int64_t>());
+      const auto& rows = by_company[id];
+      EXPECT_EQ(c.at("rated_movies"), column_sum(company_csv, rows, "rated_movies")) << c.dump();
+      EXPECT_EQ(c.at("ratings"), column_sum(company_csv, rows, "ratings")) << c.dump();
+      if (rows.empty() && !unrated) unrated = id;
+    }
+  }
+  ASSERT_TRUE(unrated.has_value()) << "every generated company has ratings";
+  Reply none = get(port, "/api/companies/" + *unrated + "/ratings");
+  ASSERT_EQ(none.status, 200) << none.text;
+  EXPECT_EQ(none.body.at("count"), 0);
+  EXPECT_TRUE(none.body.at("rows").empty());
+}
+
+/// A generated archive with ratings, loaded and reported by the real pipeline as `marquee run`
+/// does, served for the suite: the routes must give back the report files it wrote.
+class RatingApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = fresh_dir("ratings");
+    pipeline::JobOptions options;
+    options.workdir = root_ / "work";
+    pipeline::Job(options).run(testing::generated_archive(root_).string());
+    results_ = options.effective_results_dir();
+    server_ = new RunningServer(options.workdir / "marquee.db");
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+    std::error_code ec;
+    if (std::getenv("MARQUEE_KEEP_TEST_DIRS") == nullptr) fs::remove_all(root_, ec);
+  }
+  static int port() { return server_->port(); }
+  static Reply get(const std::string& target) { return marquee::api::get(port(), target); }
+  static Csv report(const std::string& name) { return report_file(results_, name); }
+
+  static inline fs::path root_, results_;
+  static inline RunningServer* server_ = nullptr;
+};
+
+TEST_F(RatingApiTest, RoutesServeTheRatingReportFilesRowForRow) {
+  expect_rating_routes_match_files(port(), results_);
+}
+
+TEST_F(RatingApiTest, AvgRatingKeepsItsFourDecimalsAsAString) {
+  Reply r = get("/api/genres/ratings");
+  ASSERT_EQ(r.status, 200) << r.text;
+  ASSERT_FALSE(r.body.at("rows").empty());
+  std::regex four_decimals(R"([0-9]\.[0-9]{4})");
+  for (const auto& row : r.body.at("rows")) {
+    ASSERT_TRUE(row.at("avg_rating").is_string()) << row.dump();
+    std::string v = row.at("avg_rating");
+    EXPECT_TRUE(std::regex_match(v, four_decimals)) << v;
+    EXPECT_GE(std::stod(v), 0.5);
+    EXPECT_LE(std::stod(v), 5.0);
+    EXPECT_TRUE(row.at("ratings").is_number_integer());
+    EXPECT_GE(row.at("ratings").get<std::int64_t>(), row.at("rated_movies").get<std::int64_t>());
+  }
+}
+
+TEST_F(RatingApiTest, GenreRatingsFilterByGenreAndYears) {
+  Csv csv = report("genre_rating_yearly");
+  std::map<std::string, std::vector<CsvRecord>> by_genre;
+  for (const auto& row : csv.rows) by_genre[row[csv.column("genre_id")]].push_back(row);
+  auto best = std::max_element(by_genre.begin(), by_genre.end(), [](const auto& a, const auto& b) {
+    return a.second.size() < b.second.size();
+  });
+  ASSERT_GE(best->second.size(), 3u);
+  const auto& rows = best->second;
+  std::string from = rows[1][csv.column("year")];
+  std::string to = rows[rows.size() - 2][csv.column("year")];
+  std::vector<CsvRecord> want(rows.begin() + 1, rows.end() - 1);
+
+  Reply one = get(fmt::format("/api/genres/{}/ratings?from={}&to={}", best->first, from, to));
+  ASSERT_EQ(one.status, 200) << one.text;
+  EXPECT_EQ(json_rows(one.body, csv.header), want);
+  Reply listed =
+      get(fmt::format("/api/genres/ratings?genre={}&from={}&to={}", best->first, from, to));
+  ASSERT_EQ(listed.status, 200) << listed.text;
+  EXPECT_EQ(json_rows(listed.body, csv.header), want);
+
+  std::vector<CsvRecord> of_year;
+  for (const auto& row : csv.rows) {
+    if (row[csv.column("year")] == from) of_year.push_back(row);
+  }
+  Reply year = get("/api/genres/ratings?year=" + from);
+  ASSERT_EQ(year.status, 200) << year.text;
+  EXPECT_EQ(json_rows(year.body, csv.header), of_year);
+  Reply cell = get(fmt::format("/api/genres/{}/ratings?year={}", best->first, from));
+  ASSERT_EQ(cell.status, 200) << cell.text;
+  EXPECT_EQ(json_rows(cell.body, csv.header), std::vector<CsvRecord>{rows[1]});
+}
+
+TEST_F(RatingApiTest, CompanyRatingsFilterByYears) {
+  Csv csv = report("company_rating_yearly");
+  std::map<std::string, std::vector<CsvRecord>> by_company;
+  for (const auto& row : csv.rows) by_company[row[csv.column("company_id")]].push_back(row);
+  auto best = std::max_element(
+      by_company.begin(), by_company.end(),
+      [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
+  ASSERT_GE(best->second.size(), 3u);
+  const auto& rows = best->second;
+  std::string from = rows[1][csv.column("year")];
+  std::string to = rows[rows.size() - 2][csv.column("year")];
+  Reply r = get(fmt::format("/api/companies/{}/ratings?from={}&to={}", best->first, from, to));
+  ASSERT_EQ(r.status, 200) << r.text;
+  EXPECT_EQ(json_rows(r.body, csv.header),
+            std::vector<CsvRecord>(rows.begin() + 1, rows.end() - 1));
+  Reply one = get(fmt::format("/api/companies/{}/ratings?year={}", best->first, to));
+  ASSERT_EQ(one.status, 200) << one.text;
+  EXPECT_EQ(json_rows(one.body, csv.header), std::vector<CsvRecord>{rows[rows.size() - 2]});
+}
+
+TEST_F(RatingApiTest, RatingRowsHaveTheDocumentedKeys) {
+  json doc = get("/api/openapi.json").body;
+  std::string company = report("company_rating_yearly").rows.front().front();
+  const std::vector<std::pair<std::string, std::string>> routes = {
+      {"/api/genres/ratings", "GenreRatingRow"},
+      {"/api/genres/" + report("genre_rating_yearly").rows.front()[1] + "/ratings",
+       "GenreRatingRow"},
+      {"/api/companies/" + company + "/ratings", "CompanyRatingRow"}};
+  for (const auto& [target, schema] : routes) {
+    Reply r = get(target);
+    ASSERT_EQ(r.status, 200) << target << ": " << r.text;
+    ASSERT_FALSE(r.body.at("rows").empty()) << target;
+    const json& row = r.body.at("rows")[0];
+    EXPECT_EQ(keys(row), property_names(doc.at("components").at("schemas").at(schema))) << target;
+    // json sorts an object's keys; ordered_json keeps them as served.
+    std::vector<std::string> order;
+    for (auto& [k, v] : nlohmann::ordered_json::parse(r.text).at("rows")[0].items())
+      order.push_back(k);
+    EXPECT_EQ(order, r.body.at("columns").get<std::vector<std::string>>()) << "in CSV order";
+  }
 }
 
 TEST(ApiServer, AnswersFromTheLatestBatchAfterALoad) {
@@ -926,6 +1225,35 @@ TEST(ApiServer, PostgresAnswersWithTheReportsDigits) {
     EXPECT_EQ(health.body.value("engine", ""), "postgresql") << health.text;
     server.stop();
     listener.join();
+  }
+  admin_exec(base, "DROP DATABASE " + name + " WITH (FORCE)");
+  std::error_code ec;
+  fs::remove_all(root, ec);
+}
+
+TEST(ApiServer, PostgresRatingRoutesMatchTheReportFiles) {
+  const char* base = std::getenv("MARQUEE_TEST_PG");
+  if (base == nullptr || *base == '\0')
+    GTEST_SKIP() << "MARQUEE_TEST_PG is not set; ./test.sh starts a server and sets it";
+  std::random_device rd;
+  std::string name = fmt::format("marquee_api_ratings_{:08x}", rd());
+  ASSERT_TRUE(admin_exec(base, "CREATE DATABASE " + name));
+  std::string url = with_database(base, name);
+  auto root = fresh_dir("postgres-ratings");
+  {
+    pipeline::JobOptions options;
+    options.workdir = root / "work";
+    options.db_url = url;
+    pipeline::Job(options).run(testing::generated_archive(root).string());
+
+    ServeOptions serve_options;
+    serve_options.db_url = url;
+    serve_options.port = 0;
+    serve_options.threads = 2;
+    RunningServer server(serve_options);
+    expect_rating_routes_match_files(server.port(), options.effective_results_dir());
+    Reply health = get(server.port(), "/health");
+    EXPECT_EQ(health.body.value("engine", ""), "postgresql") << health.text;
   }
   admin_exec(base, "DROP DATABASE " + name + " WITH (FORCE)");
   std::error_code ec;

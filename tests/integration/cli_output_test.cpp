@@ -188,7 +188,7 @@ TEST_F(CliOutput, TheRunSummaryHasEveryBatchStepCheckAndReport) {
     auto lines = lines_of(read_file(report["file"].get<std::string>()));
     EXPECT_EQ(report["rows"].get<std::size_t>() + 1, lines.size()) << name;
   }
-  EXPECT_EQ(summary["reports"].size(), 4u);
+  EXPECT_EQ(summary["reports"].size(), 6u);
 }
 
 TEST_F(CliOutput, AFailedRunLeavesItsSummaryInTheRunHistory) {

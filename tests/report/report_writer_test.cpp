@@ -28,11 +28,15 @@ TEST(WriteReports, AnEmptyStoreGivesHeaderOnlyFiles) {
   std::filesystem::create_directories(dir);
   auto store = store::open_sqlite_store(dir / "db");
   auto written = write_reports(*store, dir / "movie_results");
-  ASSERT_EQ(written.size(), 4u);
+  ASSERT_EQ(written.size(), 6u);
   EXPECT_EQ(slurp(dir / "movie_results/most_popular_genre_by_year.csv"),
             "year,genre_id,genre_name,movies,avg_popularity\n");
   EXPECT_EQ(slurp(dir / "movie_results/company_genre_yearly.csv"),
             "company_id,company_name,year,genre_id,genre_name,releases\n");
+  EXPECT_EQ(slurp(dir / "movie_results/genre_rating_yearly.csv"),
+            "year,genre_id,genre_name,rated_movies,ratings,avg_rating\n");
+  EXPECT_EQ(slurp(dir / "movie_results/company_rating_yearly.csv"),
+            "company_id,company_name,year,rated_movies,ratings,avg_rating\n");
   // Nothing is left behind in the temporary folder.
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
     EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();

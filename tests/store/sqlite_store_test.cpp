@@ -54,7 +54,7 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseKeepingItsData) {
     sqlite3_close(db);
   }
   auto store = open_sqlite_store(dir_ / "db");
-  EXPECT_EQ(rows(*store, "SELECT max(version), 1 FROM schema_version").begin()->first, "3");
+  EXPECT_EQ(rows(*store, "SELECT max(version), 1 FROM schema_version").begin()->first, "4");
   EXPECT_EQ(rows(*store, "SELECT id, data_time FROM ingest_batch"),
             (std::map<std::string, std::string>{{"1", "2024-05-01T00:00:00.000Z"}}));
   // A movie of the version-1 batch is replaced by a batch of a later data time.

@@ -29,15 +29,33 @@ using Pairs = std::map<std::string, std::string>;
 TEST_P(StoreContractTest, MigratesAnEmptyDatabase) {
   auto store = open();
   EXPECT_EQ(store->engine(), GetParam().engine);
-  EXPECT_EQ(select(*store, "SELECT max(version) FROM schema_version"), Rows{{"3"}});
-  for (auto table : {"movie", "genre", "production_company", "collection", "production_country",
-                     "spoken_language", "movie_genre", "movie_company", "movie_country",
-                     "movie_language", "ingest_batch", "data_check_result"}) {
+  EXPECT_EQ(select(*store, "SELECT max(version) FROM schema_version"), Rows{{"4"}});
+  for (auto table : {"movie",
+                     "genre",
+                     "production_company",
+                     "collection",
+                     "production_country",
+                     "spoken_language",
+                     "movie_genre",
+                     "movie_company",
+                     "movie_country",
+                     "movie_language",
+                     "ingest_batch",
+                     "data_check_result",
+                     "link",
+                     "keyword",
+                     "movie_keyword",
+                     "person",
+                     "cast_credit",
+                     "crew_credit",
+                     "rating",
+                     "rating_total",
+                     "ingest_file"}) {
     EXPECT_EQ(count(*store, table), "0") << table;
   }
   store.reset();
   auto again = open();
-  EXPECT_EQ(select(*again, "SELECT max(version) FROM schema_version"), Rows{{"3"}});
+  EXPECT_EQ(select(*again, "SELECT max(version) FROM schema_version"), Rows{{"4"}});
 }
 
 TEST_P(StoreContractTest, ReopeningKeepsTheSchemaAndData) {
@@ -49,7 +67,7 @@ TEST_P(StoreContractTest, ReopeningKeepsTheSchemaAndData) {
   }
   auto store = open();
   EXPECT_TRUE(store->loaded_batch("sha-a"));
-  EXPECT_EQ(select(*store, "SELECT max(version) FROM schema_version"), Rows{{"3"}});
+  EXPECT_EQ(select(*store, "SELECT max(version) FROM schema_version"), Rows{{"4"}});
   EXPECT_EQ(select(*store, "SELECT id FROM movie"), Rows{{"1"}});
 }
 
