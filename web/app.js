@@ -10,12 +10,21 @@ const colors = {
   revenue: '#2fb383',
   profit: '#f0a430',
   loss: '#e5534b',
+  rating: '#d9822b',
+  ratings: '#b9cdf6',
 };
 const genrePalette = ['#5b8def', '#2fb383', '#f0a430', '#e5534b', '#9b6ef3', '#2bb3c0', '#d9658f', '#8a9a3b',
   '#c17d3c', '#4f6fb8', '#3c9d5d', '#b8505b', '#7d7f8c', '#d4b13f', '#6b4fa8', '#36a3d9', '#a15c2d',
   '#5a8f7b', '#c46bb8', '#8c6d3f'];
 
 function $(id) { return document.getElementById(id); }
+
+/** The genre list, fetched once: the genre pickers, and whether any ratings are loaded. */
+let genreList = null;
+function fetchGenres() {
+  genreList ??= api('/api/genres');
+  return genreList;
+}
 
 async function api(path) {
   const res = await fetch(path, { headers: { Accept: 'application/json' } });
@@ -215,8 +224,8 @@ async function selectCompany(id) {
   }
   history.replaceState(null, '', `#company=${id}`);
   try {
-    const [yearly, genres] = await Promise.all([
-      api(`/api/companies/${id}/yearly`), api(`/api/companies/${id}/genres`)]);
+    const [yearly, genres, ratings] = await Promise.all([
+      api(`/api/companies/${id}/yearly`), api(`/api/companies/${id}/genres`), api(`/api/companies/${id}/ratings`)]);
     if (selectedCompany !== id) return;
     $('company-title').textContent = yearly.company_name;
     const movies = yearly.rows.reduce((n, r) => n + r.movies, 0);
@@ -226,6 +235,7 @@ async function selectCompany(id) {
     const open = companyRowOpener(id, yearly.company_name);
     renderCompanyTable(id, yearly.rows, open);
     renderCompanyGenres(id, yearly.company_name, genres.rows);
+    renderCompanyRatings(id, ratings.rows);
     moneyChart('company-chart', yearly.rows, open);
   } catch (err) {
     showError($('company-summary'), err);
@@ -277,6 +287,23 @@ function renderCompanyGenres(id, name, rows) {
     }
     body.appendChild(tr);
   }
+}
+
+async function renderCompanyRatings(id, rows) {
+  const table = $('company-ratings-table');
+  table.dataset.companyId = id;
+  renderRatingTable(table, rows);
+  table.closest('.table-wrap').hidden = rows.length === 0;
+  const note = $('company-ratings-note');
+  note.classList.remove('error');
+  if (rows.length > 0) {
+    note.textContent = ratingSummary(rows, 'of its movies');
+    return;
+  }
+  note.textContent = '';
+  const loaded = await ratingsLoaded().catch(() => true);
+  if (selectedCompany !== id) return;
+  note.textContent = loaded ? 'None of its movies with a release year has a rating.' : kNoRatings;
 }
 
 // --- Most popular genre per year ---------------------------------------------------------------
@@ -349,7 +376,7 @@ function openPopular(r) {
 async function loadGenres() {
   const select = $('genre-select');
   try {
-    const body = await api('/api/genres');
+    const body = await fetchGenres();
     const genres = body.items.filter((g) => g.movies > 0).sort((a, b) => b.movies - a.movies);
     select.replaceChildren();
     for (const g of genres) {
@@ -392,6 +419,134 @@ async function selectGenre(id) {
   }
 }
 
+// --- Ratings per year --------------------------------------------------------------------------
+
+const kNoRatings = 'No ratings loaded: this database holds no MovieLens ratings of movies with a release year.';
+let ratingSerial = 0;
+
+/** Whether any genre's movies have ratings: genre_rating_yearly has rows. */
+async function ratingsLoaded() {
+  const body = await fetchGenres();
+  return body.items.some((g) => g.ratings > 0);
+}
+
+/** "1,234 ratings of 56 movies, 1990–2017" over rating report rows (in year order). */
+function ratingSummary(rows, what) {
+  const ratings = rows.reduce((n, r) => n + r.ratings, 0);
+  const movies = rows.reduce((n, r) => n + r.rated_movies, 0);
+  return `${integer.format(ratings)} ${ratings === 1 ? 'rating' : 'ratings'} of ${integer.format(movies)} ` +
+    `${what}, ${rows[0].year}–${rows[rows.length - 1].year}`;
+}
+
+function renderRatingTable(table, rows) {
+  const body = table.tBodies[0];
+  body.replaceChildren();
+  for (const r of rows) {
+    const tr = document.createElement('tr');
+    cell(tr, r.year, { value: r.year });
+    cell(tr, integer.format(r.rated_movies), { value: r.rated_movies });
+    cell(tr, integer.format(r.ratings), { value: r.ratings });
+    cell(tr, r.avg_rating ?? '—', { value: r.avg_rating });
+    body.appendChild(tr);
+  }
+}
+
+/** The mean rating per year as a line over the number of ratings as bars, on their own axes. */
+function ratingChart(canvasId, rows) {
+  if (!hasCharts) return;
+  charts[canvasId]?.destroy();
+  const series = continuousYears(rows);
+  charts[canvasId] = new window.Chart($(canvasId), {
+    data: {
+      labels: series.map((s) => s.year),
+      datasets: [
+        {
+          type: 'line', label: 'Average rating', yAxisID: 'stars',
+          data: series.map((s) => (s.row?.avg_rating == null ? null : Number(s.row.avg_rating))),
+          borderColor: colors.rating, backgroundColor: colors.rating, borderWidth: 2, pointRadius: 2, spanGaps: false,
+        },
+        {
+          type: 'bar', label: 'Ratings', yAxisID: 'count',
+          data: series.map((s) => (s.row ? s.row.ratings : null)),
+          backgroundColor: colors.ratings,
+        },
+      ],
+    },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      interaction: { mode: 'index', intersect: false },
+      scales: {
+        stars: {
+          position: 'left', min: 0, max: 5,
+          title: { display: true, text: 'Average rating (stars)' },
+        },
+        count: {
+          position: 'right', beginAtZero: true, grid: { drawOnChartArea: false },
+          title: { display: true, text: 'Ratings' },
+          ticks: { callback: (v) => compact.format(v) },
+        },
+      },
+      plugins: {
+        tooltip: {
+          callbacks: {
+            label: (ctx) => {
+              const r = series[ctx.dataIndex].row;
+              if (!r) return `${ctx.dataset.label}: none`;
+              return ctx.dataset.yAxisID === 'stars'
+                ? `Average rating: ${r.avg_rating}`
+                : `Ratings: ${integer.format(r.ratings)} of ${integer.format(r.rated_movies)} movies`;
+            },
+          },
+        },
+      },
+    },
+  });
+}
+
+async function loadRatings() {
+  const select = $('rating-genre-select');
+  try {
+    const body = await fetchGenres();
+    const rated = body.items.filter((g) => g.ratings > 0).sort((a, b) => b.ratings - a.ratings || a.id - b.id);
+    $('ratings-panel').dataset.state = rated.length > 0 ? 'loaded' : 'empty';
+    $('ratings-empty').hidden = rated.length > 0;
+    $('ratings-body').hidden = rated.length === 0;
+    if (rated.length === 0) return;
+    select.replaceChildren();
+    for (const g of rated) {
+      const option = document.createElement('option');
+      option.value = g.id;
+      option.textContent = `${g.name} (${integer.format(g.ratings)} ${g.ratings === 1 ? 'rating' : 'ratings'})`;
+      select.appendChild(option);
+    }
+    select.addEventListener('change', () => selectRatingGenre(Number(select.value)));
+    selectRatingGenre(rated[0].id);
+  } catch (err) {
+    showError($('rating-summary'), err);
+  }
+}
+
+async function selectRatingGenre(id) {
+  const serial = ++ratingSerial;
+  const summary = $('rating-summary');
+  try {
+    const body = await api(`/api/genres/${id}/ratings`);
+    if (serial !== ratingSerial) return; // a newer choice answered first
+    summary.classList.remove('error');
+    summary.textContent = body.rows.length > 0
+      ? ratingSummary(body.rows, `${body.genre_name} movies`)
+      : `No ${body.genre_name} movie has a rating.`;
+    const table = $('rating-table');
+    table.dataset.genreId = id;
+    renderRatingTable(table, body.rows);
+    ratingChart('rating-chart', body.rows);
+  } catch (err) {
+    if (serial === ratingSerial) showError(summary, err);
+  }
+}
+
 // --- Start ---------------------------------------------------------------------------------------
 
 async function loadStatus() {
@@ -428,6 +583,7 @@ function start() {
   });
   loadPopular();
   loadGenres();
+  loadRatings();
 }
 
 start();

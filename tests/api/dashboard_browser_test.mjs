@@ -404,6 +404,7 @@ async function main() {
     await page.waitForFunction(() => document.getElementById('company-ratings-note').textContent !== '');
     assert.match(await page.textContent('#company-ratings-note'), /^No ratings loaded/);
     assert.ok(await page.isHidden('#company-ratings-table'), 'no empty company ratings table');
+    await page.locator('#ratings-panel').screenshot({ path: path.join(artifacts, 'dashboard-no-ratings.png') });
     await page.screenshot({ path: path.join(artifacts, 'dashboard.png'), fullPage: true });
     assert.deepEqual(problems, [], 'no console errors, page errors or external requests');
     await page.close();

@@ -1057,9 +1057,9 @@ TEST_F(RatingApiTest, RatingRowsHaveTheDocumentedKeys) {
     const json& row = r.body.at("rows")[0];
     EXPECT_EQ(keys(row), property_names(doc.at("components").at("schemas").at(schema))) << target;
     // json sorts an object's keys; ordered_json keeps them as served.
+    auto served = nlohmann::ordered_json::parse(r.text);
     std::vector<std::string> order;
-    for (auto& [k, v] : nlohmann::ordered_json::parse(r.text).at("rows")[0].items())
-      order.push_back(k);
+    for (auto& [k, v] : served.at("rows")[0].items()) order.push_back(k);
     EXPECT_EQ(order, r.body.at("columns").get<std::vector<std::string>>()) << "in CSV order";
   }
 }
