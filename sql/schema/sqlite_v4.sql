@@ -38,11 +38,13 @@ CREATE TABLE crew_credit (
 );
 CREATE INDEX crew_credit_movie ON crew_credit (movie_id);
 
--- In the order of ratings.csv (a user's ratings together): a load appends, never seeks.
+-- In the order of ratings.csv (a user's ratings together): a load appends, never seeks. No CHECK
+-- constraints: the rules of SPEC 3.5 checked every value, and 26 million checks are a tenth of
+-- the load.
 CREATE TABLE rating (
-  user_id INTEGER NOT NULL CHECK (user_id > 0),
-  movielens_id INTEGER NOT NULL CHECK (movielens_id > 0),
-  rating REAL NOT NULL CHECK (rating BETWEEN 0.5 AND 5.0),
+  user_id INTEGER NOT NULL,
+  movielens_id INTEGER NOT NULL,
+  rating REAL NOT NULL,
   rated_at INTEGER NOT NULL,
   batch_id INTEGER NOT NULL REFERENCES ingest_batch (id),
   PRIMARY KEY (user_id, movielens_id)

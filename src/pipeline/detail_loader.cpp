@@ -2,6 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -21,34 +27,89 @@ bool is_movie(const std::vector<std::int64_t>& movie_ids, std::int64_t id) {
   return std::binary_search(movie_ids.begin(), movie_ids.end(), id);
 }
 
-/// One accepted row into the batch: false when its movie is unknown (keywords, credits).
-class RowSink {
- public:
-  RowSink(DetailFile file, store::BatchWriter& writer, const std::vector<std::int64_t>& movie_ids)
-      : file_(file), writer_(writer), movie_ids_(movie_ids) {}
+/// Accepted rows of one file on their way from the parsing thread to the batch, in file order.
+struct Chunk {
+  std::vector<dataset::LinkRow> links;
+  std::vector<dataset::RatingRow> ratings;
+  std::vector<dataset::KeywordsRow> keywords;
+  std::vector<dataset::CreditsRow> credits;
+  std::size_t size() const {
+    return links.size() + ratings.size() + keywords.size() + credits.size();
+  }
+};
 
-  /// Applies the rules to the record; the reason it is rejected, or nullopt.
+/// A bounded queue between the thread that inflates and parses and the one that writes: memory
+/// holds at most kChunks chunks of kChunkRows rows, whatever the size of the file.
+class ChunkQueue {
+ public:
+  static constexpr std::size_t kChunks = 4;
+  /// False when the queue was closed (the writer stopped): the producer stops too.
+  bool push(Chunk chunk) {
+    std::unique_lock lock(mutex_);
+    not_full_.wait(lock, [&] { return closed_ || chunks_.size() < kChunks; });
+    if (closed_) return false;
+    chunks_.push_back(std::move(chunk));
+    not_empty_.notify_one();
+    return true;
+  }
+  /// Nullopt once the queue is closed and empty.
+  std::optional<Chunk> pop() {
+    std::unique_lock lock(mutex_);
+    not_empty_.wait(lock, [&] { return closed_ || !chunks_.empty(); });
+    if (chunks_.empty()) return std::nullopt;
+    Chunk chunk = std::move(chunks_.front());
+    chunks_.pop_front();
+    not_full_.notify_one();
+    return chunk;
+  }
+  void close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    not_empty_.notify_all();
+    not_full_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable not_full_, not_empty_;
+  std::deque<Chunk> chunks_;
+  bool closed_ = false;
+};
+
+/// Applies the rules to each record and gathers the accepted rows (keywords and credits of an
+/// unknown movie are counted, not kept); runs on the parsing thread.
+class RowGatherer {
+ public:
+  RowGatherer(DetailFile file, const std::vector<std::int64_t>& movie_ids)
+      : file_(file), movie_ids_(movie_ids) {}
+
+  /// The reason the record is rejected, or nullopt (its row, if kept, is in `chunk`).
   std::optional<dataset::RowError> take(const dataset::DetailRules& rules,
-                                        const format::CsvRecord& record, FileStats& stats) {
+                                        const format::CsvRecord& record, FileStats& stats,
+                                        Chunk& chunk) {
     switch (file_) {
       case DetailFile::kLinks: {
         auto e = rules.apply(record, link_, stats.warnings);
-        if (!e) writer_.write_link(link_);
+        if (!e) chunk.links.push_back(link_);
         return e;
       }
       case DetailFile::kRatings: {
         auto e = rules.apply(record, rating_);
-        if (!e) writer_.write_rating(rating_);
+        if (!e) chunk.ratings.push_back(rating_);
         return e;
       }
       case DetailFile::kKeywords: {
         auto e = rules.apply(record, keywords_, stats.warnings);
-        if (!e && known(keywords_.movie_id, record.line, stats)) writer_.write_keywords(keywords_);
+        if (!e && known(keywords_.movie_id, record.line, stats)) {
+          chunk.keywords.push_back(std::move(keywords_));
+        }
         return e;
       }
       case DetailFile::kCredits: {
         auto e = rules.apply(record, credits_, stats.warnings);
-        if (!e && known(credits_.movie_id, record.line, stats)) writer_.write_credits(credits_);
+        if (!e && known(credits_.movie_id, record.line, stats)) {
+          chunk.credits.push_back(std::move(credits_));
+        }
         return e;
       }
     }
@@ -64,13 +125,19 @@ class RowSink {
   }
 
   DetailFile file_;
-  store::BatchWriter& writer_;
   const std::vector<std::int64_t>& movie_ids_;
   dataset::LinkRow link_;
   dataset::RatingRow rating_;
   dataset::KeywordsRow keywords_;
   dataset::CreditsRow credits_;
 };
+
+void write_chunk(const Chunk& chunk, store::BatchWriter& writer) {
+  for (const auto& r : chunk.links) writer.write_link(r);
+  for (const auto& r : chunk.ratings) writer.write_rating(r);
+  for (const auto& r : chunk.keywords) writer.write_keywords(r);
+  for (const auto& r : chunk.credits) writer.write_credits(r);
+}
 
 }  // namespace
 
@@ -98,18 +165,48 @@ FileStats load_detail_file(DetailFile file, format::ByteSource& source,
   }
   writer.begin_detail_file(file, guards.input_bytes);
   RejectRecorder recorder(rejects, guards, header.size(), writer.batch_id(), file_label);
-  RowSink sink(file, writer, movie_ids);
-  std::uint64_t bytes_read = record.raw.size();
-  while (reader.next(record)) {
-    bytes_read += record.raw.size();
-    if (record.raw.empty() && record.fields.size() == 1) continue;  // an empty line: no record
-    if (stop_signal() != 0 && (stats.rows_read & 0xFFF) == 0) {
-      stop_if_requested(fmt::format("in batch {} after {} records of {}", writer.batch_id(),
-                                    stats.rows_read, file_label));
+  // Inflating and parsing run on a thread of their own while this one writes: the two halves
+  // of a load take the two cores.
+  constexpr std::size_t kChunkRows = 4096;
+  ChunkQueue queue;
+  std::exception_ptr parse_failure;
+  const std::int64_t batch_id = writer.batch_id();
+  std::thread parser([&] {
+    try {
+      RowGatherer gatherer(file, movie_ids);
+      Chunk chunk;
+      std::uint64_t bytes_read = record.raw.size();
+      while (reader.next(record)) {
+        bytes_read += record.raw.size();
+        if (record.raw.empty() && record.fields.size() == 1) continue;  // an empty line
+        if (stop_signal() != 0) {
+          stop_if_requested(fmt::format("in batch {} after {} records of {}", batch_id,
+                                        stats.rows_read, file_label));
+        }
+        ++stats.rows_read;
+        if (auto error = gatherer.take(rules, record, stats, chunk)) {
+          recorder.add(*error, bytes_read, stats);
+        }
+        if (chunk.size() >= kChunkRows) {
+          if (!queue.push(std::move(chunk))) return;
+          chunk = Chunk{};
+        }
+      }
+      if (chunk.size() > 0) queue.push(std::move(chunk));
+    } catch (...) {
+      parse_failure = std::current_exception();
     }
-    ++stats.rows_read;
-    if (auto error = sink.take(rules, record, stats)) recorder.add(*error, bytes_read, stats);
+    queue.close();
+  });
+  try {
+    while (auto chunk = queue.pop()) write_chunk(*chunk, writer);
+  } catch (...) {
+    queue.close();
+    parser.join();
+    throw;
   }
+  parser.join();
+  if (parse_failure) std::rethrow_exception(parse_failure);
   if (stats.rejects_left_out > 0 && !guards.budget.exceeded(stats.rows_rejected, stats.rows_read)) {
     throw Error(ExitCode::kBadData,
                 fmt::format("{}: the file holds more records than its size of {} bytes allows "

@@ -1,5 +1,7 @@
 #include "store/sqlite_detail_writer.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace marquee::store {
@@ -7,13 +9,17 @@ namespace {
 
 using dataset::DetailFile;
 
-std::uint64_t rating_key(const dataset::RatingRow& row) {
-  return static_cast<std::uint64_t>(row.user_id) * 0x9E3779B97F4A7C15ULL ^
-         static_cast<std::uint64_t>(row.movielens_id);
-}
-
 double rating_value(int halves) {
   return halves / 2.0;
+}
+
+/// One INSERT of `rows` ratings: a first load appends them kInsertRows at a time, which spends a
+/// statement's fixed cost once for all of them.
+std::string insert_ratings_sql(std::size_t rows) {
+  std::string sql =
+      "INSERT INTO rating (user_id, movielens_id, rating, rated_at, batch_id) VALUES ";
+  for (std::size_t i = 0; i < rows; ++i) sql += i == 0 ? "(?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?)";
+  return sql;
 }
 
 }  // namespace
@@ -131,19 +137,24 @@ void SqliteDetailWriter::write_credits(const dataset::CreditsRow& row) {
   }
 }
 
-void SqliteDetailWriter::begin_file(DetailFile file, std::uint64_t bytes) {
-  if (file == DetailFile::kRatings) begin_ratings(bytes);
+void SqliteDetailWriter::begin_file(DetailFile file, std::uint64_t) {
+  if (file == DetailFile::kRatings) begin_ratings();
 }
 
-void SqliteDetailWriter::begin_ratings(std::uint64_t bytes) {
+void SqliteDetailWriter::begin_ratings() {
   auto any = db_.prepare("SELECT EXISTS (SELECT 1 FROM rating)");
   any.step("checking whether the rating table is empty");
   ratings_were_empty_ = sqlite3_column_int(any.get(), 0) == 0;
-  // A rating row holds at least "1,1,1,0" and a line end; the real file averages 27 bytes.
-  if (ratings_were_empty_) rating_keys_ = KeyFilter(bytes / 20 + 1);
+  ratings_in_order_ = true;
+  last_user_ = last_movie_ = 0;
+  deltas_.assign(std::size_t{1} << 16, DeltaSlot{});
+  delta_count_ = 0;
   find_rating_ = db_.prepare(
       "SELECT CAST(rating * 2 AS INTEGER), batch_id FROM rating WHERE user_id = ? AND "
       "movielens_id = ?");
+  insert_ratings_ = db_.prepare(insert_ratings_sql(kInsertRows));
+  pending_.clear();
+  pending_.reserve(kInsertRows);
   insert_rating_ = db_.prepare(
       "INSERT INTO rating (user_id, movielens_id, rating, rated_at, batch_id) VALUES (?, ?, ?, ?, "
       "?)");
@@ -158,14 +169,25 @@ void SqliteDetailWriter::begin_ratings(std::uint64_t bytes) {
 }
 
 void SqliteDetailWriter::write_rating(const dataset::RatingRow& row) {
-  if (!ratings_prepared_) begin_ratings(0);
+  if (!ratings_prepared_) begin_ratings();
   if (behind_snapshot_) {
     ++outcome_.older_than_loaded;
     ++outcome_.superseded;
     return;
   }
   bool existed = false;
-  if (!ratings_were_empty_ || rating_keys_.add(rating_key(row))) {
+  if (ratings_in_order_) {
+    const auto user = static_cast<std::uint64_t>(row.user_id);
+    const auto movie = static_cast<std::uint64_t>(row.movielens_id);
+    ratings_in_order_ = user > last_user_ || (user == last_user_ && movie > last_movie_);
+    last_user_ = user;
+    last_movie_ = movie;
+  }
+  if (ratings_were_empty_ && ratings_in_order_) {
+    pending_.push_back(row);
+    if (pending_.size() == kInsertRows) flush_ratings();
+  } else {
+    flush_ratings();  // the lookup must see every earlier row
     find_rating_.bind(1, row.user_id).bind(2, row.movielens_id);
     if (find_rating_.step("looking up a rating")) {
       existed = true;
@@ -177,34 +199,78 @@ void SqliteDetailWriter::write_rating(const dataset::RatingRow& row) {
       } else if (!may_replace(owner)) {
         return;
       }
-      auto& delta = rating_deltas_[row.movielens_id];
+      auto& delta = delta_of(row.movielens_id);
       delta.ratings -= 1;
       delta.halves -= old_halves;
     } else {
       find_rating_.reset();
     }
+    Statement& write = existed ? update_rating_ : insert_rating_;
+    if (existed) {
+      write.bind(1, rating_value(row.rating_halves)).bind(2, row.rated_at).bind(3, batch_id_);
+      write.bind(4, row.user_id).bind(5, row.movielens_id);
+    } else {
+      write.bind(1, row.user_id).bind(2, row.movielens_id);
+      write.bind(3, rating_value(row.rating_halves)).bind(4, row.rated_at).bind(5, batch_id_);
+    }
+    write.run("writing rating");
   }
-  Statement& write = existed ? update_rating_ : insert_rating_;
-  if (existed) {
-    write.bind(1, rating_value(row.rating_halves)).bind(2, row.rated_at).bind(3, batch_id_);
-    write.bind(4, row.user_id).bind(5, row.movielens_id);
-  } else {
-    write.bind(1, row.user_id).bind(2, row.movielens_id).bind(3, rating_value(row.rating_halves));
-    write.bind(4, row.rated_at).bind(5, batch_id_);
-  }
-  write.run("writing rating");
-  auto& delta = rating_deltas_[row.movielens_id];
+  auto& delta = delta_of(row.movielens_id);
   delta.ratings += 1;
   delta.halves += row.rating_halves;
 }
 
+void SqliteDetailWriter::flush_ratings() {
+  if (pending_.empty()) return;
+  Statement single;
+  Statement& insert = pending_.size() == kInsertRows ? insert_ratings_ : single;
+  if (pending_.size() != kInsertRows) single = db_.prepare(insert_ratings_sql(pending_.size()));
+  int at = 0;
+  for (const auto& r : pending_) {
+    insert.bind(at + 1, r.user_id).bind(at + 2, r.movielens_id);
+    insert.bind(at + 3, rating_value(r.rating_halves)).bind(at + 4, r.rated_at);
+    insert.bind(at + 5, batch_id_);
+    at += 5;
+  }
+  insert.run("writing rating");
+  pending_.clear();
+}
+
+SqliteDetailWriter::TotalDelta& SqliteDetailWriter::delta_of(std::int64_t movielens_id) {
+  if (2 * (delta_count_ + 1) > deltas_.size()) {  // at most half full: short probes
+    std::vector<DeltaSlot> old(deltas_.size() * 2);
+    old.swap(deltas_);
+    delta_count_ = 0;
+    for (const auto& slot : old) {
+      if (slot.movielens_id != 0) delta_of(slot.movielens_id) = slot.delta;
+    }
+  }
+  const std::size_t mask = deltas_.size() - 1;
+  std::size_t at = static_cast<std::size_t>(
+                       static_cast<std::uint64_t>(movielens_id) * 0x9E3779B97F4A7C15ULL >> 20) &
+                   mask;
+  while (deltas_[at].movielens_id != movielens_id) {
+    if (deltas_[at].movielens_id == 0) {
+      deltas_[at].movielens_id = movielens_id;
+      ++delta_count_;
+      break;
+    }
+    at = (at + 1) & mask;
+  }
+  return deltas_[at].delta;
+}
+
 void SqliteDetailWriter::apply_rating_totals() {
-  for (const auto& [movielens_id, delta] : rating_deltas_) {
-    if (delta.ratings == 0 && delta.halves == 0) continue;
+  auto add = [&](std::int64_t movielens_id, const TotalDelta& delta) {
+    if (delta.ratings == 0 && delta.halves == 0) return;
     add_rating_total_.bind(1, movielens_id).bind(2, delta.ratings).bind(3, delta.halves);
     add_rating_total_.run("keeping rating_total");
+  };
+  for (const auto& slot : deltas_) {
+    if (slot.movielens_id != 0) add(slot.movielens_id, slot.delta);
   }
-  rating_deltas_.clear();
+  deltas_ = {};
+  delta_count_ = 0;
   db_.exec("DELETE FROM rating_total WHERE ratings = 0", "keeping rating_total");
 }
 
@@ -222,7 +288,10 @@ DetailOutcome SqliteDetailWriter::end_file(DetailFile file, bool snapshot) {
       break;
     case DetailFile::kRatings:
       table = "rating";
-      if (ratings_prepared_) apply_rating_totals();
+      if (ratings_prepared_) {
+        flush_ratings();
+        apply_rating_totals();
+      }
       break;
   }
   if (snapshot && !behind_snapshot_) {
@@ -242,7 +311,6 @@ DetailOutcome SqliteDetailWriter::end_file(DetailFile file, bool snapshot) {
   outcome_ = {};
   written_.clear();
   ratings_prepared_ = false;
-  rating_keys_ = KeyFilter();
   return outcome;
 }
 

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "store/batch_ledger.hpp"
-#include "store/key_filter.hpp"
 #include "store/sqlite_connection.hpp"
 #include "store/store.hpp"
 
@@ -23,7 +22,6 @@ class SqliteDetailWriter {
                      std::string data_time, const std::unordered_set<std::int64_t>& newer_batches,
                      bool behind_snapshot);
 
-  /// `bytes`: the file's size, which bounds its rows (0 when unknown).
   void begin_file(dataset::DetailFile file, std::uint64_t bytes);
   void write_link(const dataset::LinkRow& row);
   void write_keywords(const dataset::KeywordsRow& row);
@@ -40,7 +38,9 @@ class SqliteDetailWriter {
   bool claim(std::unordered_set<std::int64_t>& written, std::int64_t key,
              std::optional<std::int64_t> owner);
   std::optional<std::int64_t> owner_of(Statement& find, std::int64_t key);
-  void begin_ratings(std::uint64_t bytes);
+  void begin_ratings();
+  /// Writes the ratings waiting in pending_ with one statement.
+  void flush_ratings();
   void apply_rating_totals();
 
   SqliteConnection& db_;
@@ -53,22 +53,36 @@ class SqliteDetailWriter {
   /// Keys (movielens ids, movie ids) this batch wrote in the current file.
   std::unordered_set<std::int64_t> written_;
 
-  /// Ratings. The table was empty when the file began: a key is looked up only when the filter
-  /// says this batch may have written it, so a first load only appends.
+  /// Ratings. The table was empty when the file began and the rows come in key order: each one
+  /// is appended without a lookup.
   bool ratings_prepared_ = false;
   bool ratings_were_empty_ = false;
-  KeyFilter rating_keys_;
+  /// While the file's keys only grow, no row can repeat an earlier one (ratings.csv is ordered
+  /// by user and movie, as the table): a first load looks nothing up until the order breaks.
+  bool ratings_in_order_ = true;
+  std::uint64_t last_user_ = 0, last_movie_ = 0;
+  static constexpr std::size_t kInsertRows = 64;
+  std::vector<dataset::RatingRow> pending_;
   /// The change to rating_total of each MovieLens movie: ratings and half stars added (or
   /// taken away, for a replaced rating), applied at the end of the file.
   struct TotalDelta {
     std::int64_t ratings = 0;
     std::int64_t halves = 0;
   };
-  std::unordered_map<std::int64_t, TotalDelta> rating_deltas_;
+  /// By MovieLens id, in one flat open-addressing table (a few tens of thousands of movies): a
+  /// lookup per rating stays in the cache, where a node-based map missed it every time.
+  struct DeltaSlot {
+    std::int64_t movielens_id = 0;  ///< 0: empty (ids are positive)
+    TotalDelta delta;
+  };
+  TotalDelta& delta_of(std::int64_t movielens_id);
+  std::vector<DeltaSlot> deltas_;
+  std::size_t delta_count_ = 0;
 
   Statement find_link_, upsert_link_, find_keywords_owner_, delete_keywords_, upsert_keyword_,
       insert_movie_keyword_, find_credits_owner_, delete_cast_, delete_crew_, upsert_person_,
-      upsert_cast_, upsert_crew_, find_rating_, insert_rating_, update_rating_, add_rating_total_;
+      upsert_cast_, upsert_crew_, find_rating_, insert_rating_, insert_ratings_, update_rating_,
+      add_rating_total_;
 };
 
 }  // namespace marquee::store
