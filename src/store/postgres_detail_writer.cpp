@@ -1,5 +1,7 @@
 #include "store/postgres_detail_writer.hpp"
 
+#include <iterator>
+
 #include <fmt/format.h>
 
 namespace marquee::store {
@@ -49,6 +51,15 @@ PostgresDetailWriter::PostgresDetailWriter(Session& session, BatchLedger& ledger
 void PostgresDetailWriter::begin_file(DetailFile file) {
   buffers_.clear();
   seq_ = 0;
+  ratings_direct_ = false;
+  if (file == DetailFile::kRatings && !behind_snapshot_) {
+    auto empty = session_.exec("SELECT NOT EXISTS (SELECT 1 FROM rating)",
+                               "checking whether the rating table is empty");
+    ratings_direct_ = text_of(empty, 0, 0) == "t";
+    last_user_ = last_movie_ = 0;
+    direct_rows_.clear();
+    direct_totals_.clear();
+  }
   for (const auto& [table, columns] : staging_tables(file)) {
     session_.exec(fmt::format("CREATE TEMP TABLE {} ({}) ON COMMIT DROP", table, columns),
                   fmt::format("creating the staging table {}", table));
@@ -57,6 +68,7 @@ void PostgresDetailWriter::begin_file(DetailFile file) {
 }
 
 void PostgresDetailWriter::flush() {
+  flush_direct();
   for (auto& b : buffers_) {
     if (b.rows.empty()) continue;
     session_.copy_in(fmt::format("COPY {} FROM STDIN", b.table), b.rows,
@@ -65,8 +77,15 @@ void PostgresDetailWriter::flush() {
   }
 }
 
+void PostgresDetailWriter::flush_direct() {
+  if (direct_rows_.empty()) return;
+  session_.copy_in("COPY rating (user_id, movielens_id, rating, rated_at, batch_id) FROM STDIN",
+                   direct_rows_, "copying ratings into rating");
+  direct_rows_.clear();
+}
+
 void PostgresDetailWriter::flush_if_full() {
-  std::size_t held = 0;
+  std::size_t held = direct_rows_.size();
   for (const auto& b : buffers_) held += b.rows.size();
   if (held >= kFlushBytes) flush();
 }
@@ -123,6 +142,22 @@ void PostgresDetailWriter::write_credits(const dataset::CreditsRow& row) {
 }
 
 void PostgresDetailWriter::write_rating(const dataset::RatingRow& row) {
+  if (ratings_direct_) {
+    const auto user = static_cast<std::uint64_t>(row.user_id);
+    const auto movie = static_cast<std::uint64_t>(row.movielens_id);
+    ratings_direct_ = user > last_user_ || (user == last_user_ && movie > last_movie_);
+    last_user_ = user;
+    last_movie_ = movie;
+  }
+  if (ratings_direct_) {
+    static constexpr const char* kRatingText[] = {"",  "0.5", "1", "1.5", "2", "2.5",
+                                                  "3", "3.5", "4", "4.5", "5"};
+    fmt::format_to(std::back_inserter(direct_rows_), "{}\t{}\t{}\t{}\t{}\n", row.user_id,
+                   row.movielens_id, kRatingText[row.rating_halves], row.rated_at, batch_id_);
+    direct_totals_.add(row.movielens_id, 1, row.rating_halves);
+    flush_if_full();
+    return;
+  }
   CopyRow(buffers_[0].rows)
       .integer(++seq_)
       .integer(row.user_id)
@@ -152,7 +187,7 @@ DetailOutcome PostgresDetailWriter::settle_latest(const std::string& stage,
   if (any_newer_) {
     outcome.older_than_loaded =
         select_count(fmt::format("SELECT count(*) FROM {} s WHERE {}", stage, owned_by_newer_row),
-                   "counting the rows older than the loaded ones");
+                     "counting the rows older than the loaded ones");
     if (outcome.older_than_loaded > 0) {
       session_.exec(fmt::format("DELETE FROM {} l WHERE {}", latest, owned_by_newer_latest),
                     "keeping the rows of newer batches");
@@ -265,6 +300,29 @@ DetailOutcome PostgresDetailWriter::merge_credits() {
 }
 
 DetailOutcome PostgresDetailWriter::merge_ratings() {
+  constexpr const char* kAddTotals =
+      " ON CONFLICT (movielens_id) DO UPDATE SET ratings = rating_total.ratings + "
+      "excluded.ratings, rating_halves = rating_total.rating_halves + excluded.rating_halves";
+  // The ratings copied straight into the table count first; the staged ones merge over them.
+  std::string totals;
+  direct_totals_.for_each([&](std::int64_t movielens_id, const RatingTotals::Delta& d) {
+    fmt::format_to(std::back_inserter(totals), "{}\t{}\t{}\n", movielens_id, d.ratings, d.halves);
+  });
+  direct_totals_.clear();
+  if (!totals.empty()) {
+    session_.exec(
+        "CREATE TEMP TABLE direct_total (movielens_id bigint, ratings bigint, "
+        "rating_halves bigint) ON COMMIT DROP",
+        "creating the staging table direct_total");
+    session_.copy_in("COPY direct_total FROM STDIN", totals, "copying the rating totals");
+    session_.exec(std::string("INSERT INTO rating_total (movielens_id, ratings, rating_halves) "
+                              "SELECT movielens_id, ratings, rating_halves FROM direct_total") +
+                      kAddTotals,
+                  "adding the copied ratings to rating_total");
+  }
+  const std::uint64_t staged =
+      select_count("SELECT count(*) FROM stage_rating", "counting the staged ratings");
+  if (staged == 0) return {};
   session_.exec(
       "CREATE TEMP TABLE latest_rating ON COMMIT DROP AS SELECT DISTINCT ON (user_id, "
       "movielens_id) user_id, movielens_id, halves, rated_at FROM stage_rating ORDER BY user_id, "
@@ -277,9 +335,12 @@ DetailOutcome PostgresDetailWriter::merge_ratings() {
         alias, newer_);
   };
   auto outcome = settle_latest("stage_rating", "latest_rating", owned('s'), owned('l'));
-  constexpr const char* kAddTotals =
-      " ON CONFLICT (movielens_id) DO UPDATE SET ratings = rating_total.ratings + "
-      "excluded.ratings, rating_halves = rating_total.rating_halves + excluded.rating_halves";
+  // A staged rating that replaces one this batch copied straight in supersedes it.
+  outcome.superseded += select_count(
+      fmt::format("SELECT count(*) FROM latest_rating l JOIN rating r ON r.user_id = l.user_id "
+                  "AND r.movielens_id = l.movielens_id WHERE r.batch_id = {}",
+                  batch_id_),
+      "counting the ratings replaced within the batch");
   // The ratings replaced leave their movie's total before the new ones join it.
   session_.exec(std::string("INSERT INTO rating_total (movielens_id, ratings, rating_halves) "
                             "SELECT r.movielens_id, -count(*), -sum((r.rating * 2)::bigint) FROM "

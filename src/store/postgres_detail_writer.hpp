@@ -6,6 +6,7 @@
 
 #include "store/batch_ledger.hpp"
 #include "store/postgres_session.hpp"
+#include "store/rating_totals.hpp"
 #include "store/store.hpp"
 
 namespace marquee::store {
@@ -61,6 +62,16 @@ class PostgresDetailWriter {
     std::string rows;
   };
   std::vector<Buffer> buffers_;
+
+  /// A first load of ratings (the table was empty) copies them straight into `rating` while the
+  /// file's keys only grow (ratings.csv is ordered by user and movie, as the key): no row can
+  /// repeat an earlier one then. From the first row out of order on, rows go to stage_rating and
+  /// are merged at the end like a later load's.
+  bool ratings_direct_ = false;
+  std::uint64_t last_user_ = 0, last_movie_ = 0;
+  std::string direct_rows_;
+  RatingTotals direct_totals_;
+  void flush_direct();
 };
 
 }  // namespace marquee::store

@@ -147,8 +147,7 @@ void SqliteDetailWriter::begin_ratings() {
   ratings_were_empty_ = sqlite3_column_int(any.get(), 0) == 0;
   ratings_in_order_ = true;
   last_user_ = last_movie_ = 0;
-  deltas_.assign(std::size_t{1} << 16, DeltaSlot{});
-  delta_count_ = 0;
+  rating_deltas_.clear();
   find_rating_ = db_.prepare(
       "SELECT CAST(rating * 2 AS INTEGER), batch_id FROM rating WHERE user_id = ? AND "
       "movielens_id = ?");
@@ -199,9 +198,7 @@ void SqliteDetailWriter::write_rating(const dataset::RatingRow& row) {
       } else if (!may_replace(owner)) {
         return;
       }
-      auto& delta = delta_of(row.movielens_id);
-      delta.ratings -= 1;
-      delta.halves -= old_halves;
+      rating_deltas_.add(row.movielens_id, -1, -old_halves);
     } else {
       find_rating_.reset();
     }
@@ -215,9 +212,7 @@ void SqliteDetailWriter::write_rating(const dataset::RatingRow& row) {
     }
     write.run("writing rating");
   }
-  auto& delta = delta_of(row.movielens_id);
-  delta.ratings += 1;
-  delta.halves += row.rating_halves;
+  rating_deltas_.add(row.movielens_id, 1, row.rating_halves);
 }
 
 void SqliteDetailWriter::flush_ratings() {
@@ -236,41 +231,12 @@ void SqliteDetailWriter::flush_ratings() {
   pending_.clear();
 }
 
-SqliteDetailWriter::TotalDelta& SqliteDetailWriter::delta_of(std::int64_t movielens_id) {
-  if (2 * (delta_count_ + 1) > deltas_.size()) {  // at most half full: short probes
-    std::vector<DeltaSlot> old(deltas_.size() * 2);
-    old.swap(deltas_);
-    delta_count_ = 0;
-    for (const auto& slot : old) {
-      if (slot.movielens_id != 0) delta_of(slot.movielens_id) = slot.delta;
-    }
-  }
-  const std::size_t mask = deltas_.size() - 1;
-  std::size_t at = static_cast<std::size_t>(
-                       static_cast<std::uint64_t>(movielens_id) * 0x9E3779B97F4A7C15ULL >> 20) &
-                   mask;
-  while (deltas_[at].movielens_id != movielens_id) {
-    if (deltas_[at].movielens_id == 0) {
-      deltas_[at].movielens_id = movielens_id;
-      ++delta_count_;
-      break;
-    }
-    at = (at + 1) & mask;
-  }
-  return deltas_[at].delta;
-}
-
 void SqliteDetailWriter::apply_rating_totals() {
-  auto add = [&](std::int64_t movielens_id, const TotalDelta& delta) {
-    if (delta.ratings == 0 && delta.halves == 0) return;
+  rating_deltas_.for_each([&](std::int64_t movielens_id, const RatingTotals::Delta& delta) {
     add_rating_total_.bind(1, movielens_id).bind(2, delta.ratings).bind(3, delta.halves);
     add_rating_total_.run("keeping rating_total");
-  };
-  for (const auto& slot : deltas_) {
-    if (slot.movielens_id != 0) add(slot.movielens_id, slot.delta);
-  }
-  deltas_ = {};
-  delta_count_ = 0;
+  });
+  rating_deltas_.clear();
   db_.exec("DELETE FROM rating_total WHERE ratings = 0", "keeping rating_total");
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "store/batch_ledger.hpp"
+#include "store/rating_totals.hpp"
 #include "store/sqlite_connection.hpp"
 #include "store/store.hpp"
 
@@ -63,21 +64,8 @@ class SqliteDetailWriter {
   std::uint64_t last_user_ = 0, last_movie_ = 0;
   static constexpr std::size_t kInsertRows = 64;
   std::vector<dataset::RatingRow> pending_;
-  /// The change to rating_total of each MovieLens movie: ratings and half stars added (or
-  /// taken away, for a replaced rating), applied at the end of the file.
-  struct TotalDelta {
-    std::int64_t ratings = 0;
-    std::int64_t halves = 0;
-  };
-  /// By MovieLens id, in one flat open-addressing table (a few tens of thousands of movies): a
-  /// lookup per rating stays in the cache, where a node-based map missed it every time.
-  struct DeltaSlot {
-    std::int64_t movielens_id = 0;  ///< 0: empty (ids are positive)
-    TotalDelta delta;
-  };
-  TotalDelta& delta_of(std::int64_t movielens_id);
-  std::vector<DeltaSlot> deltas_;
-  std::size_t delta_count_ = 0;
+  /// The change to rating_total of each MovieLens movie, applied at the end of the file.
+  RatingTotals rating_deltas_;
 
   Statement find_link_, upsert_link_, find_keywords_owner_, delete_keywords_, upsert_keyword_,
       insert_movie_keyword_, find_credits_owner_, delete_cast_, delete_crew_, upsert_person_,
