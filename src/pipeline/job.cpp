@@ -374,6 +374,8 @@ void Job::load_detail_files(const DatasetFiles& files, store::BatchWriter& write
       movie_ids = writer.movie_ids();
     }
     static const std::vector<std::int64_t> kNoMovies;
+    spdlog::info("load: batch {}: reading {} ({} bytes)", batch_id, entry->stored_name,
+                 entry->size);
     RejectSink rejects(rejects_path(std::to_string(batch_id), name));
     auto input = entry->open();
     FileStats s =

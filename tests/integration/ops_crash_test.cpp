@@ -13,12 +13,11 @@
 #include "store/store.hpp"
 #include "test_support.hpp"
 
-extern char** environ;
-
 namespace marquee {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::BackgroundLoad;
 using testing::fixture;
 using testing::make_zip;
 using testing::read_file;
@@ -34,62 +33,6 @@ std::int64_t movie_count(const fs::path& workdir) {
                [&](const auto&, const auto& row) { n = std::stoll(*row[0]); });
   return n;
 }
-
-/// `marquee load` in the background, its output in a file, so that the test can signal it.
-class BackgroundLoad {
- public:
-  explicit BackgroundLoad(const fs::path& workdir, const std::string& db = "",
-                          std::vector<std::string> command = {"load"})
-      : workdir_(workdir) {
-    std::string binary = testing::marquee_binary();
-    std::string output = (workdir / "load.out").string();
-    fs::create_directories(workdir);
-    std::vector<std::string> args = {binary};
-    args.insert(args.end(), command.begin(), command.end());
-    args.insert(args.end(), {"--workdir", workdir.string()});
-    if (!db.empty()) args.insert(args.end(), {"--db", db});
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) pid_ = -1;
-  }
-  ~BackgroundLoad() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  /// Waits until the main log says the batch has begun; false after 30 s or when it exited.
-  bool wait_for_log(const std::string& text) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (read_file(workdir_ / "log/data-engineer-project.log").find(text) != std::string::npos)
-        return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-  }
-  /// Sends the signal and returns the wait status.
-  int signal_and_wait(int signal_number) {
-    ::kill(pid_, signal_number);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return status;
-  }
-  std::string output() const { return read_file(workdir_ / "load.out"); }
-
- private:
-  fs::path workdir_;
-  pid_t pid_ = -1;
-};
 
 /// A work directory with the golden fixture loaded (batch 1) and a scale-0.5 generated archive
 /// staged in incoming/, waiting as batch 2.
