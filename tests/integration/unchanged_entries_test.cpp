@@ -101,6 +101,21 @@ TEST_P(UnchangedEntries, AnEqualEntryIsSkippedAndANewMovieReadsKeywordsAgain) {
   EXPECT_EQ(status(third, "ratings.csv"), "unchanged");
 }
 
+TEST_P(UnchangedEntries, EachFileIsAccountedAsTheGeneratorsManifestSays) {
+  auto summary = run(dir_ / "a.zip");
+  auto manifest = nlohmann::json::parse(read_file(dir_ / "a.zip.manifest.json"));
+  const auto& expected = manifest["expected_load_by_file"];
+  ASSERT_EQ(expected.size(), 4u);
+  for (const auto& [file, want] : expected.items()) {
+    const auto& got = summary["files"][file];
+    EXPECT_EQ(got["rows_read"], want["rows_read"]) << file;
+    EXPECT_EQ(got["rows_loaded"], want["rows_loaded"]) << file;
+    EXPECT_EQ(got["rows_rejected"]["total"], want["rows_rejected"]) << file;
+    EXPECT_EQ(got["duplicate_superseded"], want["duplicate_superseded"]) << file;
+    EXPECT_EQ(got["warnings"]["unknown_movie"], 0) << file;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, UnchangedEntries, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
 
