@@ -43,7 +43,7 @@ CREATE TABLE rating (
   rating real NOT NULL CHECK (rating BETWEEN 0.5 AND 5.0),
   rated_at bigint NOT NULL,
   batch_id bigint NOT NULL,
-  PRIMARY KEY (user_id, movielens_id)
+  CONSTRAINT rating_pkey PRIMARY KEY (user_id, movielens_id)
 );
 
 CREATE TABLE rating_total (

@@ -278,30 +278,26 @@ std::optional<RowError> DetailRules::apply(const format::CsvRecord& record, Cred
   out.crew.clear();
   // A credit id is the credit's key: listed twice, it counts once (its first listing).
   std::unordered_set<std::string> seen;
-  for (std::size_t i = 0; i < cast.items.size(); ++i) {
-    const PyValue& item = cast.items[i];
-    auto person = item.kind == PyValue::Kind::kDict ? int_item(item, "id") : std::nullopt;
-    const std::string* credit = person ? string_item(item, "credit_id") : nullptr;
-    if (!person || credit == nullptr || credit->empty()) {
-      warn_dropped(warnings, record.line, "cast", i, "integer id and credit_id");
-      continue;
+  auto each_credit = [&](const PyValue& list, std::string_view column, auto&& keep) {
+    for (std::size_t i = 0; i < list.items.size(); ++i) {
+      const PyValue& item = list.items[i];
+      auto person = item.kind == PyValue::Kind::kDict ? int_item(item, "id") : std::nullopt;
+      const std::string* credit = person ? string_item(item, "credit_id") : nullptr;
+      if (!person || credit == nullptr || credit->empty()) {
+        warn_dropped(warnings, record.line, column, i, "integer id and credit_id");
+        continue;
+      }
+      if (seen.insert(*credit).second) keep(item, *credit, person_of(item, *person));
     }
-    if (!seen.insert(*credit).second) continue;
-    out.cast.push_back(CastItem{*credit, person_of(item, *person), optional_text(item, "character"),
-                                int_item(item, "order")});
-  }
-  for (std::size_t i = 0; i < crew.items.size(); ++i) {
-    const PyValue& item = crew.items[i];
-    auto person = item.kind == PyValue::Kind::kDict ? int_item(item, "id") : std::nullopt;
-    const std::string* credit = person ? string_item(item, "credit_id") : nullptr;
-    if (!person || credit == nullptr || credit->empty()) {
-      warn_dropped(warnings, record.line, "crew", i, "integer id and credit_id");
-      continue;
-    }
-    if (!seen.insert(*credit).second) continue;
-    out.crew.push_back(CrewItem{*credit, person_of(item, *person),
-                                optional_text(item, "department"), optional_text(item, "job")});
-  }
+  };
+  each_credit(cast, "cast", [&](const PyValue& item, const std::string& credit, PersonItem p) {
+    out.cast.push_back(
+        CastItem{credit, std::move(p), optional_text(item, "character"), int_item(item, "order")});
+  });
+  each_credit(crew, "crew", [&](const PyValue& item, const std::string& credit, PersonItem p) {
+    out.crew.push_back(CrewItem{credit, std::move(p), optional_text(item, "department"),
+                                optional_text(item, "job")});
+  });
   return std::nullopt;
 }
 

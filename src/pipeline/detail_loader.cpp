@@ -150,13 +150,7 @@ FileStats load_detail_file(DetailFile file, format::ByteSource& source,
   stats.file = file_label;
   format::CsvReader reader(source, {options.read_buffer, options.max_record_bytes});
   format::CsvRecord record;
-  if (!reader.next(record)) {
-    throw Error(
-        ExitCode::kBadData,
-        fmt::format("{}: the file is empty (no header); the archive is damaged — stage it again",
-                    source.name()));
-  }
-  std::vector<std::string> header_text(record.fields.begin(), record.fields.end());
+  std::vector<std::string> header_text = read_header(reader, record, source);
   std::vector<std::string_view> header(header_text.begin(), header_text.end());
   dataset::DetailRules rules(file, header, source.name());
   if (!rules.unknown_columns().empty()) {

@@ -176,6 +176,17 @@ void check_snapshot(const FileStats& stats, const BatchGuards& guards, const std
 
 }  // namespace
 
+std::vector<std::string> read_header(format::CsvReader& reader, format::CsvRecord& record,
+                                     const format::ByteSource& source) {
+  if (!reader.next(record)) {
+    throw Error(
+        ExitCode::kBadData,
+        fmt::format("{}: the file is empty (no header); the archive is damaged — stage it again",
+                    source.name()));
+  }
+  return {record.fields.begin(), record.fields.end()};
+}
+
 FileStats load_movies(format::ByteSource& source, const std::string& file_label,
                       store::BatchWriter& writer, RejectSink& rejects,
                       const MovieLoadOptions& options, const BatchGuards& guards) {
@@ -184,13 +195,7 @@ FileStats load_movies(format::ByteSource& source, const std::string& file_label,
   stats.file = file_label;
   format::CsvReader reader(source, {options.read_buffer, options.max_record_bytes});
   format::CsvRecord record;
-  if (!reader.next(record)) {
-    throw Error(
-        ExitCode::kBadData,
-        fmt::format("{}: the file is empty (no header); the archive is damaged — stage it again",
-                    source.name()));
-  }
-  std::vector<std::string> header_text(record.fields.begin(), record.fields.end());
+  std::vector<std::string> header_text = read_header(reader, record, source);
   std::vector<std::string_view> header(header_text.begin(), header_text.end());
   dataset::MovieRecordRules rules(header, source.name());
   check_header(rules, file_label, writer.batch_id(), guards.snapshot);

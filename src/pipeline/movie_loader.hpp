@@ -10,6 +10,7 @@
 #include "common/atomic_file.hpp"
 #include "dataset/record_rules.hpp"
 #include "format/byte_source.hpp"
+#include "format/csv_reader.hpp"
 #include "store/store.hpp"
 
 namespace marquee::pipeline {
@@ -98,6 +99,11 @@ struct BatchGuards {
   /// hold at least one accepted record and every column the rules read.
   bool snapshot = false;
 };
+
+/// Reads the header record of a file of the dataset into `record`; returns its column names.
+/// Throws Error(kBadData) for an empty file (no header): the archive is damaged.
+std::vector<std::string> read_header(format::CsvReader& reader, format::CsvRecord& record,
+                                     const format::ByteSource& source);
 
 /// Streams movies_metadata.csv through the record rules into the batch. Rejects go to `rejects`
 /// (once the batch certainly fails, only to the counts and rejects_left_out), never silently

@@ -226,6 +226,36 @@ std::uint64_t BatchLedger::remove_rows_absent_from_snapshot(std::string_view tab
   return removed;
 }
 
+std::uint64_t BatchLedger::remove_file_rows_absent_from_snapshot(dataset::DetailFile file,
+                                                                 std::int64_t batch_id,
+                                                                 const std::string& data_time) {
+  std::vector<std::string_view> tables;
+  switch (file) {
+    case dataset::DetailFile::kLinks:
+      tables = {"link"};
+      break;
+    case dataset::DetailFile::kKeywords:
+      tables = {"movie_keyword"};
+      break;
+    case dataset::DetailFile::kCredits:
+      tables = {"cast_credit", "crew_credit"};
+      break;
+    case dataset::DetailFile::kRatings:
+      tables = {"rating"};
+      break;
+  }
+  std::uint64_t removed = 0;
+  for (auto table : tables) removed += remove_rows_absent_from_snapshot(table, batch_id, data_time);
+  if (file == dataset::DetailFile::kRatings && removed > 0) {
+    db_.run("DELETE FROM rating_total", {}, "rebuilding rating_total");
+    db_.run(
+        "INSERT INTO rating_total (movielens_id, ratings, rating_halves) SELECT movielens_id, "
+        "COUNT(*), SUM(CAST(rating * 2 AS INTEGER)) FROM rating GROUP BY movielens_id",
+        {}, "rebuilding rating_total");
+  }
+  return removed;
+}
+
 std::vector<FileRecord> BatchLedger::select_files(std::string_view where,
                                                   std::span<const SqlValue> params) {
   std::vector<FileRecord> out;

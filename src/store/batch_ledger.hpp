@@ -37,6 +37,12 @@ class BatchLedger {
   /// write, unless a batch of a newer data time wrote them. Returns how many it removed.
   std::uint64_t remove_rows_absent_from_snapshot(std::string_view table, std::int64_t batch_id,
                                                  const std::string& data_time);
+  /// The same for the tables of one of the other files (SPEC 3.5: "a snapshot batch also removes
+  /// the rows of that file that it does not hold"); after ratings are removed, rating_total is
+  /// counted again from the ratings that stay.
+  std::uint64_t remove_file_rows_absent_from_snapshot(dataset::DetailFile file,
+                                                      std::int64_t batch_id,
+                                                      const std::string& data_time);
   /// Records the batch loaded with its counts and its files' records; the caller commits.
   void mark_loaded(std::int64_t batch_id, const BatchCounts& counts, bool snapshot,
                    const std::vector<FileRecord>& files = {});

@@ -34,6 +34,13 @@ std::vector<std::pair<std::string, std::string>> staging_tables(DetailFile file)
   return {};
 }
 
+/// The columns cast and crew rows share: seq, item, movie, credit and person.
+void credit_columns(CopyRow& row, std::int64_t seq, std::int64_t item, std::int64_t movie_id,
+                    const std::string& credit_id, const dataset::PersonItem& person) {
+  row.integer(seq).integer(item).integer(movie_id).text(credit_id).integer(person.id);
+  row.text(person.name).integer(person.gender).text(person.profile_path);
+}
+
 }  // namespace
 
 PostgresDetailWriter::PostgresDetailWriter(Session& session, BatchLedger& ledger,
@@ -56,6 +63,14 @@ void PostgresDetailWriter::begin_file(DetailFile file) {
     auto empty = session_.exec("SELECT NOT EXISTS (SELECT 1 FROM rating)",
                                "checking whether the rating table is empty");
     ratings_direct_ = text_of(empty, 0, 0) == "t";
+    if (ratings_direct_) {
+      // The key's index is built once from the sorted rows at the end of the file, which costs
+      // a fraction of keeping it row by row. The table is locked until the batch commits; the
+      // reports and the API read rating_total, not rating.
+      session_.exec("ALTER TABLE rating DROP CONSTRAINT rating_pkey",
+                    "dropping the rating key for the first load");
+      key_dropped_ = true;
+    }
     last_user_ = last_movie_ = 0;
     direct_rows_.clear();
     direct_totals_.clear();
@@ -113,30 +128,14 @@ void PostgresDetailWriter::write_credits(const dataset::CreditsRow& row) {
   CopyRow(buffers_[0].rows).integer(seq).integer(row.movie_id);
   std::int64_t item = 0;
   for (const auto& c : row.cast) {
-    CopyRow(buffers_[1].rows)
-        .integer(seq)
-        .integer(++item)
-        .integer(row.movie_id)
-        .text(c.credit_id)
-        .integer(c.person.id)
-        .text(c.person.name)
-        .integer(c.person.gender)
-        .text(c.person.profile_path)
-        .text(c.character)
-        .integer(c.cast_order);
+    CopyRow out(buffers_[1].rows);
+    credit_columns(out, seq, ++item, row.movie_id, c.credit_id, c.person);
+    out.text(c.character).integer(c.cast_order);
   }
   for (const auto& c : row.crew) {
-    CopyRow(buffers_[2].rows)
-        .integer(seq)
-        .integer(++item)
-        .integer(row.movie_id)
-        .text(c.credit_id)
-        .integer(c.person.id)
-        .text(c.person.name)
-        .integer(c.person.gender)
-        .text(c.person.profile_path)
-        .text(c.department)
-        .text(c.job);
+    CopyRow out(buffers_[2].rows);
+    credit_columns(out, seq, ++item, row.movie_id, c.credit_id, c.person);
+    out.text(c.department).text(c.job);
   }
   flush_if_full();
 }
@@ -309,6 +308,16 @@ DetailOutcome PostgresDetailWriter::merge_ratings() {
     fmt::format_to(std::back_inserter(totals), "{}\t{}\t{}\n", movielens_id, d.ratings, d.halves);
   });
   direct_totals_.clear();
+  if (key_dropped_) {
+    // The copied rows' keys only grew, so they are distinct: the key builds without a conflict,
+    // and the staged rows below merge against it.
+    session_.exec("SET LOCAL maintenance_work_mem = '256MB'", "sizing the index build");
+    session_.exec(
+        "ALTER TABLE rating ADD CONSTRAINT rating_pkey PRIMARY KEY (user_id, movielens_id)",
+        "building the rating key");
+    session_.exec("RESET maintenance_work_mem", "sizing the index build");
+    key_dropped_ = false;
+  }
   if (!totals.empty()) {
     session_.exec(
         "CREATE TEMP TABLE direct_total (movielens_id bigint, ratings bigint, "
@@ -367,37 +376,22 @@ DetailOutcome PostgresDetailWriter::merge_ratings() {
 DetailOutcome PostgresDetailWriter::end_file(DetailFile file, bool snapshot) {
   flush();
   DetailOutcome outcome;
-  const char* table = "";
   switch (file) {
     case DetailFile::kLinks:
       outcome = merge_links();
-      table = "link";
       break;
     case DetailFile::kKeywords:
       outcome = merge_keywords();
-      table = "movie_keyword";
       break;
     case DetailFile::kCredits:
       outcome = merge_credits();
-      table = "cast_credit";
       break;
     case DetailFile::kRatings:
       outcome = merge_ratings();
-      table = "rating";
       break;
   }
   if (snapshot && !behind_snapshot_) {
-    std::uint64_t removed = ledger_.remove_rows_absent_from_snapshot(table, batch_id_, data_time_);
-    if (file == DetailFile::kCredits) {
-      removed += ledger_.remove_rows_absent_from_snapshot("crew_credit", batch_id_, data_time_);
-    }
-    if (file == DetailFile::kRatings && removed > 0) {
-      session_.exec("DELETE FROM rating_total", "rebuilding rating_total");
-      session_.exec(
-          "INSERT INTO rating_total (movielens_id, ratings, rating_halves) SELECT movielens_id, "
-          "count(*), sum((rating * 2)::bigint) FROM rating GROUP BY movielens_id",
-          "rebuilding rating_total");
-    }
+    ledger_.remove_file_rows_absent_from_snapshot(file, batch_id_, data_time_);
   }
   buffers_.clear();
   return outcome;

@@ -241,37 +241,12 @@ void SqliteDetailWriter::apply_rating_totals() {
 }
 
 DetailOutcome SqliteDetailWriter::end_file(DetailFile file, bool snapshot) {
-  const char* table = nullptr;
-  switch (file) {
-    case DetailFile::kLinks:
-      table = "link";
-      break;
-    case DetailFile::kKeywords:
-      table = "movie_keyword";
-      break;
-    case DetailFile::kCredits:
-      table = "cast_credit";
-      break;
-    case DetailFile::kRatings:
-      table = "rating";
-      if (ratings_prepared_) {
-        flush_ratings();
-        apply_rating_totals();
-      }
-      break;
+  if (file == DetailFile::kRatings && ratings_prepared_) {
+    flush_ratings();
+    apply_rating_totals();
   }
   if (snapshot && !behind_snapshot_) {
-    std::uint64_t removed = ledger_.remove_rows_absent_from_snapshot(table, batch_id_, data_time_);
-    if (file == DetailFile::kCredits) {
-      removed += ledger_.remove_rows_absent_from_snapshot("crew_credit", batch_id_, data_time_);
-    }
-    if (file == DetailFile::kRatings && removed > 0) {
-      db_.exec("DELETE FROM rating_total", "rebuilding rating_total");
-      db_.exec(
-          "INSERT INTO rating_total (movielens_id, ratings, rating_halves) SELECT movielens_id, "
-          "COUNT(*), SUM(CAST(rating * 2 AS INTEGER)) FROM rating GROUP BY movielens_id",
-          "rebuilding rating_total");
-    }
+    ledger_.remove_file_rows_absent_from_snapshot(file, batch_id_, data_time_);
   }
   DetailOutcome outcome = outcome_;
   outcome_ = {};
