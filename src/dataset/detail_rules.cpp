@@ -169,6 +169,19 @@ std::optional<RowError> DetailRules::check_fields(const format::CsvRecord& recor
                               record.fields.size()));
 }
 
+std::optional<RowError> DetailRules::check_movie_id(const format::CsvRecord& record,
+                                                    std::int64_t& id) const {
+  if (auto e = check_fields(record)) return e;
+  auto parsed = parse_whole_number(record.fields[at_[0]], false);
+  if (!parsed) {
+    return rejected(
+        record, RejectReason::kBadId,
+        fmt::format("id {} is not a positive integer", quote_value(record.fields[at_[0]])));
+  }
+  id = *parsed;
+  return std::nullopt;
+}
+
 std::optional<RowError> DetailRules::apply(const format::CsvRecord& record, LinkRow& out,
                                            WarningTally& warnings) const {
   if (auto e = check_fields(record)) return e;
@@ -224,13 +237,9 @@ std::optional<RowError> DetailRules::apply(const format::CsvRecord& record, Rati
 
 std::optional<RowError> DetailRules::apply(const format::CsvRecord& record, KeywordsRow& out,
                                            WarningTally& warnings) const {
-  if (auto e = check_fields(record)) return e;
+  std::int64_t id = 0;
+  if (auto e = check_movie_id(record, id)) return e;
   const auto& f = record.fields;
-  auto id = parse_whole_number(f[at_[0]], false);
-  if (!id) {
-    return rejected(record, RejectReason::kBadId,
-                    fmt::format("id {} is not a positive integer", quote_value(f[at_[0]])));
-  }
   PyValue list;
   if (auto why = parse_list(f[at_[1]], "keywords", list)) {
     return rejected(record, RejectReason::kBadLiteral, *why);
@@ -238,7 +247,7 @@ std::optional<RowError> DetailRules::apply(const format::CsvRecord& record, Keyw
   if (!format::is_valid_utf8(record.raw)) {
     warnings.add(WarningKind::kInvalidUtf8, record.line, "invalid UTF-8 replaced by U+FFFD");
   }
-  out.movie_id = *id;
+  out.movie_id = id;
   out.keywords.clear();
   std::unordered_set<std::int64_t> seen;
   for (std::size_t i = 0; i < list.items.size(); ++i) {
@@ -256,13 +265,9 @@ std::optional<RowError> DetailRules::apply(const format::CsvRecord& record, Keyw
 
 std::optional<RowError> DetailRules::apply(const format::CsvRecord& record, CreditsRow& out,
                                            WarningTally& warnings) const {
-  if (auto e = check_fields(record)) return e;
+  std::int64_t id = 0;
+  if (auto e = check_movie_id(record, id)) return e;
   const auto& f = record.fields;
-  auto id = parse_whole_number(f[at_[0]], false);
-  if (!id) {
-    return rejected(record, RejectReason::kBadId,
-                    fmt::format("id {} is not a positive integer", quote_value(f[at_[0]])));
-  }
   PyValue cast, crew;
   if (auto why = parse_list(f[at_[1]], "cast", cast)) {
     return rejected(record, RejectReason::kBadLiteral, *why);
@@ -273,7 +278,7 @@ std::optional<RowError> DetailRules::apply(const format::CsvRecord& record, Cred
   if (!format::is_valid_utf8(record.raw)) {
     warnings.add(WarningKind::kInvalidUtf8, record.line, "invalid UTF-8 replaced by U+FFFD");
   }
-  out.movie_id = *id;
+  out.movie_id = id;
   out.cast.clear();
   out.crew.clear();
   // A credit id is the credit's key: listed twice, it counts once (its first listing).

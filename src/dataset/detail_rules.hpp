@@ -36,6 +36,8 @@ class DetailRules {
  private:
   std::size_t column(std::string_view name) const;
   std::optional<RowError> check_fields(const format::CsvRecord& record) const;
+  /// field_count, then the id of keywords.csv and credits.csv (a positive integer, else bad_id).
+  std::optional<RowError> check_movie_id(const format::CsvRecord& record, std::int64_t& id) const;
 
   DetailFile file_;
   std::string file_label_;

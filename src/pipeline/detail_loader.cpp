@@ -223,11 +223,7 @@ FileStats load_detail_file(DetailFile file, format::ByteSource& source,
     stats.older_than_loaded = outcome.older_than_loaded;
   }
   stats.rows_loaded = accepted - std::min(accepted, stats.duplicate_superseded);
-  recorder.log_summary(stats);
-  for (const auto& w : stats.warnings.examples()) {
-    spdlog::warn("batch {}: {}: line {}: {}: {}", writer.batch_id(), file_label, w.line,
-                 dataset::to_string(w.kind), w.detail);
-  }
+  recorder.log_end(stats);
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return stats;
 }

@@ -222,11 +222,7 @@ FileStats load_movies(format::ByteSource& source, const std::string& file_label,
   stats.rows_loaded = stats.rows_read - stats.rows_rejected - stats.duplicate_superseded;
   check_left_out(stats, guards, source.name());
   check_snapshot(stats, guards, source.name(), writer.batch_id());
-  recorder.log_summary(stats);
-  for (const auto& w : stats.warnings.examples()) {
-    spdlog::warn("batch {}: {}: line {}: {}: {}", writer.batch_id(), file_label, w.line,
-                 dataset::to_string(w.kind), w.detail);
-  }
+  recorder.log_end(stats);
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return stats;
 }

@@ -51,6 +51,15 @@ class RejectRecorder {
     }
   }
 
+  /// The end of a file: how many rejects the log left out, and the first warnings of each kind.
+  void log_end(const FileStats& stats) const {
+    log_summary(stats);
+    for (const auto& w : stats.warnings.examples()) {
+      spdlog::warn("batch {}: {}: line {}: {}: {}", batch_id_, file_label_, w.line,
+                   dataset::to_string(w.kind), w.detail);
+    }
+  }
+
   void log_summary(const FileStats& stats) const {
     if (const std::uint64_t written = stats.rows_rejected - stats.rejects_left_out;
         written > kLogged) {
