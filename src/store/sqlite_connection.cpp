@@ -61,6 +61,11 @@ SqliteConnection::SqliteConnection(const std::filesystem::path& path) : path_(pa
                             describe(), msg));
   }
   sqlite3_busy_timeout(db_, 30000);
+  // A new database gets 16 KiB pages (a database that exists keeps its own): a first load of
+  // 26 million ratings appends a quarter as many pages as with 4 KiB, and took 20% less time;
+  // 64 KiB pages were faster still for that, but make every random read of an hourly upsert
+  // sixteen times larger.
+  exec("PRAGMA page_size = 16384");
   exec("PRAGMA journal_mode = WAL");
   exec("PRAGMA synchronous = FULL");
   // The loader keeps references whole inside its one transaction (placeholders before links,
