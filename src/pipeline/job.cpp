@@ -398,12 +398,13 @@ void Job::load_detail_files(const DatasetFiles& files, store::BatchWriter& write
 void Job::log_batch_committed(const store::BatchSource& source, std::int64_t batch_id,
                               const FileStats& stats, double seconds) const {
   spdlog::info(
-      "load: batch {} committed (data time {}): {} read, {} loaded, {} rejected, {} duplicates "
-      "superseded (of which {} older than the version loaded), {} warnings, {} without a year, "
-      "in {:.2f}s (reading {:.2f}s){}",
-      batch_id, source.data_time.empty() ? "the load time" : source.data_time, stats.rows_read,
-      stats.rows_loaded, stats.rows_rejected, stats.duplicate_superseded, stats.older_than_loaded,
-      stats.warnings.total(), stats.movies_without_year, seconds, stats.seconds,
+      "load: batch {} committed (data time {}): {}: {} read, {} loaded, {} rejected, {} "
+      "duplicates superseded (of which {} older than the version loaded), {} warnings, {} "
+      "without a year; the batch took {:.2f}s, {} {:.2f}s of it{}",
+      batch_id, source.data_time.empty() ? "the load time" : source.data_time, kMoviesFile,
+      stats.rows_read, stats.rows_loaded, stats.rows_rejected, stats.duplicate_superseded,
+      stats.older_than_loaded, stats.warnings.total(), stats.movies_without_year, seconds,
+      kMoviesFile, stats.seconds,
       options_.snapshot ? " (snapshot: movies absent from it were removed)" : "");
   if (stats.warnings.total() > 0) {
     spdlog::warn(
