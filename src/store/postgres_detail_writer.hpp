@@ -68,6 +68,8 @@ class PostgresDetailWriter {
   /// repeat an earlier one then. From the first row out of order on, rows go to stage_rating and
   /// are merged at the end like a later load's.
   bool ratings_direct_ = false;
+  /// The rating key was dropped for a first load and is built again in merge_ratings.
+  bool key_dropped_ = false;
   std::uint64_t last_user_ = 0, last_movie_ = 0;
   std::string direct_rows_;
   RatingTotals direct_totals_;
