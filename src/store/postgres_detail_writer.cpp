@@ -1,6 +1,7 @@
 #include "store/postgres_detail_writer.hpp"
 
 #include <cstring>
+#include <functional>
 #include <iterator>
 
 #include <fmt/format.h>
@@ -205,10 +206,13 @@ std::uint64_t PostgresDetailWriter::select_count(const std::string& sql, std::st
   return static_cast<std::uint64_t>(int_of(r, 0, 0));
 }
 
-DetailOutcome PostgresDetailWriter::settle_latest(const std::string& stage,
-                                                  const std::string& latest,
-                                                  const std::string& owned_by_newer_row,
-                                                  const std::string& owned_by_newer_latest) {
+DetailOutcome PostgresDetailWriter::settle_latest(
+    const std::string& stage, const std::string& latest, std::string_view key,
+    std::string_view columns, const std::function<std::string(char)>& owned_by_newer) {
+  session_.exec(fmt::format("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT DISTINCT ON ({}) {} "
+                            "FROM {} ORDER BY {}, seq DESC",
+                            latest, key, columns, stage, key),
+                fmt::format("finding the last row of each key of {}", stage));
   DetailOutcome outcome;
   const std::uint64_t staged =
       select_count(fmt::format("SELECT count(*) FROM {}", stage), "counting the staged rows");
@@ -219,10 +223,10 @@ DetailOutcome PostgresDetailWriter::settle_latest(const std::string& stage,
   }
   if (any_newer_) {
     outcome.older_than_loaded =
-        select_count(fmt::format("SELECT count(*) FROM {} s WHERE {}", stage, owned_by_newer_row),
+        select_count(fmt::format("SELECT count(*) FROM {} s WHERE {}", stage, owned_by_newer('s')),
                      "counting the rows older than the loaded ones");
     if (outcome.older_than_loaded > 0) {
-      session_.exec(fmt::format("DELETE FROM {} l WHERE {}", latest, owned_by_newer_latest),
+      session_.exec(fmt::format("DELETE FROM {} l WHERE {}", latest, owned_by_newer('l')),
                     "keeping the rows of newer batches");
     }
   }
@@ -233,18 +237,13 @@ DetailOutcome PostgresDetailWriter::settle_latest(const std::string& stage,
 }
 
 DetailOutcome PostgresDetailWriter::merge_links() {
-  session_.exec(
-      "CREATE TEMP TABLE latest_link ON COMMIT DROP AS SELECT DISTINCT ON (movielens_id) "
-      "movielens_id, imdb_id, tmdb_id FROM stage_link ORDER BY movielens_id, seq DESC",
-      "finding the last row of each link");
-  auto outcome = settle_latest(
-      "stage_link", "latest_link",
-      fmt::format("EXISTS (SELECT 1 FROM link k WHERE k.movielens_id = s.movielens_id AND "
-                  "k.batch_id = ANY('{}'::bigint[]))",
-                  newer_),
-      fmt::format("EXISTS (SELECT 1 FROM link k WHERE k.movielens_id = l.movielens_id AND "
-                  "k.batch_id = ANY('{}'::bigint[]))",
-                  newer_));
+  auto outcome = settle_latest("stage_link", "latest_link", "movielens_id",
+                               "movielens_id, imdb_id, tmdb_id", [&](char alias) {
+                                 return fmt::format(
+                                     "EXISTS (SELECT 1 FROM link k WHERE k.movielens_id = "
+                                     "{}.movielens_id AND k.batch_id = ANY('{}'::bigint[]))",
+                                     alias, newer_);
+                               });
   session_.exec(fmt::format("INSERT INTO link (movielens_id, imdb_id, tmdb_id, batch_id) SELECT "
                             "movielens_id, imdb_id, tmdb_id, {} FROM latest_link ON CONFLICT "
                             "(movielens_id) DO UPDATE SET imdb_id = excluded.imdb_id, tmdb_id = "
@@ -255,17 +254,14 @@ DetailOutcome PostgresDetailWriter::merge_links() {
 }
 
 DetailOutcome PostgresDetailWriter::merge_keywords() {
-  session_.exec(
-      "CREATE TEMP TABLE latest_keywords ON COMMIT DROP AS SELECT DISTINCT ON (movie_id) "
-      "movie_id, seq FROM stage_keywords ORDER BY movie_id, seq DESC",
-      "finding the last row of each movie's keywords");
   auto owned = [&](char alias) {
     return fmt::format(
         "EXISTS (SELECT 1 FROM movie_keyword k WHERE k.movie_id = {}.movie_id AND k.batch_id = "
         "ANY('{}'::bigint[]))",
         alias, newer_);
   };
-  auto outcome = settle_latest("stage_keywords", "latest_keywords", owned('s'), owned('l'));
+  auto outcome =
+      settle_latest("stage_keywords", "latest_keywords", "movie_id", "movie_id, seq", owned);
   session_.exec("DELETE FROM movie_keyword k USING latest_keywords l WHERE k.movie_id = l.movie_id",
                 "replacing the movies' keywords");
   session_.exec(
@@ -283,10 +279,6 @@ DetailOutcome PostgresDetailWriter::merge_keywords() {
 }
 
 DetailOutcome PostgresDetailWriter::merge_credits() {
-  session_.exec(
-      "CREATE TEMP TABLE latest_credits ON COMMIT DROP AS SELECT DISTINCT ON (movie_id) "
-      "movie_id, seq FROM stage_credits ORDER BY movie_id, seq DESC",
-      "finding the last row of each movie's credits");
   auto owned = [&](char alias) {
     return fmt::format(
         "(EXISTS (SELECT 1 FROM cast_credit c WHERE c.movie_id = {0}.movie_id AND c.batch_id = "
@@ -294,7 +286,8 @@ DetailOutcome PostgresDetailWriter::merge_credits() {
         "{0}.movie_id AND c.batch_id = ANY('{1}'::bigint[])))",
         alias, newer_);
   };
-  auto outcome = settle_latest("stage_credits", "latest_credits", owned('s'), owned('l'));
+  auto outcome =
+      settle_latest("stage_credits", "latest_credits", "movie_id", "movie_id, seq", owned);
   session_.exec("DELETE FROM cast_credit c USING latest_credits l WHERE c.movie_id = l.movie_id",
                 "replacing the movies' cast");
   session_.exec("DELETE FROM crew_credit c USING latest_credits l WHERE c.movie_id = l.movie_id",
@@ -366,18 +359,14 @@ DetailOutcome PostgresDetailWriter::merge_ratings() {
   const std::uint64_t staged =
       select_count("SELECT count(*) FROM stage_rating", "counting the staged ratings");
   if (staged == 0) return {};
-  session_.exec(
-      "CREATE TEMP TABLE latest_rating ON COMMIT DROP AS SELECT DISTINCT ON (user_id, "
-      "movielens_id) user_id, movielens_id, halves, rated_at FROM stage_rating ORDER BY user_id, "
-      "movielens_id, seq DESC",
-      "finding the last rating of each user and movie");
   auto owned = [&](char alias) {
     return fmt::format(
         "EXISTS (SELECT 1 FROM rating r WHERE r.user_id = {0}.user_id AND r.movielens_id = "
         "{0}.movielens_id AND r.batch_id = ANY('{1}'::bigint[]))",
         alias, newer_);
   };
-  auto outcome = settle_latest("stage_rating", "latest_rating", owned('s'), owned('l'));
+  auto outcome = settle_latest("stage_rating", "latest_rating", "user_id, movielens_id",
+                               "user_id, movielens_id, halves, rated_at", owned);
   // A staged rating that replaces one this batch copied straight in supersedes it.
   outcome.superseded += select_count(
       fmt::format("SELECT count(*) FROM latest_rating l JOIN rating r ON r.user_id = l.user_id "

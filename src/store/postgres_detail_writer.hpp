@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,16 +38,16 @@ class PostgresDetailWriter {
   void flush();
   /// The one number a SELECT count(*) returns.
   std::uint64_t select_count(const std::string& sql, std::string_view what);
-  /// The rows of `stage` (with a key column list) whose key a newer batch wrote in `owners`.
   DetailOutcome merge_links();
   DetailOutcome merge_keywords();
   DetailOutcome merge_credits();
   DetailOutcome merge_ratings();
-  /// Counts staged and latest rows, drops the latest keys newer batches own (`owned_by_newer`,
-  /// a condition on l), and returns superseded and older.
+  /// Creates `latest`: the last row (by seq) of each `key` of `stage`, with `columns`. Drops
+  /// from it the keys a newer batch wrote (`owned_by_newer(alias)`, a condition on the row
+  /// named alias) and returns the rows superseded and older than loaded.
   DetailOutcome settle_latest(const std::string& stage, const std::string& latest,
-                              const std::string& owned_by_newer_row,
-                              const std::string& owned_by_newer_latest);
+                              std::string_view key, std::string_view columns,
+                              const std::function<std::string(char)>& owned_by_newer);
 
   Session& session_;
   BatchLedger& ledger_;

@@ -83,30 +83,30 @@ std::optional<std::int64_t> SqliteDetailWriter::owner_of(Statement& find, std::i
   return owner;
 }
 
-bool SqliteDetailWriter::claim(std::unordered_set<std::int64_t>& written, std::int64_t key,
-                               std::optional<std::int64_t> owner) {
+bool SqliteDetailWriter::claim(std::int64_t key, Statement& find_owner) {
   if (behind_snapshot_) {
     ++outcome_.older_than_loaded;
     ++outcome_.superseded;
     return false;
   }
-  if (written.count(key) != 0) {
+  if (written_.count(key) != 0) {
     ++outcome_.superseded;  // an earlier row of this file: the last one wins
     return true;
   }
-  if (owner && !may_replace(*owner)) return false;
-  written.insert(key);
+  // Only a key this file has not written yet is looked up: who wrote it before the batch.
+  if (auto owner = owner_of(find_owner, key); owner && !may_replace(*owner)) return false;
+  written_.insert(key);
   return true;
 }
 
 void SqliteDetailWriter::write_link(const dataset::LinkRow& row) {
-  if (!claim(written_, row.movielens_id, owner_of(find_link_, row.movielens_id))) return;
+  if (!claim(row.movielens_id, find_link_)) return;
   upsert_link_.bind(1, row.movielens_id).bind(2, row.imdb_id).bind(3, row.tmdb_id);
   upsert_link_.bind(4, batch_id_).run("writing link");
 }
 
 void SqliteDetailWriter::write_keywords(const dataset::KeywordsRow& row) {
-  if (!claim(written_, row.movie_id, owner_of(find_keywords_owner_, row.movie_id))) return;
+  if (!claim(row.movie_id, find_keywords_owner_)) return;
   delete_keywords_.bind(1, row.movie_id).run("replacing a movie's keywords");
   for (const auto& k : row.keywords) {
     upsert_keyword_.bind(1, k.id).bind(2, std::string_view(k.name)).run("writing keyword");
@@ -116,7 +116,7 @@ void SqliteDetailWriter::write_keywords(const dataset::KeywordsRow& row) {
 }
 
 void SqliteDetailWriter::write_credits(const dataset::CreditsRow& row) {
-  if (!claim(written_, row.movie_id, owner_of(find_credits_owner_, row.movie_id))) return;
+  if (!claim(row.movie_id, find_credits_owner_)) return;
   delete_cast_.bind(1, row.movie_id).run("replacing a movie's cast");
   delete_crew_.bind(1, row.movie_id).run("replacing a movie's crew");
   auto person = [&](const dataset::PersonItem& p) {

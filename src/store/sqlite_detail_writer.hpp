@@ -34,10 +34,9 @@ class SqliteDetailWriter {
   /// Whether a row of this batch may replace what `owner` (the batch that wrote the key) left;
   /// counts it as older than loaded when not.
   bool may_replace(std::int64_t owner);
-  /// Whether the key was written by this batch already (counts a superseded row), or may be
-  /// replaced; false when the row is not applied.
-  bool claim(std::unordered_set<std::int64_t>& written, std::int64_t key,
-             std::optional<std::int64_t> owner);
+  /// Whether the key was written by this file already (counts a superseded row), or may be
+  /// replaced (`find_owner` tells which batch wrote it); false when the row is not applied.
+  bool claim(std::int64_t key, Statement& find_owner);
   std::optional<std::int64_t> owner_of(Statement& find, std::int64_t key);
   void begin_ratings();
   /// Writes the ratings waiting in pending_ with one statement.
