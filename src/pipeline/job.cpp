@@ -347,6 +347,20 @@ store::FileRecord Job::file_record(const FileStats& stats, const DatasetFiles::F
   return r;
 }
 
+FileStats Job::read_detail_file(dataset::DetailFile file, const DatasetFiles::File& entry,
+                                store::BatchWriter& writer, const std::string& rejects_folder,
+                                const std::vector<std::int64_t>& movie_ids) {
+  const std::string name(dataset::entry_name(file));
+  RejectSink rejects(rejects_path(rejects_folder, name));
+  auto input = entry.open();
+  FileStats stats =
+      load_detail_file(file, *input, name, writer, rejects, {options_.max_record_bytes, 1 << 20},
+                       {{options_.max_reject_ratio}, entry.size, options_.snapshot}, movie_ids);
+  stats.rejects_file = rejects.finish();
+  written_.push_back(stats.rejects_file);
+  return stats;
+}
+
 void Job::load_detail_files(const DatasetFiles& files, store::BatchWriter& writer,
                             const std::optional<store::MovieChanges>& changes,
                             std::vector<FileStats>& stats,
@@ -376,14 +390,8 @@ void Job::load_detail_files(const DatasetFiles& files, store::BatchWriter& write
     static const std::vector<std::int64_t> kNoMovies;
     spdlog::info("load: batch {}: reading {} ({} bytes)", batch_id, entry->stored_name,
                  entry->size);
-    RejectSink rejects(rejects_path(std::to_string(batch_id), name));
-    auto input = entry->open();
-    FileStats s =
-        load_detail_file(file, *input, name, writer, rejects, {options_.max_record_bytes, 1 << 20},
-                         {{options_.max_reject_ratio}, entry->size, options_.snapshot},
-                         movie_ids ? *movie_ids : kNoMovies);
-    s.rejects_file = rejects.finish();
-    written_.push_back(s.rejects_file);
+    FileStats s = read_detail_file(file, *entry, writer, std::to_string(batch_id),
+                                   movie_ids ? *movie_ids : kNoMovies);
     RejectBudget{options_.max_reject_ratio}.check(s, entry->stored_name, batch_id);
     spdlog::info(
         "load: batch {}: {}: {} read, {} loaded, {} rejected{}, {} duplicates superseded (of "
@@ -466,13 +474,8 @@ FileStats Job::validate_files(const DatasetFiles& files) {
     const std::string name(dataset::entry_name(file));
     const auto* entry = files.find(name);
     if (entry == nullptr) continue;
-    RejectSink detail_rejects(rejects_path(fmt::format("validate-{}", run_id_), name));
-    auto detail_input = entry->open();
-    FileStats s = load_detail_file(
-        file, *detail_input, name, writer, detail_rejects, {options_.max_record_bytes, 1 << 20},
-        {{options_.max_reject_ratio}, entry->size, options_.snapshot}, movie_ids);
-    s.rejects_file = detail_rejects.finish();
-    written_.push_back(s.rejects_file);
+    FileStats s =
+        read_detail_file(file, *entry, writer, fmt::format("validate-{}", run_id_), movie_ids);
     spdlog::info(
         "validate: {}: {}: {} read, {} valid, {} rejected{}, {} duplicates superseded, {} "
         "warnings; rejects in {}; in {:.2f}s; nothing was loaded",

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "dataset/detail_rows.hpp"
 #include "pipeline/alerts.hpp"
 #include "pipeline/backfill.hpp"
 #include "pipeline/data_checks.hpp"
@@ -99,6 +100,12 @@ class Job {
   void load_detail_files(const DatasetFiles& files, store::BatchWriter& writer,
                          const std::optional<store::MovieChanges>& changes,
                          std::vector<FileStats>& stats, std::vector<store::FileRecord>& records);
+  /// One of the other files through its rules into `writer` (a batch or a validation's dry
+  /// run), its rejects in rejects/<rejects_folder>/ (kept in written_); the caller checks the
+  /// reject limit.
+  FileStats read_detail_file(dataset::DetailFile file, const DatasetFiles::File& entry,
+                             store::BatchWriter& writer, const std::string& rejects_folder,
+                             const std::vector<std::int64_t>& movie_ids);
   static store::FileRecord file_record(const FileStats& stats, const DatasetFiles::File& entry);
   /// The rejects file of an entry in a batch (or a validation): rejects/<batch>/<stem>.rejects.csv.
   std::filesystem::path rejects_path(const std::string& batch, std::string_view entry) const;
