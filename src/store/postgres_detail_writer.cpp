@@ -106,7 +106,7 @@ void PostgresDetailWriter::begin_file(DetailFile file) {
                     "dropping the rating key for the first load");
       key_dropped_ = true;
     }
-    last_user_ = last_movie_ = 0;
+    ratings_order_ = AscendingRatings{};
     direct_rows_.clear();
     direct_totals_.clear();
   }
@@ -179,13 +179,7 @@ void PostgresDetailWriter::write_credits(const dataset::CreditsRow& row) {
 }
 
 void PostgresDetailWriter::write_rating(const dataset::RatingRow& row) {
-  if (ratings_direct_) {
-    const auto user = static_cast<std::uint64_t>(row.user_id);
-    const auto movie = static_cast<std::uint64_t>(row.movielens_id);
-    ratings_direct_ = user > last_user_ || (user == last_user_ && movie > last_movie_);
-    last_user_ = user;
-    last_movie_ = movie;
-  }
+  if (ratings_direct_) ratings_direct_ = ratings_order_.take(row);
   if (ratings_direct_) {
     append_binary_rating(direct_rows_, row, batch_id_);
     direct_totals_.add(row.movielens_id, 1, row.rating_halves);

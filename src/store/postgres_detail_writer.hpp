@@ -71,7 +71,7 @@ class PostgresDetailWriter {
   bool ratings_direct_ = false;
   /// The rating key was dropped for a first load and is built again in merge_ratings.
   bool key_dropped_ = false;
-  std::uint64_t last_user_ = 0, last_movie_ = 0;
+  AscendingRatings ratings_order_;
   std::string direct_rows_;
   RatingTotals direct_totals_;
   void flush_direct();

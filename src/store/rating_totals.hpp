@@ -4,7 +4,30 @@
 #include <cstdint>
 #include <vector>
 
+#include "dataset/detail_rows.hpp"
+
 namespace marquee::store {
+
+/// Whether a file's ratings have so far come in strictly ascending key order (user, then
+/// movie), as ratings.csv keeps them: while they do, no rating can repeat an earlier one, so a
+/// first load appends without looking anything up. Once broken, it stays broken.
+class AscendingRatings {
+ public:
+  /// Takes the next rating; true while every rating so far came after the one before it.
+  bool take(const dataset::RatingRow& row) {
+    if (!ascending_) return false;
+    const auto user = static_cast<std::uint64_t>(row.user_id);
+    const auto movie = static_cast<std::uint64_t>(row.movielens_id);
+    ascending_ = user > user_ || (user == user_ && movie > movie_);
+    user_ = user;
+    movie_ = movie;
+    return ascending_;
+  }
+
+ private:
+  bool ascending_ = true;
+  std::uint64_t user_ = 0, movie_ = 0;
+};
 
 /// What a batch adds to (or takes from) rating_total, by MovieLens id, in one flat
 /// open-addressing table: a few tens of thousands of movies, so a lookup per rating stays in the

@@ -145,8 +145,7 @@ void SqliteDetailWriter::begin_ratings() {
   auto any = db_.prepare("SELECT EXISTS (SELECT 1 FROM rating)");
   any.step("checking whether the rating table is empty");
   ratings_were_empty_ = sqlite3_column_int(any.get(), 0) == 0;
-  ratings_in_order_ = true;
-  last_user_ = last_movie_ = 0;
+  ratings_order_ = AscendingRatings{};
   rating_deltas_.clear();
   find_rating_ = db_.prepare(
       "SELECT CAST(rating * 2 AS INTEGER), batch_id FROM rating WHERE user_id = ? AND "
@@ -175,14 +174,8 @@ void SqliteDetailWriter::write_rating(const dataset::RatingRow& row) {
     return;
   }
   bool existed = false;
-  if (ratings_in_order_) {
-    const auto user = static_cast<std::uint64_t>(row.user_id);
-    const auto movie = static_cast<std::uint64_t>(row.movielens_id);
-    ratings_in_order_ = user > last_user_ || (user == last_user_ && movie > last_movie_);
-    last_user_ = user;
-    last_movie_ = movie;
-  }
-  if (ratings_were_empty_ && ratings_in_order_) {
+  const bool in_order = ratings_order_.take(row);
+  if (ratings_were_empty_ && in_order) {
     pending_.push_back(row);
     if (pending_.size() == kInsertRows) flush_ratings();
   } else {

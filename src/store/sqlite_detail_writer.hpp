@@ -57,10 +57,8 @@ class SqliteDetailWriter {
   /// is appended without a lookup.
   bool ratings_prepared_ = false;
   bool ratings_were_empty_ = false;
-  /// While the file's keys only grow, no row can repeat an earlier one (ratings.csv is ordered
-  /// by user and movie, as the table): a first load looks nothing up until the order breaks.
-  bool ratings_in_order_ = true;
-  std::uint64_t last_user_ = 0, last_movie_ = 0;
+  /// A first load looks nothing up until the file's key order breaks.
+  AscendingRatings ratings_order_;
   static constexpr std::size_t kInsertRows = 64;
   std::vector<dataset::RatingRow> pending_;
   /// The change to rating_total of each MovieLens movie, applied at the end of the file.
