@@ -1,33 +1,30 @@
 -- Questions 1, 2, 3 and 5: budget, revenue, profit and average popularity of the movies each
 -- production company made, per release year (SPEC 5). Runs unchanged on SQLite and PostgreSQL.
+-- Read from report_company_year, the counts and exact sums each batch keeps up to date
+-- (sql/aggregates/report_company_year.sql defines them over the model):
 --   budget/revenue: NULL means unknown (0 in the source), so counts say how many movies a sum covers
 --   profit: summed per movie over the movies with both values known, not total_revenue - total_budget
 --   avg_popularity: the exact mean of popularity in millionths, rounded half to even, six decimals
--- Totals are exact at any size: each sum is split into SUM(x / 10^9) and SUM(x % 10^9), which
--- cannot overflow 64 bits, and src/report/report_query.hpp joins the parts (X__e9, X__e0) into the
--- exact total and divides the popularity sum by its count (X__n) with 128-bit arithmetic.
+-- Sums are kept split as SUM(x / 10^9), SUM(x % 10^9); src/report/report_query.hpp joins the parts
+-- (X__e9, X__e0) into the exact total and divides the popularity sum by its count (X__n) with
+-- 128-bit arithmetic. A sum over no movie is empty.
 SELECT
-  mc.company_id,
+  a.company_id,
   pc.name AS company_name,
-  m.release_year AS year,
-  COUNT(*) AS movies,
-  COUNT(m.budget) AS budget_movies,
-  SUM(m.budget / 1000000000) AS total_budget__e9,
-  SUM(m.budget % 1000000000) AS total_budget__e0,
-  COUNT(m.revenue) AS revenue_movies,
-  SUM(m.revenue / 1000000000) AS total_revenue__e9,
-  SUM(m.revenue % 1000000000) AS total_revenue__e0,
-  COUNT(CASE WHEN m.budget IS NOT NULL AND m.revenue IS NOT NULL THEN 1 END) AS profit_movies,
-  SUM(CASE WHEN m.budget IS NOT NULL AND m.revenue IS NOT NULL
-           THEN m.revenue / 1000000000 - m.budget / 1000000000 END) AS total_profit__e9,
-  SUM(CASE WHEN m.budget IS NOT NULL AND m.revenue IS NOT NULL
-           THEN m.revenue % 1000000000 - m.budget % 1000000000 END) AS total_profit__e0,
-  SUM(m.popularity_micros / 1000000000) AS avg_popularity__e9,
-  SUM(m.popularity_micros % 1000000000) AS avg_popularity__e0,
-  COUNT(m.popularity_micros) AS avg_popularity__n
-FROM movie m
-JOIN movie_company mc ON mc.movie_id = m.id
-JOIN production_company pc ON pc.id = mc.company_id
-WHERE m.release_year IS NOT NULL
-GROUP BY mc.company_id, pc.name, m.release_year
-ORDER BY mc.company_id, m.release_year
+  a.year,
+  a.movies,
+  a.budget_movies,
+  CASE WHEN a.budget_movies > 0 THEN a.budget_e9 END AS total_budget__e9,
+  CASE WHEN a.budget_movies > 0 THEN a.budget_e0 END AS total_budget__e0,
+  a.revenue_movies,
+  CASE WHEN a.revenue_movies > 0 THEN a.revenue_e9 END AS total_revenue__e9,
+  CASE WHEN a.revenue_movies > 0 THEN a.revenue_e0 END AS total_revenue__e0,
+  a.profit_movies,
+  CASE WHEN a.profit_movies > 0 THEN a.profit_e9 END AS total_profit__e9,
+  CASE WHEN a.profit_movies > 0 THEN a.profit_e0 END AS total_profit__e0,
+  CASE WHEN a.popularity_movies > 0 THEN a.popularity_e9 END AS avg_popularity__e9,
+  CASE WHEN a.popularity_movies > 0 THEN a.popularity_e0 END AS avg_popularity__e0,
+  a.popularity_movies AS avg_popularity__n
+FROM report_company_year a
+JOIN production_company pc ON pc.id = a.company_id
+ORDER BY a.company_id, a.year

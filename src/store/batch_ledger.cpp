@@ -8,6 +8,7 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "store/embedded_sql.hpp"
+#include "store/report_aggregates.hpp"
 
 namespace marquee::store {
 namespace {
@@ -42,6 +43,8 @@ void BatchLedger::migrate() {
     for (int v = version + 1; v <= kSchemaVersion; ++v) {
       db_.run_script(embedded_sql(fmt::format("schema/{}_v{}.sql", db_.schema_prefix(), v)),
                      fmt::format("migrating to schema version {}", v));
+      // Version 5 keeps the report aggregates: a database migrated to it gets them computed.
+      if (v == 5) ReportAggregates(db_).rebuild();
       SqlValue params[] = {std::int64_t{v}, utc_now_iso8601()};
       db_.run("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", params,
               "recording the schema version");
@@ -193,6 +196,7 @@ std::uint64_t BatchLedger::remove_absent_from_snapshot(std::int64_t batch_id,
             removed = static_cast<std::uint64_t>(std::stoll(row[0].value_or("0")));
           });
   if (removed == 0) return 0;
+  ReportAggregates(db_).note_prior(kAbsent, params);
   // A removed movie takes its keywords and credits along: they are the movie's, whichever
   // batch wrote them.
   for (const char* table : {"movie_genre", "movie_company", "movie_country", "movie_language",

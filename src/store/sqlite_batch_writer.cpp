@@ -8,15 +8,17 @@
 #include "common/error.hpp"
 #include "dataset/content_hash.hpp"
 #include "store/movie_column_sql.hpp"
+#include "store/report_aggregates.hpp"
 
 namespace marquee::store {
 namespace {
 
-/// Secondary indexes of sql/schema/sqlite_v1.sql, with their definitions for a rebuild.
-constexpr const char* kSecondaryIndexes[] = {"movie_release_year", "movie_batch",
+/// Secondary indexes of sql/schema/sqlite_v1.sql and _v5.sql, with their definitions for a
+/// rebuild.
+constexpr const char* kSecondaryIndexes[] = {"movie_without_year", "movie_batch",
                                              "movie_genre_genre", "movie_company_company"};
 constexpr const char* kSecondaryIndexDefinitions[] = {
-    "CREATE INDEX movie_release_year ON movie (release_year)",
+    "CREATE INDEX movie_without_year ON movie (id) WHERE release_year IS NULL",
     "CREATE INDEX movie_batch ON movie (batch_id)",
     "CREATE INDEX movie_genre_genre ON movie_genre (genre_id, movie_id)",
     "CREATE INDEX movie_company_company ON movie_company (company_id, movie_id)"};
@@ -69,6 +71,15 @@ void SqliteBatchWriter::prepare() {
 
   prepare_name_runs();
   prepare_change_tracking();
+  ReportAggregates(db_).begin_batch();
+  if (!bulk_) {
+    // A movie at a time, before the batch first changes it (the links first: noted only for a
+    // movie not noted yet).
+    note_prior_companies_ = db_.prepare(ReportAggregates::note_prior_companies_sql("?1"));
+    note_prior_genres_ = db_.prepare(ReportAggregates::note_prior_genres_sql("?1"));
+    note_prior_movie_ = db_.prepare(ReportAggregates::note_prior_movie_sql("?1"));
+    note_new_movie_ = db_.prepare(ReportAggregates::note_new_sql("SELECT ?1 AS id"));
+  }
   prepare_model_statements();
   if (bulk_) prepare_bulk_statements();
 }
@@ -301,7 +312,10 @@ bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
   if (bulk_ || !existed) {
     if (!superseded) {
       ++changes_.added;
-      if (!bulk_) note_change(row.id, std::nullopt, kAdded);
+      if (!bulk_) {
+        note_change(row.id, std::nullopt, kAdded);
+        note_new_movie_.bind(1, row.id).run("noting a movie the batch adds");
+      }
     }
   } else if (superseded) {
     reclassify(row.id, row_hash, hash);
@@ -320,6 +334,8 @@ bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
     note_change(row.id, row_hash, kUpdated);
   }
   if (existed) {
+    for (Statement* st : {&note_prior_companies_, &note_prior_genres_, &note_prior_movie_})
+      st->bind(1, row.id).run("noting the version a movie had before the batch");
     for (Statement* st :
          {&delete_genres_, &delete_companies_, &delete_countries_, &delete_languages_}) {
       st->bind(1, row.id).run("replacing a movie's link rows");
@@ -497,6 +513,12 @@ BatchCounts SqliteBatchWriter::finish_movies(const BatchCounts& loaded, bool sna
   db_.exec("DELETE FROM temp.batch_change", "emptying batch_change");
   // Absent movies go unless a batch of a newer data time wrote them.
   if (snapshot) changes_.removed = ledger_.remove_absent_from_snapshot(batch_id_, data_time_);
+  // The report aggregates: computed whole into an empty model, else by the batch's difference.
+  if (bulk_) {
+    ReportAggregates(db_).rebuild();
+  } else {
+    ReportAggregates(db_).apply();
+  }
   counts.movies = changes_;
   finished_ = counts;
   snapshot_ = snapshot;

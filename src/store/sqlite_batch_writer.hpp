@@ -109,6 +109,8 @@ class SqliteBatchWriter final : public BatchWriter {
       insert_movie_company_, upsert_country_, insert_movie_country_, upsert_language_,
       insert_movie_language_, insert_name_run_, find_name_run_, note_superseded_, find_change_,
       note_change_, touch_movie_;
+  /// The report aggregates' notes of a movie's version before the batch (ReportAggregates).
+  Statement note_prior_companies_, note_prior_genres_, note_prior_movie_, note_new_movie_;
 };
 
 }  // namespace marquee::store

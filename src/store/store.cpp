@@ -81,4 +81,17 @@ std::string report_sql(std::string_view name) {
   return embedded_sql(fmt::format("reports/{}.sql", name));
 }
 
+std::string check_sql(std::string_view name) {
+  std::string sql = embedded_sql(fmt::format("checks/{}.sql", name));
+  // {{FILE}}: the text of sql/FILE, so that a check compares with a definition kept once.
+  for (std::size_t at = sql.find("{{"); at != std::string::npos; at = sql.find("{{", at)) {
+    std::size_t end = sql.find("}}", at);
+    if (end == std::string::npos) break;
+    std::string included = embedded_sql(sql.substr(at + 2, end - at - 2));
+    sql.replace(at, end + 2 - at, included);
+    at += included.size();
+  }
+  return sql;
+}
+
 }  // namespace marquee::store

@@ -305,10 +305,14 @@ std::string batch_data_time(const BatchSource& source);
 std::string json_string_array(const std::vector<std::string>& items);
 
 /// The schema version this build writes.
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 /// Text of sql/reports/<name>.sql, looked up beside the executable's source tree or installed
 /// share folder, or compiled in (so a moved binary still works).
 std::string report_sql(std::string_view name);
+
+/// Text of sql/checks/<name>.sql, each `{{FILE}}` in it replaced by the text of sql/FILE (a
+/// check that compares kept tables with their definitions, sql/aggregates/).
+std::string check_sql(std::string_view name);
 
 }  // namespace marquee::store

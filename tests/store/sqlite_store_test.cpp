@@ -48,13 +48,17 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseKeepingItsData) {
                            "ingest_batch (source, sha256, staged_at, started_at, status) VALUES "
                            "('a', 'sha-a', '2024-05-01T00:00:00.000Z', '2024-05-01T00:01:00.000Z', "
                            "'loaded'); INSERT INTO genre VALUES (18, 'Drama'); INSERT INTO movie "
-                           "(id, batch_id) VALUES (1, 1)",
+                           "(id, batch_id, release_year, budget) VALUES (1, 1, 1999, 7); INSERT "
+                           "INTO movie_genre VALUES (1, 18)",
                            nullptr, nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(db);
   }
   auto store = open_sqlite_store(dir_ / "db");
-  EXPECT_EQ(rows(*store, "SELECT max(version), 1 FROM schema_version").begin()->first, "4");
+  EXPECT_EQ(rows(*store, "SELECT max(version), 1 FROM schema_version").begin()->first, "5");
+  // Version 5 computed the report aggregates of the movies already loaded.
+  EXPECT_EQ(rows(*store, "SELECT year, budget_e0 FROM report_genre_year"),
+            (std::map<std::string, std::string>{{"1999", "7"}}));
   EXPECT_EQ(rows(*store, "SELECT id, data_time FROM ingest_batch"),
             (std::map<std::string, std::string>{{"1", "2024-05-01T00:00:00.000Z"}}));
   // A movie of the version-1 batch is replaced by a batch of a later data time.
@@ -69,6 +73,8 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseKeepingItsData) {
   batch->commit({1, 1, 0, 0, 0, 0}, false);
   EXPECT_EQ(rows(*store, "SELECT id, budget FROM movie"),
             (std::map<std::string, std::string>{{"1", "5"}}));
+  EXPECT_EQ(rows(*store, "SELECT year, budget_e0 FROM report_genre_year"),
+            (std::map<std::string, std::string>{{"2000", "5"}}));
 }
 
 }  // namespace

@@ -29,7 +29,7 @@ using Pairs = std::map<std::string, std::string>;
 TEST_P(StoreContractTest, MigratesAnEmptyDatabase) {
   auto store = open();
   EXPECT_EQ(store->engine(), GetParam().engine);
-  EXPECT_EQ(select(*store, "SELECT max(version) FROM schema_version"), Rows{{"4"}});
+  EXPECT_EQ(select(*store, "SELECT max(version) FROM schema_version"), Rows{{"5"}});
   for (auto table : {"movie",
                      "genre",
                      "production_company",
@@ -50,12 +50,15 @@ TEST_P(StoreContractTest, MigratesAnEmptyDatabase) {
                      "crew_credit",
                      "rating",
                      "rating_total",
-                     "ingest_file"}) {
+                     "ingest_file",
+                     "report_company_year",
+                     "report_genre_year",
+                     "report_company_genre_year"}) {
     EXPECT_EQ(count(*store, table), "0") << table;
   }
   store.reset();
   auto again = open();
-  EXPECT_EQ(select(*again, "SELECT max(version) FROM schema_version"), Rows{{"4"}});
+  EXPECT_EQ(select(*again, "SELECT max(version) FROM schema_version"), Rows{{"5"}});
 }
 
 TEST_P(StoreContractTest, ReopeningKeepsTheSchemaAndData) {
@@ -67,7 +70,7 @@ TEST_P(StoreContractTest, ReopeningKeepsTheSchemaAndData) {
   }
   auto store = open();
   EXPECT_TRUE(store->loaded_batch("sha-a"));
-  EXPECT_EQ(select(*store, "SELECT max(version) FROM schema_version"), Rows{{"4"}});
+  EXPECT_EQ(select(*store, "SELECT max(version) FROM schema_version"), Rows{{"5"}});
   EXPECT_EQ(select(*store, "SELECT id FROM movie"), Rows{{"1"}});
 }
 

@@ -1,0 +1,182 @@
+#include "store/report_aggregates.hpp"
+
+#include <chrono>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "store/embedded_sql.hpp"
+#include "store/store.hpp"
+
+namespace marquee::store {
+namespace {
+
+/// One aggregate table: its key (the groups), the link tables a movie joins it by, and whether
+/// it keeps the sums (or only the count of movies).
+struct AggregateTable {
+  std::string_view name;
+  std::string_view key;         ///< the key columns, in table order
+  std::string_view model_join;  ///< joins of `m` (movie) to its groups
+  std::string_view prior_join;  ///< joins of `p` (agg_prior_movie) to its groups
+  std::string_view key_select;  ///< the key columns as selected from either join
+  bool sums = true;
+};
+
+constexpr AggregateTable kAggregates[] = {
+    {"report_company_year", "company_id, year", "JOIN movie_company c ON c.movie_id = m.id",
+     "JOIN agg_prior_company c ON c.movie_id = p.id", "c.company_id", true},
+    {"report_genre_year", "year, genre_id", "JOIN movie_genre g ON g.movie_id = m.id",
+     "JOIN agg_prior_genre g ON g.movie_id = p.id", "g.genre_id", true},
+    {"report_company_genre_year", "company_id, year, genre_id",
+     "JOIN movie_company c ON c.movie_id = m.id JOIN movie_genre g ON g.movie_id = m.id",
+     "JOIN agg_prior_company c ON c.movie_id = p.id JOIN agg_prior_genre g ON g.movie_id = p.id",
+     "c.company_id, g.genre_id", false},
+};
+
+/// The columns an aggregate keeps beyond its key, each as a sum over the signed contributions
+/// `d` (sign +1 for a movie as the batch leaves it, -1 for its version before): the same
+/// arithmetic as sql/aggregates/report_company_year.sql, movie by movie.
+struct KeptColumn {
+  std::string_view name;
+  std::string_view delta;
+};
+constexpr std::string_view kBoth = "d.budget IS NOT NULL AND d.revenue IS NOT NULL";
+const KeptColumn kSumColumns[] = {
+    {"movies", "SUM(d.sign)"},
+    {"budget_movies", "SUM(CASE WHEN d.budget IS NOT NULL THEN d.sign ELSE 0 END)"},
+    {"budget_e9", "COALESCE(SUM(d.sign * (d.budget / 1000000000)), 0)"},
+    {"budget_e0", "COALESCE(SUM(d.sign * (d.budget % 1000000000)), 0)"},
+    {"revenue_movies", "SUM(CASE WHEN d.revenue IS NOT NULL THEN d.sign ELSE 0 END)"},
+    {"revenue_e9", "COALESCE(SUM(d.sign * (d.revenue / 1000000000)), 0)"},
+    {"revenue_e0", "COALESCE(SUM(d.sign * (d.revenue % 1000000000)), 0)"},
+    {"profit_movies",
+     "SUM(CASE WHEN d.budget IS NOT NULL AND d.revenue IS NOT NULL THEN d.sign ELSE 0 END)"},
+    {"profit_e9",
+     "COALESCE(SUM(CASE WHEN d.budget IS NOT NULL AND d.revenue IS NOT NULL THEN d.sign * "
+     "(d.revenue / 1000000000 - d.budget / 1000000000) END), 0)"},
+    {"profit_e0",
+     "COALESCE(SUM(CASE WHEN d.budget IS NOT NULL AND d.revenue IS NOT NULL THEN d.sign * "
+     "(d.revenue % 1000000000 - d.budget % 1000000000) END), 0)"},
+    {"popularity_movies", "SUM(CASE WHEN d.popularity_micros IS NOT NULL THEN d.sign ELSE 0 END)"},
+    {"popularity_e9", "COALESCE(SUM(d.sign * (d.popularity_micros / 1000000000)), 0)"},
+    {"popularity_e0", "COALESCE(SUM(d.sign * (d.popularity_micros % 1000000000)), 0)"},
+};
+
+/// INSERT … SELECT of one table's differences, added to the kept rows (a new group starts at 0).
+std::string apply_sql(const AggregateTable& table) {
+  std::string columns = std::string(table.key);
+  std::string deltas = std::string(table.key);
+  std::string updates;
+  std::span<const KeptColumn> kept = kSumColumns;
+  if (!table.sums) kept = kept.first(1);  // movies only
+  for (const auto& column : kept) {
+    columns += fmt::format(", {}", column.name);
+    deltas += fmt::format(", {}", column.delta);
+    updates += fmt::format("{0}{1} = {2}.{1} + excluded.{1}", updates.empty() ? "" : ", ",
+                           column.name, table.name);
+  }
+  constexpr std::string_view kValues =
+      "m.release_year AS year, m.budget, m.revenue, m.popularity_micros";
+  constexpr std::string_view kPriorValues =
+      "p.release_year AS year, p.budget, p.revenue, p.popularity_micros";
+  // WHERE true: SQLite reads an ON right after the FROM of an INSERT … SELECT as a join's.
+  return fmt::format(
+      "INSERT INTO {0} ({1}) SELECT {2} FROM ("
+      "SELECT 1 AS sign, {3}, {4} FROM agg_prior_movie t JOIN movie m ON m.id = t.id {5} "
+      "WHERE m.release_year IS NOT NULL "
+      "UNION ALL "
+      "SELECT -1 AS sign, {3}, {6} FROM agg_prior_movie p {7} "
+      "WHERE p.existed = 1 AND p.release_year IS NOT NULL"
+      ") AS d WHERE true GROUP BY {8} ON CONFLICT ({8}) DO UPDATE SET {9}",
+      table.name, columns, deltas, table.key_select, kValues, table.model_join, kPriorValues,
+      table.prior_join, table.key, updates);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point started) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+}  // namespace
+
+void ReportAggregates::begin_batch() {
+  for (const char* ddl :
+       {"CREATE TEMP TABLE IF NOT EXISTS agg_prior_movie (id BIGINT PRIMARY KEY, existed SMALLINT "
+        "NOT NULL, release_year BIGINT, budget BIGINT, revenue BIGINT, popularity_micros BIGINT)",
+        "CREATE TEMP TABLE IF NOT EXISTS agg_prior_genre (movie_id BIGINT NOT NULL, genre_id "
+        "BIGINT NOT NULL, PRIMARY KEY (movie_id, genre_id))",
+        "CREATE TEMP TABLE IF NOT EXISTS agg_prior_company (movie_id BIGINT NOT NULL, company_id "
+        "BIGINT NOT NULL, PRIMARY KEY (movie_id, company_id))"}) {
+    db_.run(ddl, {}, "creating the batch's notes for the report aggregates");
+  }
+  for (const char* table : {"agg_prior_movie", "agg_prior_genre", "agg_prior_company"})
+    db_.run(fmt::format("DELETE FROM {}", table), {}, "emptying the batch's notes");
+}
+
+std::string ReportAggregates::note_prior_companies_sql(std::string_view ids) {
+  return fmt::format(
+      "INSERT INTO agg_prior_company (movie_id, company_id) SELECT l.movie_id, l.company_id FROM "
+      "movie_company l WHERE l.movie_id IN ({}) AND NOT EXISTS (SELECT 1 FROM agg_prior_movie p "
+      "WHERE p.id = l.movie_id)",
+      ids);
+}
+
+std::string ReportAggregates::note_prior_genres_sql(std::string_view ids) {
+  return fmt::format(
+      "INSERT INTO agg_prior_genre (movie_id, genre_id) SELECT l.movie_id, l.genre_id FROM "
+      "movie_genre l WHERE l.movie_id IN ({}) AND NOT EXISTS (SELECT 1 FROM agg_prior_movie p "
+      "WHERE p.id = l.movie_id)",
+      ids);
+}
+
+std::string ReportAggregates::note_prior_movie_sql(std::string_view ids) {
+  return fmt::format(
+      "INSERT INTO agg_prior_movie (id, existed, release_year, budget, revenue, "
+      "popularity_micros) SELECT v.id, 1, v.release_year, v.budget, v.revenue, "
+      "v.popularity_micros FROM movie v WHERE v.id IN ({}) AND NOT EXISTS (SELECT 1 FROM "
+      "agg_prior_movie p WHERE p.id = v.id)",
+      ids);
+}
+
+std::string ReportAggregates::note_new_sql(std::string_view ids) {
+  return fmt::format(
+      "INSERT INTO agg_prior_movie (id, existed) SELECT n.id, 0 FROM ({}) AS n WHERE NOT EXISTS "
+      "(SELECT 1 FROM agg_prior_movie p WHERE p.id = n.id)",
+      ids);
+}
+
+void ReportAggregates::note_prior(std::string_view ids, std::span<const SqlValue> params) {
+  // The links first: they are noted only for a movie not noted yet.
+  db_.run(note_prior_companies_sql(ids), params, "noting the companies of the replaced movies");
+  db_.run(note_prior_genres_sql(ids), params, "noting the genres of the replaced movies");
+  db_.run(note_prior_movie_sql(ids), params, "noting the replaced movies");
+}
+
+void ReportAggregates::apply() {
+  auto started = std::chrono::steady_clock::now();
+  for (const auto& table : kAggregates) {
+    db_.run(apply_sql(table), {}, fmt::format("updating {}", table.name));
+    db_.run(fmt::format("DELETE FROM {} WHERE movies = 0", table.name), {},
+            fmt::format("removing the emptied groups of {}", table.name));
+  }
+  for (const char* table : {"agg_prior_movie", "agg_prior_genre", "agg_prior_company"})
+    db_.run(fmt::format("DELETE FROM {}", table), {}, "emptying the batch's notes");
+  spdlog::debug("store: report aggregates updated by the batch's difference in {:.3f}s",
+                seconds_since(started));
+}
+
+void ReportAggregates::rebuild() {
+  for (std::string_view table : kTables) {
+    auto started = std::chrono::steady_clock::now();
+    db_.run(fmt::format("DELETE FROM {}", table), {}, fmt::format("emptying {}", table));
+    db_.run(fmt::format("INSERT INTO {} {}", table,
+                        embedded_sql(fmt::format("aggregates/{}.sql", table))),
+            {}, fmt::format("computing {}", table));
+    spdlog::debug("store: computed {} from the model in {:.3f}s", table, seconds_since(started));
+  }
+}
+
+std::string ReportAggregates::mismatch_sql() {
+  return check_sql("report_aggregates_match_model");
+}
+
+}  // namespace marquee::store
