@@ -7,7 +7,7 @@
 _marquee() {
   local cur=${COMP_WORDS[COMP_CWORD]}
   local prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local commands="run stage load validate backfill report status prune generate serve movies"
+  local commands="run stage load validate backfill report status check prune generate serve movies"
   local common="--workdir --db --log-dir -v --verbose -q --quiet --log-format -h --help"
   local load="--snapshot --max-reject-ratio --max-record-bytes --checks --lock-timeout"
   local alert="--on-failure --alert-webhook --alert-timeout --metrics-textfile-dir"
@@ -76,6 +76,7 @@ _marquee() {
     backfill) opts="$common $stage $backfill $alert" sources=1 ;;
     report) opts="$common" ;;
     status) opts="$common --json" ;;
+    check) opts="$common" ;;
     prune) opts="$common --keep" ;;
     serve) opts="$common $serve" ;;
     movies) opts="$common $movies" ;;

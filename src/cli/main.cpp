@@ -18,6 +18,7 @@
 #include "common/error.hpp"
 #include "gen/generator.hpp"
 #include "pipeline/as_of_pattern.hpp"
+#include "pipeline/data_checks.hpp"
 #include "pipeline/interrupt.hpp"
 #include "pipeline/job.hpp"
 #include "pipeline/logging.hpp"
@@ -206,7 +207,7 @@ struct Commands {
   marquee::api::ServeOptions serve_options;
   CLI::App *run = nullptr, *stage = nullptr, *load = nullptr, *backfill = nullptr,
            *report = nullptr, *status = nullptr, *prune = nullptr, *generate = nullptr,
-           *serve = nullptr, *validate = nullptr;
+           *serve = nullptr, *validate = nullptr, *check = nullptr;
 
   /// Runs that change something are alerted on and recorded for `recovered`.
   bool notifies() const {
@@ -279,6 +280,12 @@ void define_reading_commands(Commands& c) {
   add_common(*c.status, c.flags);
   c.status->add_flag("--json", c.status_json,
                      "One JSON document on stdout: batches, what waits, movies loaded");
+
+  c.check = c.app.add_subcommand(
+      "check",
+      "Prove the kept totals equal the model: report aggregates, rating totals, link rows (reads "
+      "the whole database; exit 3 when one differs)");
+  add_common(*c.check, c.flags);
 
   c.prune = c.app.add_subcommand(
       "prune", "PostgreSQL: detach and drop movie_version partitions older than --keep weeks");
@@ -394,7 +401,27 @@ void list_movies(const Commands& c) {
   spdlog::debug("movies: {} movies listed from {}", listing.movies.size(), store->describe());
 }
 
-/// The commands that need no Job: generate, serve, prune and movies. False when none was given.
+/// `marquee check`: the whole-database checks; exit 3 naming those that failed.
+void check_database(Commands& c) {
+  marquee::store::OpenOptions options;
+  options.must_exist = true;  // an older schema is migrated first, as `report` does
+  auto store = marquee::store::open_store(c.flags.job.effective_db_url(), options);
+  std::vector<std::string> failed;
+  for (const auto& result : marquee::pipeline::run_whole_database_checks(*store)) {
+    if (result.failing > 0) failed.push_back(fmt::format("{} ({})", result.name, result.failing));
+  }
+  if (!failed.empty()) {
+    throw Error(ExitCode::kBadData,
+                fmt::format("check {}: {} failed; the failing keys are in the log — a report "
+                            "aggregate that differs is a bug in marquee (report it); load the "
+                            "data into a new database to rebuild",
+                            store->describe(), fmt::join(failed, ", ")));
+  }
+  spdlog::info("check {}: every whole-database check passed", store->describe());
+}
+
+/// The commands that need no Job: generate, serve, check, prune and movies. False when none was
+/// given.
 bool run_without_job(Commands& c) {
   if (c.generate->parsed()) {
     marquee::pipeline::setup_logging(c.flags.log_options({}));
@@ -411,6 +438,10 @@ bool run_without_job(Commands& c) {
   }
   if (c.movies->parsed()) {
     list_movies(c);
+    return true;
+  }
+  if (c.check->parsed()) {
+    check_database(c);
     return true;
   }
   if (c.prune->parsed()) {

@@ -51,7 +51,41 @@ bool loaded_ratings(store::Store& store, const std::vector<std::int64_t>& batche
   return loaded;
 }
 
+/// Times and logs a check that ran.
+void finish_check(CheckResult& result, std::chrono::steady_clock::time_point started) {
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (result.failing == 0) {
+    spdlog::info("check {}: passed in {:.2f}s", result.name, result.seconds);
+  } else {
+    spdlog::warn("check {}: {} failing keys (sql/checks/{}.sql), first: {}", result.name,
+                 result.failing, result.name, fmt::join(result.examples, ", "));
+  }
+}
+
 }  // namespace
+
+const std::vector<std::string>& whole_database_check_names() {
+  static const std::vector<std::string> kNames = {
+      "report_aggregates_match_model", "rating_totals_match_ratings", "link_rows_have_their_movie"};
+  return kNames;
+}
+
+std::vector<CheckResult> run_whole_database_checks(store::Store& store) {
+  std::vector<CheckResult> results;
+  store::ReadSnapshot snapshot(store);
+  for (const auto& name : whole_database_check_names()) {
+    auto started = std::chrono::steady_clock::now();
+    CheckResult result{name, 0, {}, 0};
+    store.query(store::check_sql(name), {}, [&](const auto&, const std::vector<store::Cell>& row) {
+      ++result.failing;
+      if (result.examples.size() < kExamples) result.examples.push_back(row[0] ? *row[0] : "");
+    });
+    finish_check(result, started);
+    results.push_back(std::move(result));
+  }
+  return results;
+}
 
 std::vector<CheckResult> run_data_checks(store::Store& store,
                                          const std::vector<std::int64_t>& batches, bool snapshot) {
@@ -61,7 +95,7 @@ std::vector<CheckResult> run_data_checks(store::Store& store,
     if (name == "link_rows_have_their_movie" && !snapshot) continue;
     if (name == "rating_totals_match_ratings" && !loaded_ratings(store, batches)) continue;
     auto started = std::chrono::steady_clock::now();
-    std::string sql = store::embedded_sql("checks/" + name + ".sql");
+    std::string sql = store::check_sql(name);
     CheckResult result{name, 0, {}, 0};
     auto collect = [&](const auto&, const std::vector<store::Cell>& row) {
       ++result.failing;
@@ -82,14 +116,7 @@ std::vector<CheckResult> run_data_checks(store::Store& store,
         store.query(sql, params, collect);
       }
     }
-    result.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (result.failing == 0) {
-      spdlog::info("check {}: passed in {:.2f}s", name, result.seconds);
-    } else {
-      spdlog::warn("check {}: {} failing keys (sql/checks/{}.sql), first: {}", name, result.failing,
-                   name, fmt::join(result.examples, ", "));
-    }
+    finish_check(result, started);
     results.push_back(std::move(result));
   }
   return results;

@@ -31,6 +31,15 @@ const std::vector<std::string>& data_check_names();
 std::vector<CheckResult> run_data_checks(store::Store& store,
                                          const std::vector<std::int64_t>& batches, bool snapshot);
 
+/// The checks that read the whole database, in the order `marquee check` runs them:
+/// report_aggregates_match_model (the kept report aggregates equal a recompute from the model),
+/// rating_totals_match_ratings and link_rows_have_their_movie.
+const std::vector<std::string>& whole_database_check_names();
+
+/// Runs them over one snapshot of the database (`marquee check`), logging one line per check.
+/// They cost what computing every report from scratch costs, so loads do not run the first one.
+std::vector<CheckResult> run_whole_database_checks(store::Store& store);
+
 /// Whether the checks of `batch` are in data_check_result: a batch committed by a run that then
 /// failed (a full disk after the commit) has none, and the next run checks it.
 bool data_checks_recorded(store::Store& store, std::int64_t batch);
