@@ -2,10 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <exception>
-#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -13,8 +10,10 @@
 #include <spdlog/spdlog.h>
 
 #include "common/error.hpp"
+#include "common/progress.hpp"
 #include "dataset/detail_rules.hpp"
 #include "format/csv_reader.hpp"
+#include "pipeline/bounded_queue.hpp"
 #include "pipeline/interrupt.hpp"
 #include "pipeline/reject_recorder.hpp"
 
@@ -38,44 +37,7 @@ struct Chunk {
   }
 };
 
-/// A bounded queue between the thread that inflates and parses and the one that writes: memory
-/// holds at most kChunks chunks (of at most kChunkRows rows or kChunkBytes of records), whatever
-/// the size of the file.
-class ChunkQueue {
- public:
-  static constexpr std::size_t kChunks = 4;
-  /// False when the queue was closed (the writer stopped): the producer stops too.
-  bool push(Chunk chunk) {
-    std::unique_lock lock(mutex_);
-    not_full_.wait(lock, [&] { return closed_ || chunks_.size() < kChunks; });
-    if (closed_) return false;
-    chunks_.push_back(std::move(chunk));
-    not_empty_.notify_one();
-    return true;
-  }
-  /// Nullopt once the queue is closed and empty.
-  std::optional<Chunk> pop() {
-    std::unique_lock lock(mutex_);
-    not_empty_.wait(lock, [&] { return closed_ || !chunks_.empty(); });
-    if (chunks_.empty()) return std::nullopt;
-    Chunk chunk = std::move(chunks_.front());
-    chunks_.pop_front();
-    not_full_.notify_one();
-    return chunk;
-  }
-  void close() {
-    std::lock_guard lock(mutex_);
-    closed_ = true;
-    not_empty_.notify_all();
-    not_full_.notify_all();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable not_full_, not_empty_;
-  std::deque<Chunk> chunks_;
-  bool closed_ = false;
-};
+using ChunkQueue = BoundedQueue<Chunk>;
 
 /// Applies the rules to each record and gathers the accepted rows (keywords and credits of an
 /// unknown movie are counted, not kept); runs on the parsing thread.
@@ -169,9 +131,11 @@ FileStats load_detail_file(DetailFile file, format::ByteSource& source,
   ChunkQueue queue;
   std::exception_ptr parse_failure;
   const std::int64_t batch_id = writer.batch_id();
+  ProgressMeter progress(file_label, "records", guards.input_bytes);
   std::thread parser([&] {
     try {
       RowGatherer gatherer(file, movie_ids);
+      std::uint64_t counted_rows = 0;
       Chunk chunk;
       std::size_t chunk_bytes = 0;
       std::uint64_t bytes_read = record.raw.size();
@@ -188,6 +152,8 @@ FileStats load_detail_file(DetailFile file, format::ByteSource& source,
           recorder.add(*error, bytes_read, stats);
         }
         if (chunk.size() >= kChunkRows || chunk_bytes >= kChunkBytes) {
+          progress.add(stats.rows_read - counted_rows, chunk_bytes);
+          counted_rows = stats.rows_read;
           if (!queue.push(std::move(chunk))) return;
           chunk = Chunk{};
           chunk_bytes = 0;

@@ -50,7 +50,11 @@ Error sqlite_error(sqlite3* db, std::string_view where, std::string_view what) {
 }
 
 SqliteConnection::SqliteConnection(const std::filesystem::path& path) : path_(path) {
-  int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  // NOMUTEX: a connection is only ever used by one thread at a time (the loader's writing
+  // thread, one API worker), so SQLite's per-call locking (7% of a first load's CPU) is spared.
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
