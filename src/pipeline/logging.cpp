@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "common/error.hpp"
+#include "common/progress.hpp"
 #include "source/redact.hpp"
 
 namespace marquee::pipeline {
@@ -144,6 +145,10 @@ void setup_logging(const LogOptions& options) {
   }
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
+  const char* term = std::getenv("TERM");
+  set_progress_bar_on_terminal(
+      ::isatty(STDERR_FILENO) == 1 && options.verbosity != Verbosity::kQuiet &&
+      options.format == LogFormat::kText && (term == nullptr || std::string_view(term) != "dumb"));
 }
 
 }  // namespace marquee::pipeline

@@ -14,6 +14,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
+#include "common/progress.hpp"
 #include "format/csv_field.hpp"
 #include "report/report_diff.hpp"
 #include "report/report_query.hpp"
@@ -70,7 +71,8 @@ std::uint64_t movie_count(store::Store& store) {
 namespace {
 
 /// The header and every row of one report query, as SPEC 5 writes CSV, into `out`.
-std::uint64_t write_report_rows(store::Store& store, std::string_view name, AtomicFile& out) {
+std::uint64_t write_report_rows(store::Store& store, std::string_view name, AtomicFile& out,
+                                ProgressMeter& progress) {
   std::uint64_t rows = 0;
   std::string line;
   bool header_written = false;
@@ -82,6 +84,7 @@ std::uint64_t write_report_rows(store::Store& store, std::string_view name, Atom
     }
     line.push_back('\n');
     out.write(line);
+    progress.add(1, line.size());
   };
   auto header = [&](const std::vector<std::string>& columns) {
     append_line(columns, [](const std::string& c) { return std::optional<std::string_view>(c); });
@@ -142,12 +145,13 @@ std::vector<WrittenReport> write_reports(store::Store& store,
     {
       // The four reports answer from one state of the database, even with a load committing.
       store::ReadSnapshot snapshot(store);
+      ProgressMeter progress("reports", "rows written", 0);
       for (std::string_view name : kReportNames) {
         WrittenReport report{std::string(name), results_dir / fmt::format("{}.csv", name), 0};
         files.push_back(std::make_unique<AtomicFile>(report.path, ExitCode::kDatabase, kept,
                                                      staging / report.path.filename()));
         auto started = std::chrono::steady_clock::now();
-        report.rows = write_report_rows(store, name, *files.back());
+        report.rows = write_report_rows(store, name, *files.back(), progress);
         files.back()->close();
         report.changes = diff_report(name, report.path, staging / report.path.filename());
         report.seconds =

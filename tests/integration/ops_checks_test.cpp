@@ -102,5 +102,41 @@ TEST_F(DataChecks, ChecksRunOnPostgres) {
   EXPECT_NE(main_log().find("check link_rows_have_their_movie: passed"), std::string::npos);
 }
 
+TEST_F(DataChecks, CheckProvesTheKeptTotalsAndNamesAGroupThatDiffers) {
+  ASSERT_EQ(run("good.zip").exit_code, 0);
+  auto r = run_marquee({"check", "--workdir", work()});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* name : {"report_aggregates_match_model", "rating_totals_match_ratings",
+                           "link_rows_have_their_movie"}) {
+    EXPECT_NE(r.output.find(fmt::format("check {}: passed", name)), std::string::npos) << name;
+  }
+  // A kept group changed behind marquee's back: the check names it and exits 3.
+  auto db = testing::run_command("sqlite3 " + testing::shell_quote(work() + "/marquee.db") +
+                                 " \"UPDATE report_genre_year SET movies = movies + 1 WHERE year = "
+                                 "(SELECT MIN(year) FROM report_genre_year)\"");
+  ASSERT_EQ(db.exit_code, 0) << db.output;
+  r = run_marquee({"check", "--workdir", work()});
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("report_aggregates_match_model: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("report_genre_year year="), std::string::npos) << r.output;
+  // No database there: a wrong --workdir, not an empty pass.
+  r = run_marquee({"check", "--workdir", (dir_ / "elsewhere").string()});
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+}
+
+TEST_F(DataChecks, WithoutATerminalLongStepsLogTheirProgress) {
+  // MARQUEE_PROGRESS_SECONDS shortens the 10 s between progress lines so that the small fixture
+  // lasts long enough to show one.
+  auto r = testing::run_command("MARQUEE_PROGRESS_SECONDS=0.001 " +
+                                testing::shell_quote(testing::marquee_binary()) + " run " +
+                                testing::shell_quote((dir_ / "good.zip").string()) + " --workdir " +
+                                testing::shell_quote(work()) + " --max-reject-ratio 0.05");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(main_log().find("progress: movies_metadata.csv: "), std::string::npos) << main_log();
+  EXPECT_NE(main_log().find(" records, "), std::string::npos) << main_log();
+  // No bar without a terminal.
+  EXPECT_EQ(r.output.find("\r"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace marquee
