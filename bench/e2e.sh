@@ -22,8 +22,26 @@ work=$(mktemp -d /tmp/marquee-e2e.XXXXXX)
 source "$root/scripts/pg.sh"
 trap 'marquee_pg_stop "$work"; rm -rf "$work"' EXIT
 
-"$bin" generate --scale "$scale" --seed 1 --movies-only --out "$work/data.zip" 2>/dev/null
-unzip -q "$work/data.zip" movies_metadata.csv -d "$work"
+"$bin" generate --scale "$scale" --seed 1 --movies-only --out "$work/generated.zip" 2>/dev/null
+# DuckDB's parallel CSV reader refuses a file with both quoted line breaks and short rows
+# ("does not support null_padding in conjunction with quoted new lines"), and the expert script
+# needs null_padding for the real file's bare-CR rows. Every contender gets the same archive:
+# the generated one with each line break inside a quoted field (overviews; ~150 at scale 1, in
+# no report) made a space.
+unzip -q "$work/generated.zip" movies_metadata.csv -d "$work/generated"
+python3 - "$work/generated/movies_metadata.csv" "$work/movies_metadata.csv" <<'PY'
+import sys
+data = bytearray(open(sys.argv[1], 'rb').read())
+quoted = False
+for i, b in enumerate(data):
+    if b == 0x22:
+        quoted = not quoted
+    elif b == 0x0A and quoted:
+        data[i] = 0x20
+open(sys.argv[2], 'wb').write(data)
+PY
+(cd "$work" && zip -q -X data.zip movies_metadata.csv)
+rm -rf "$work/generated" "$work/generated.zip"
 
 # The yardsticks. Debian's python3 (a pyenv or venv python on PATH does not see python3-pandas).
 python=/usr/bin/python3
