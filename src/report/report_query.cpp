@@ -50,13 +50,30 @@ class Finisher {
 
   void add(const std::vector<std::string>& sql_columns, const std::vector<store::Cell>& row) {
     columns(sql_columns);
+    if (ranking_ == Ranking::kNone) {
+      // Row by row through one buffer, whose cells keep their capacity from row to row.
+      streamed_.cells.resize(plan_.size());
+      for (std::size_t i = 0; i < plan_.size(); ++i) {
+        store::Cell& cell = streamed_.cells[i];
+        if (plan_[i].kind == OutputColumn::Kind::kCopy) {
+          const store::Cell& from = row[plan_[i].at];
+          if (!from) {
+            cell.reset();
+          } else if (cell) {
+            cell->assign(*from);
+          } else {
+            cell.emplace(*from);
+          }
+        } else {
+          cell = value_of(plan_[i], row, streamed_);
+        }
+      }
+      visit_(names_, streamed_.cells);
+      return;
+    }
     Pending pending;
     pending.cells.reserve(plan_.size());
     for (const auto& column : plan_) pending.cells.push_back(value_of(column, row, pending));
-    if (ranking_ == Ranking::kNone) {
-      visit_(names_, pending.cells);
-      return;
-    }
     pending.year = integer_of(pending.cells[year_], "year");
     pending.movies = integer_of(pending.cells[movies_], "movies");
     pending.genre_id = integer_of(pending.cells[genre_id_], "genre_id");
@@ -201,6 +218,7 @@ class Finisher {
   std::vector<std::string> names_;
   std::size_t year_ = 0, movies_ = 0, genre_id_ = 0, mean_ = 0, rank_ = 0;
   std::vector<Pending> year_rows_;  ///< one year's groups: a few dozen genres, never the table
+  Pending streamed_;                ///< the row being handed on, for a report without ranking
 };
 
 }  // namespace
