@@ -69,6 +69,28 @@ void run_and_check(const std::vector<std::string>& db_args) {
   auto again = run_marquee(report);
   ASSERT_EQ(again.exit_code, 0) << again.output;
   expect_exact_reports(dir / "work" / "movie_results");
+
+  // A later batch replaces movie 1 (budget 5e18 -> 1) and adds movie 13 (budget 5e18): the kept
+  // report aggregates subtract the old huge values and add the new ones, still exactly.
+  write_file(dir / "next" / "movies_metadata.csv",
+             std::string(testing::kMoviesHeader) + "\n" +
+                 movie(1, "1", "9223372036854775807", "999999999999.999999", 7) +
+                 movie(13, "5000000000000000000", "0", "1.0", 7));
+  std::vector<std::string> next = {"run", (dir / "next").string(), "--workdir",
+                                   (dir / "work").string()};
+  next.insert(next.end(), db_args.begin(), db_args.end());
+  auto later = run_marquee(next);
+  ASSERT_EQ(later.exit_code, 0) << later.output;
+  EXPECT_EQ(read_file(dir / "work" / "movie_results" / "company_yearly.csv"),
+            "company_id,company_name,year,movies,budget_movies,total_budget,revenue_movies,"
+            "total_revenue,profit_movies,total_profit,avg_popularity\n"
+            "7,Co 7,2001,11,3,10000000000000000001,1,9223372036854775807,1,9223372036854775806,"
+            "909090909090.999998\n"
+            "8,Co 8,2001,2,2,18000000000000000000,2,2,2,-17999999999999999998,1.500000\n");
+  std::vector<std::string> check = {"check", "--workdir", (dir / "work").string()};
+  check.insert(check.end(), db_args.begin(), db_args.end());
+  auto checked = run_marquee(check);
+  EXPECT_EQ(checked.exit_code, 0) << checked.output;
 }
 
 TEST(ExactTotals, SumsPast64BitsAreExactOnSqlite) {
