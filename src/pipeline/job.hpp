@@ -124,6 +124,14 @@ class Job {
   /// <workdir>/state/runs/<run_id>.json, for every command that changes something, succeeded or
   /// failed. One that cannot be written is a warning: it must not turn a run into a failure.
   void write_run_history(int exit_code, const std::string& error);
+  /// The wall time of the steps of the batch being loaded, for its committed log line (the
+  /// time of reading the movies file is its FileStats.seconds).
+  struct BatchStepSeconds {
+    double finish_movies = 0;  ///< settling names, snapshot removals, report aggregates
+    double detail_files = 0;   ///< the other files of the archive, each read and applied
+    double commit = 0;
+  };
+  BatchStepSeconds step_seconds_;
   void log_batch_committed(const store::BatchSource& source, std::int64_t batch_id,
                            const FileStats& stats, double seconds) const;
 
