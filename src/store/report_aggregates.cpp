@@ -12,25 +12,31 @@ namespace marquee::store {
 namespace {
 
 /// One aggregate table: its key (the groups), the link tables a movie joins it by, and whether
-/// it keeps the sums (or only the count of movies).
+/// it keeps the sums (or only the count of movies). The joins are CROSS JOINs with their
+/// conditions in the WHERE: SQLite then reads the batch's few noted movies first and finds their
+/// rows by key, where left to itself (no statistics) it scanned a whole link table and read every
+/// movie (12.7 s for a 1% batch on 727,000 movies); PostgreSQL plans them as any join.
 struct AggregateTable {
   std::string_view name;
   std::string_view key;         ///< the key columns, in table order
   std::string_view model_join;  ///< joins of `m` (movie) to its groups
+  std::string_view model_on;    ///< their conditions
   std::string_view prior_join;  ///< joins of `p` (agg_prior_movie) to its groups
+  std::string_view prior_on;    ///< their conditions
   std::string_view key_select;  ///< the key columns as selected from either join
   bool sums = true;
 };
 
 constexpr AggregateTable kAggregates[] = {
-    {"report_company_year", "company_id, year", "JOIN movie_company c ON c.movie_id = m.id",
-     "JOIN agg_prior_company c ON c.movie_id = p.id", "c.company_id", true},
-    {"report_genre_year", "year, genre_id", "JOIN movie_genre g ON g.movie_id = m.id",
-     "JOIN agg_prior_genre g ON g.movie_id = p.id", "g.genre_id", true},
+    {"report_company_year", "company_id, year", "CROSS JOIN movie_company c", "c.movie_id = m.id",
+     "CROSS JOIN agg_prior_company c", "c.movie_id = p.id", "c.company_id", true},
+    {"report_genre_year", "year, genre_id", "CROSS JOIN movie_genre g", "g.movie_id = m.id",
+     "CROSS JOIN agg_prior_genre g", "g.movie_id = p.id", "g.genre_id", true},
     {"report_company_genre_year", "company_id, year, genre_id",
-     "JOIN movie_company c ON c.movie_id = m.id JOIN movie_genre g ON g.movie_id = m.id",
-     "JOIN agg_prior_company c ON c.movie_id = p.id JOIN agg_prior_genre g ON g.movie_id = p.id",
-     "c.company_id, g.genre_id", false},
+     "CROSS JOIN movie_company c CROSS JOIN movie_genre g",
+     "c.movie_id = m.id AND g.movie_id = m.id",
+     "CROSS JOIN agg_prior_company c CROSS JOIN agg_prior_genre g",
+     "c.movie_id = p.id AND g.movie_id = p.id", "c.company_id, g.genre_id", false},
 };
 
 /// The columns an aggregate keeps beyond its key, each as a sum over the signed contributions
@@ -82,14 +88,14 @@ std::string apply_sql(const AggregateTable& table) {
   // WHERE true: SQLite reads an ON right after the FROM of an INSERT … SELECT as a join's.
   return fmt::format(
       "INSERT INTO {0} ({1}) SELECT {2} FROM ("
-      "SELECT 1 AS sign, {3}, {4} FROM agg_prior_movie t JOIN movie m ON m.id = t.id {5} "
-      "WHERE m.release_year IS NOT NULL "
+      "SELECT 1 AS sign, {3}, {4} FROM agg_prior_movie t CROSS JOIN movie m {5} "
+      "WHERE m.id = t.id AND {6} AND m.release_year IS NOT NULL "
       "UNION ALL "
-      "SELECT -1 AS sign, {3}, {6} FROM agg_prior_movie p {7} "
-      "WHERE p.existed = 1 AND p.release_year IS NOT NULL"
-      ") AS d WHERE true GROUP BY {8} ON CONFLICT ({8}) DO UPDATE SET {9}",
-      table.name, columns, deltas, table.key_select, kValues, table.model_join, kPriorValues,
-      table.prior_join, table.key, updates);
+      "SELECT -1 AS sign, {3}, {7} FROM agg_prior_movie p {8} "
+      "WHERE {9} AND p.existed = 1 AND p.release_year IS NOT NULL"
+      ") AS d WHERE true GROUP BY {10} ON CONFLICT ({10}) DO UPDATE SET {11}",
+      table.name, columns, deltas, table.key_select, kValues, table.model_join, table.model_on,
+      kPriorValues, table.prior_join, table.prior_on, table.key, updates);
 }
 
 double seconds_since(std::chrono::steady_clock::time_point started) {
@@ -165,13 +171,16 @@ void ReportAggregates::apply() {
 }
 
 void ReportAggregates::rebuild() {
-  for (std::string_view table : kTables) {
+  for (const auto& table : kAggregates) {
     auto started = std::chrono::steady_clock::now();
-    db_.run(fmt::format("DELETE FROM {}", table), {}, fmt::format("emptying {}", table));
-    db_.run(fmt::format("INSERT INTO {} {}", table,
-                        embedded_sql(fmt::format("aggregates/{}.sql", table))),
-            {}, fmt::format("computing {}", table));
-    spdlog::debug("store: computed {} from the model in {:.3f}s", table, seconds_since(started));
+    db_.run(fmt::format("DELETE FROM {}", table.name), {}, fmt::format("emptying {}", table.name));
+    // In key order: the reports read the table by its key, and PostgreSQL then finds its rows
+    // in heap order (read at random, company_genre_yearly at scale 16 took 1.7 s more).
+    db_.run(fmt::format("INSERT INTO {} SELECT * FROM ({}\n) AS d ORDER BY {}", table.name,
+                        embedded_sql(fmt::format("aggregates/{}.sql", table.name)), table.key),
+            {}, fmt::format("computing {}", table.name));
+    spdlog::debug("store: computed {} from the model in {:.3f}s", table.name,
+                  seconds_since(started));
   }
 }
 
