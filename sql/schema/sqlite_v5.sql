@@ -26,8 +26,6 @@ CREATE TABLE report_company_year (
   popularity_e0 INTEGER NOT NULL,
   PRIMARY KEY (company_id, year)
 ) WITHOUT ROWID;
--- Finds the groups a batch emptied without scanning the table.
-CREATE INDEX report_company_year_empty ON report_company_year (company_id) WHERE movies = 0;
 
 CREATE TABLE report_genre_year (
   year INTEGER NOT NULL,
@@ -47,7 +45,6 @@ CREATE TABLE report_genre_year (
   popularity_e0 INTEGER NOT NULL,
   PRIMARY KEY (year, genre_id)
 ) WITHOUT ROWID;
-CREATE INDEX report_genre_year_empty ON report_genre_year (year) WHERE movies = 0;
 
 CREATE TABLE report_company_genre_year (
   company_id INTEGER NOT NULL,
@@ -56,8 +53,6 @@ CREATE TABLE report_company_genre_year (
   movies INTEGER NOT NULL,
   PRIMARY KEY (company_id, year, genre_id)
 ) WITHOUT ROWID;
-CREATE INDEX report_company_genre_year_empty ON report_company_genre_year (company_id)
-  WHERE movies = 0;
 
 -- The reports no longer read movies by year; scanning this index (and reading each row at
 -- random) is what the planner chose for the aggregates' definitions, several times slower than

@@ -1,6 +1,7 @@
 #include "store/report_aggregates.hpp"
 
 #include <chrono>
+#include <vector>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -68,11 +69,15 @@ const KeptColumn kSumColumns[] = {
     {"popularity_e0", "COALESCE(SUM(d.sign * (d.popularity_micros % 1000000000)), 0)"},
 };
 
-/// INSERT … SELECT of one table's differences, added to the kept rows (a new group starts at 0).
-std::string apply_sql(const AggregateTable& table) {
+/// The statements that apply one table's differences, in order: the differences per group into
+/// agg_delta_<table> (the groups the batch changed), added to the kept rows (a new group starts
+/// at 0), then the groups left with no movie removed. Only groups whose difference is not zero
+/// are written: a movie replaced by an equal version changes nothing, and on PostgreSQL an
+/// upsert that changes nothing still writes a new row version.
+std::vector<std::string> apply_sql(const AggregateTable& table) {
   std::string columns = std::string(table.key);
   std::string deltas = std::string(table.key);
-  std::string updates;
+  std::string updates, nonzero;
   std::span<const KeptColumn> kept = kSumColumns;
   if (!table.sums) kept = kept.first(1);  // movies only
   for (const auto& column : kept) {
@@ -80,22 +85,32 @@ std::string apply_sql(const AggregateTable& table) {
     deltas += fmt::format(", {}", column.delta);
     updates += fmt::format("{0}{1} = {2}.{1} + excluded.{1}", updates.empty() ? "" : ", ",
                            column.name, table.name);
+    nonzero += fmt::format("{}{} <> 0", nonzero.empty() ? "" : " OR ", column.name);
   }
   constexpr std::string_view kValues =
       "m.release_year AS year, m.budget, m.revenue, m.popularity_micros";
   constexpr std::string_view kPriorValues =
       "p.release_year AS year, p.budget, p.revenue, p.popularity_micros";
-  // WHERE true: SQLite reads an ON right after the FROM of an INSERT … SELECT as a join's.
-  return fmt::format(
-      "INSERT INTO {0} ({1}) SELECT {2} FROM ("
-      "SELECT 1 AS sign, {3}, {4} FROM agg_prior_movie t CROSS JOIN movie m {5} "
-      "WHERE m.id = t.id AND {6} AND m.release_year IS NOT NULL "
-      "UNION ALL "
-      "SELECT -1 AS sign, {3}, {7} FROM agg_prior_movie p {8} "
-      "WHERE {9} AND p.existed = 1 AND p.release_year IS NOT NULL"
-      ") AS d WHERE true GROUP BY {10} ON CONFLICT ({10}) DO UPDATE SET {11}",
-      table.name, columns, deltas, table.key_select, kValues, table.model_join, table.model_on,
-      kPriorValues, table.prior_join, table.prior_on, table.key, updates);
+  const std::string delta = fmt::format("agg_delta_{}", table.name);
+  return {
+      fmt::format("DELETE FROM {}", delta),
+      fmt::format("INSERT INTO {0} ({1}) SELECT {2} FROM ("
+                  "SELECT 1 AS sign, {3}, {4} FROM agg_prior_movie t CROSS JOIN movie m {5} "
+                  "WHERE m.id = t.id AND {6} AND m.release_year IS NOT NULL "
+                  "UNION ALL "
+                  "SELECT -1 AS sign, {3}, {7} FROM agg_prior_movie p {8} "
+                  "WHERE {9} AND p.existed = 1 AND p.release_year IS NOT NULL"
+                  ") AS d GROUP BY {10}",
+                  delta, columns, deltas, table.key_select, kValues, table.model_join,
+                  table.model_on, kPriorValues, table.prior_join, table.prior_on, table.key),
+      // WHERE: SQLite reads an ON right after the FROM of an INSERT … SELECT as a join's.
+      fmt::format("INSERT INTO {0} ({1}) SELECT {1} FROM {2} WHERE {3} ON CONFLICT ({4}) DO "
+                  "UPDATE SET {5}",
+                  table.name, columns, delta, nonzero, table.key, updates),
+      fmt::format("DELETE FROM {0} WHERE movies = 0 AND ({1}) IN (SELECT {1} FROM {2} WHERE "
+                  "movies < 0)",
+                  table.name, table.key, delta),
+  };
 }
 
 double seconds_since(std::chrono::steady_clock::time_point started) {
@@ -116,6 +131,13 @@ void ReportAggregates::begin_batch() {
   }
   for (const char* table : {"agg_prior_movie", "agg_prior_genre", "agg_prior_company"})
     db_.run(fmt::format("DELETE FROM {}", table), {}, "emptying the batch's notes");
+  // One table of differences per aggregate, shaped like it.
+  for (std::string_view table : kTables) {
+    db_.run(fmt::format("CREATE TEMP TABLE IF NOT EXISTS agg_delta_{0} AS SELECT * FROM {0} "
+                        "WHERE false",
+                        table),
+            {}, "creating the batch's notes for the report aggregates");
+  }
 }
 
 std::string ReportAggregates::note_prior_companies_sql(std::string_view ids) {
@@ -160,9 +182,8 @@ void ReportAggregates::note_prior(std::string_view ids, std::span<const SqlValue
 void ReportAggregates::apply() {
   auto started = std::chrono::steady_clock::now();
   for (const auto& table : kAggregates) {
-    db_.run(apply_sql(table), {}, fmt::format("updating {}", table.name));
-    db_.run(fmt::format("DELETE FROM {} WHERE movies = 0", table.name), {},
-            fmt::format("removing the emptied groups of {}", table.name));
+    for (const auto& statement : apply_sql(table))
+      db_.run(statement, {}, fmt::format("updating {}", table.name));
   }
   for (const char* table : {"agg_prior_movie", "agg_prior_genre", "agg_prior_company"})
     db_.run(fmt::format("DELETE FROM {}", table), {}, "emptying the batch's notes");
