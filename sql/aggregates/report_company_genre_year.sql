@@ -11,3 +11,4 @@ CROSS JOIN movie_company mc
 CROSS JOIN movie_genre mg
 WHERE mc.movie_id = m.id AND mg.movie_id = m.id AND m.release_year IS NOT NULL
 GROUP BY mc.company_id, m.release_year, mg.genre_id
+ORDER BY mc.company_id, m.release_year, mg.genre_id

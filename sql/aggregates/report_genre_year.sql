@@ -26,3 +26,4 @@ FROM movie m
 CROSS JOIN movie_genre mg
 WHERE mg.movie_id = m.id AND m.release_year IS NOT NULL
 GROUP BY m.release_year, mg.genre_id
+ORDER BY m.release_year, mg.genre_id

@@ -3,8 +3,10 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <exception>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 namespace marquee::pipeline {
 
@@ -46,5 +48,31 @@ class BoundedQueue {
   std::deque<Chunk> chunks_;
   bool closed_ = false;
 };
+
+/// The two halves of a load: `produce(queue)` runs on a thread of its own and pushes chunks,
+/// `consume(chunk)` runs on this one for each chunk in order. When the consumer fails, the queue
+/// is closed (the producer stops at its next push) and its error goes on; a producer's error is
+/// rethrown here once the consumer has taken every chunk pushed before it.
+template <typename Chunk, typename Produce, typename Consume>
+void run_two_threads(BoundedQueue<Chunk>& queue, Produce produce, Consume consume) {
+  std::exception_ptr produce_failure;
+  std::thread producer([&] {
+    try {
+      produce(queue);
+    } catch (...) {
+      produce_failure = std::current_exception();
+    }
+    queue.close();
+  });
+  try {
+    while (auto chunk = queue.pop()) consume(*chunk);
+  } catch (...) {
+    queue.close();
+    producer.join();
+    throw;
+  }
+  producer.join();
+  if (produce_failure) std::rethrow_exception(produce_failure);
+}
 
 }  // namespace marquee::pipeline

@@ -129,51 +129,37 @@ FileStats load_detail_file(DetailFile file, format::ByteSource& source,
   constexpr std::size_t kChunkRows = 4096;
   constexpr std::size_t kChunkBytes = std::size_t{1} << 20;
   ChunkQueue queue;
-  std::exception_ptr parse_failure;
   const std::int64_t batch_id = writer.batch_id();
   ProgressMeter progress(file_label, "records", guards.input_bytes);
-  std::thread parser([&] {
-    try {
-      RowGatherer gatherer(file, movie_ids);
-      std::uint64_t counted_rows = 0;
-      Chunk chunk;
-      std::size_t chunk_bytes = 0;
-      std::uint64_t bytes_read = record.raw.size();
-      while (reader.next(record)) {
-        bytes_read += record.raw.size();
-        chunk_bytes += record.raw.size();
-        if (record.raw.empty() && record.fields.size() == 1) continue;  // an empty line
-        if (stop_signal() != 0) {
-          stop_if_requested(fmt::format("in batch {} after {} records of {}", batch_id,
-                                        stats.rows_read, file_label));
-        }
-        ++stats.rows_read;
-        if (auto error = gatherer.take(rules, record, stats, chunk)) {
-          recorder.add(*error, bytes_read, stats);
-        }
-        if (chunk.size() >= kChunkRows || chunk_bytes >= kChunkBytes) {
-          progress.add(stats.rows_read - counted_rows, chunk_bytes);
-          counted_rows = stats.rows_read;
-          if (!queue.push(std::move(chunk))) return;
-          chunk = Chunk{};
-          chunk_bytes = 0;
-        }
+  auto parse = [&](ChunkQueue& out) {
+    RowGatherer gatherer(file, movie_ids);
+    std::uint64_t counted_rows = 0;
+    Chunk chunk;
+    std::size_t chunk_bytes = 0;
+    std::uint64_t bytes_read = record.raw.size();
+    while (reader.next(record)) {
+      bytes_read += record.raw.size();
+      chunk_bytes += record.raw.size();
+      if (record.raw.empty() && record.fields.size() == 1) continue;  // an empty line
+      if (stop_signal() != 0) {
+        stop_if_requested(fmt::format("in batch {} after {} records of {}", batch_id,
+                                      stats.rows_read, file_label));
       }
-      if (chunk.size() > 0) queue.push(std::move(chunk));
-    } catch (...) {
-      parse_failure = std::current_exception();
+      ++stats.rows_read;
+      if (auto error = gatherer.take(rules, record, stats, chunk)) {
+        recorder.add(*error, bytes_read, stats);
+      }
+      if (chunk.size() >= kChunkRows || chunk_bytes >= kChunkBytes) {
+        progress.add(stats.rows_read - counted_rows, chunk_bytes);
+        counted_rows = stats.rows_read;
+        if (!out.push(std::move(chunk))) return;
+        chunk = Chunk{};
+        chunk_bytes = 0;
+      }
     }
-    queue.close();
-  });
-  try {
-    while (auto chunk = queue.pop()) write_chunk(*chunk, writer);
-  } catch (...) {
-    queue.close();
-    parser.join();
-    throw;
-  }
-  parser.join();
-  if (parse_failure) std::rethrow_exception(parse_failure);
+    if (chunk.size() > 0) out.push(std::move(chunk));
+  };
+  run_two_threads(queue, parse, [&](const Chunk& chunk) { write_chunk(chunk, writer); });
   if (stats.rejects_left_out > 0 && !guards.budget.exceeded(stats.rows_rejected, stats.rows_read)) {
     throw Error(ExitCode::kBadData,
                 fmt::format("{}: the file holds more records than its size of {} bytes allows "

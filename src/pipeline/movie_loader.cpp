@@ -211,56 +211,42 @@ FileStats load_movies(format::ByteSource& source, const std::string& file_label,
   // (kChunkRows movies a chunk, a few kB each).
   constexpr std::size_t kChunkRows = 1024;
   BoundedQueue<std::vector<dataset::MovieRow>> queue;
-  std::exception_ptr parse_failure;
   const std::int64_t batch_id = writer.batch_id();
   ProgressMeter progress(file_label, "records", guards.input_bytes);
-  std::thread parser([&] {
-    try {
-      std::vector<dataset::MovieRow> chunk;
-      std::uint64_t counted_rows = 0, counted_bytes = 0;
-      std::uint64_t bytes_read = record.raw.size();  // at most the bytes read: no line ends, no BOM
-      while (reader.next(record)) {
-        bytes_read += record.raw.size();
-        // An empty line holds no data: it is no record (as pandas and the csv module see it
-        // too), so a blank line or an extra newline at the end is not a field_count reject.
-        if (record.raw.empty() && record.fields.size() == 1) continue;
-        if (stop_signal() != 0) {
-          stop_if_requested(fmt::format("in batch {} after {} records of {}", batch_id,
-                                        stats.rows_read, file_label));
-        }
-        ++stats.rows_read;
-        auto result = rules.apply(record, stats.warnings);
-        if (auto* error = std::get_if<dataset::RowError>(&result)) {
-          recorder.add(*error, bytes_read, stats);
-          continue;
-        }
-        chunk.push_back(std::move(std::get<dataset::MovieRow>(result)));
-        if (chunk.size() >= kChunkRows) {
-          progress.add(stats.rows_read - counted_rows, bytes_read - counted_bytes);
-          counted_rows = stats.rows_read;
-          counted_bytes = bytes_read;
-          if (!queue.push(std::move(chunk))) return;
-          chunk = {};
-        }
-      }
-      if (!chunk.empty()) queue.push(std::move(chunk));
-    } catch (...) {
-      parse_failure = std::current_exception();
-    }
-    queue.close();
-  });
   std::uint64_t superseded = 0;
-  try {
-    while (auto chunk = queue.pop()) {
-      for (const auto& row : *chunk) superseded += writer.upsert_movie(row) ? 1 : 0;
+  auto parse = [&](BoundedQueue<std::vector<dataset::MovieRow>>& out) {
+    std::vector<dataset::MovieRow> chunk;
+    std::uint64_t counted_rows = 0, counted_bytes = 0;
+    std::uint64_t bytes_read = record.raw.size();  // at most the bytes read: no line ends, no BOM
+    while (reader.next(record)) {
+      bytes_read += record.raw.size();
+      // An empty line holds no data: it is no record (as pandas and the csv module see it
+      // too), so a blank line or an extra newline at the end is not a field_count reject.
+      if (record.raw.empty() && record.fields.size() == 1) continue;
+      if (stop_signal() != 0) {
+        stop_if_requested(fmt::format("in batch {} after {} records of {}", batch_id,
+                                      stats.rows_read, file_label));
+      }
+      ++stats.rows_read;
+      auto result = rules.apply(record, stats.warnings);
+      if (auto* error = std::get_if<dataset::RowError>(&result)) {
+        recorder.add(*error, bytes_read, stats);
+        continue;
+      }
+      chunk.push_back(std::move(std::get<dataset::MovieRow>(result)));
+      if (chunk.size() >= kChunkRows) {
+        progress.add(stats.rows_read - counted_rows, bytes_read - counted_bytes);
+        counted_rows = stats.rows_read;
+        counted_bytes = bytes_read;
+        if (!out.push(std::move(chunk))) return;
+        chunk = {};
+      }
     }
-  } catch (...) {
-    queue.close();
-    parser.join();
-    throw;
-  }
-  parser.join();
-  if (parse_failure) std::rethrow_exception(parse_failure);
+    if (!chunk.empty()) out.push(std::move(chunk));
+  };
+  run_two_threads(queue, parse, [&](const std::vector<dataset::MovieRow>& chunk) {
+    for (const auto& row : chunk) superseded += writer.upsert_movie(row) ? 1 : 0;
+  });
   stats.duplicate_superseded = superseded;
   stats.rows_loaded = stats.rows_read - stats.rows_rejected - stats.duplicate_superseded;
   check_left_out(stats, guards, source.name());
