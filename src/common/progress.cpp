@@ -40,7 +40,7 @@ void set_progress_bar_on_terminal(bool on) {
   g_bar_on_terminal.store(on);
 }
 
-std::chrono::milliseconds progress_interval() {
+std::chrono::milliseconds progress_interval(bool bar) {
   if (const char* text = std::getenv("MARQUEE_PROGRESS_SECONDS"); text != nullptr) {
     char* end = nullptr;
     double seconds = std::strtod(text, &end);
@@ -48,6 +48,7 @@ std::chrono::milliseconds progress_interval() {
       return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
     }
   }
+  if (bar) return std::chrono::milliseconds(200);
   return std::chrono::seconds(10);
 }
 
@@ -100,7 +101,7 @@ std::string ProgressMeter::text() const {
 }
 
 void ProgressMeter::run() {
-  const auto interval = bar_ ? std::chrono::milliseconds(200) : progress_interval();
+  const auto interval = progress_interval(bar_);
   std::unique_lock lock(mutex_);
   while (!wake_.wait_for(lock, interval, [&] { return stop_; })) {
     if (!bar_) {

@@ -51,9 +51,9 @@ class ProgressMeter {
   std::thread ticker_;
 };
 
-/// How often a progress line is logged without a terminal: MARQUEE_PROGRESS_SECONDS (a positive
-/// number of seconds), else 10 s.
-std::chrono::milliseconds progress_interval();
+/// How often progress shows: MARQUEE_PROGRESS_SECONDS (a positive number of seconds), else a
+/// bar is redrawn every 0.2 s and a progress line logged every 10 s.
+std::chrono::milliseconds progress_interval(bool bar = false);
 
 /// Whether progress shows as a bar: stderr is a terminal, the terminal shows info lines (not
 /// --quiet), the log is text and TERM is not "dumb". Set by setup_logging.

@@ -27,8 +27,10 @@ TEST(ProgressMeter, WithoutASizeGivesTheAmountAndTheRate) {
 TEST(ProgressMeter, TheIntervalComesFromTheEnvironmentOrIsTenSeconds) {
   ::unsetenv("MARQUEE_PROGRESS_SECONDS");
   EXPECT_EQ(progress_interval(), std::chrono::seconds(10));
+  EXPECT_EQ(progress_interval(true), std::chrono::milliseconds(200));
   ::setenv("MARQUEE_PROGRESS_SECONDS", "0.25", 1);
   EXPECT_EQ(progress_interval(), std::chrono::milliseconds(250));
+  EXPECT_EQ(progress_interval(true), std::chrono::milliseconds(250));
   for (const char* bad : {"", "x", "-1", "0", "5s"}) {
     ::setenv("MARQUEE_PROGRESS_SECONDS", bad, 1);
     EXPECT_EQ(progress_interval(), std::chrono::seconds(10)) << bad;

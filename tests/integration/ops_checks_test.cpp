@@ -138,5 +138,26 @@ TEST_F(DataChecks, WithoutATerminalLongStepsLogTheirProgress) {
   EXPECT_EQ(r.output.find("\r"), std::string::npos);
 }
 
+TEST_F(DataChecks, OnATerminalTheLoadDrawsABar) {
+  // script(1) (util-linux, in every Debian) gives the run a pseudo-terminal.
+  if (testing::run_command("command -v script").exit_code != 0) {
+    GTEST_SKIP() << "script(1) is not installed";
+  }
+  std::string run = testing::shell_quote(testing::marquee_binary()) + " run " +
+                    testing::shell_quote((dir_ / "good.zip").string()) + " --workdir " +
+                    testing::shell_quote(work()) + " --max-reject-ratio 0.05";
+  auto r = testing::run_command("TERM=xterm MARQUEE_PROGRESS_SECONDS=0.001 script -qec " +
+                                testing::shell_quote(run) + " /dev/null");
+  if (r.exit_code != 0 && r.output.rfind("script: ", 0) == 0) {
+    GTEST_SKIP() << "script(1) could not open a pseudo-terminal here: " << r.output;
+  }
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // The bar is redrawn in place (carriage return, erase line) and names the file and its share.
+  EXPECT_NE(r.output.find("\r\033[K"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("] movies_metadata.csv: "), std::string::npos) << r.output;
+  // The log file has no bar in it.
+  EXPECT_EQ(main_log().find("\033[K"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace marquee
