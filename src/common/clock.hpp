@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,5 +18,9 @@ std::string utc_now_compact();
 std::optional<std::string> normalize_utc_timestamp(std::string_view text);
 /// Seconds since the epoch of a time normalize_utc_timestamp reads; 0 when it reads none.
 double utc_epoch_seconds(std::string_view iso8601);
+/// The wall time since `started`, in seconds: what the logs and the run summary give for a step.
+inline double seconds_since(std::chrono::steady_clock::time_point started) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
 
 }  // namespace marquee

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/clock.hpp"
+
 namespace marquee {
 namespace {
 
@@ -94,8 +96,7 @@ std::string ProgressMeter::describe(const std::string& what, const std::string& 
 }
 
 std::string ProgressMeter::text() const {
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  const double seconds = seconds_since(started_);
   return describe(what_, unit_, units_.load(std::memory_order_relaxed),
                   bytes_.load(std::memory_order_relaxed), total_bytes_, seconds);
 }

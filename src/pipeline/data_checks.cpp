@@ -1,11 +1,12 @@
 #include "pipeline/data_checks.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "store/embedded_sql.hpp"
+#include "common/clock.hpp"
 
 namespace marquee::pipeline {
 namespace {
@@ -30,10 +31,12 @@ const std::vector<std::string>& data_check_names() {
 
 namespace {
 
-/// The checks that read a whole table rather than a batch's rows, and so run only after the
-/// loads that can break them.
-bool reads_whole_database(std::string_view name) {
-  return name == "link_rows_have_their_movie" || name == "rating_totals_match_ratings";
+/// The visitor that counts a check's failing keys (one per row) and keeps the first kExamples.
+store::RowVisitor collect_into(CheckResult& result) {
+  return [&result](const std::vector<std::string>&, const std::vector<store::Cell>& row) {
+    ++result.failing;
+    if (result.examples.size() < kExamples) result.examples.push_back(row[0] ? *row[0] : "");
+  };
 }
 
 /// Whether one of the batches read a ratings.csv (not skipped as unchanged).
@@ -53,8 +56,7 @@ bool loaded_ratings(store::Store& store, const std::vector<std::int64_t>& batche
 
 /// Times and logs a check that ran.
 void finish_check(CheckResult& result, std::chrono::steady_clock::time_point started) {
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.seconds = seconds_since(started);
   if (result.failing == 0) {
     spdlog::info("check {}: passed in {:.2f}s", result.name, result.seconds);
   } else {
@@ -77,10 +79,7 @@ std::vector<CheckResult> run_whole_database_checks(store::Store& store) {
   for (const auto& name : whole_database_check_names()) {
     auto started = std::chrono::steady_clock::now();
     CheckResult result{name, 0, {}, 0};
-    store.query(store::check_sql(name), {}, [&](const auto&, const std::vector<store::Cell>& row) {
-      ++result.failing;
-      if (result.examples.size() < kExamples) result.examples.push_back(row[0] ? *row[0] : "");
-    });
+    store.query(store::check_sql(name), {}, collect_into(result));
     finish_check(result, started);
     results.push_back(std::move(result));
   }
@@ -91,16 +90,14 @@ std::vector<CheckResult> run_data_checks(store::Store& store,
                                          const std::vector<std::int64_t>& batches, bool snapshot) {
   std::vector<CheckResult> results;
   for (const auto& name : data_check_names()) {
-    const bool whole_database = reads_whole_database(name);
+    const auto& whole = whole_database_check_names();
+    const bool whole_database = std::find(whole.begin(), whole.end(), name) != whole.end();
     if (name == "link_rows_have_their_movie" && !snapshot) continue;
     if (name == "rating_totals_match_ratings" && !loaded_ratings(store, batches)) continue;
     auto started = std::chrono::steady_clock::now();
     std::string sql = store::check_sql(name);
     CheckResult result{name, 0, {}, 0};
-    auto collect = [&](const auto&, const std::vector<store::Cell>& row) {
-      ++result.failing;
-      if (result.examples.size() < kExamples) result.examples.push_back(row[0] ? *row[0] : "");
-    };
+    const store::RowVisitor collect = collect_into(result);
     if (whole_database) {
       store.query(sql, {}, collect);
     } else {

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/progress.hpp"
 #include "dataset/detail_rules.hpp"
@@ -183,7 +184,7 @@ FileStats load_detail_file(DetailFile file, format::ByteSource& source,
   }
   stats.rows_loaded = accepted - std::min(accepted, stats.duplicate_superseded);
   recorder.log_end(stats);
-  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  stats.seconds = seconds_since(started);
   return stats;
 }
 

@@ -265,8 +265,7 @@ void Job::load_files(const DatasetFiles& files, const store::BatchSource& source
     step_seconds_.detail_files =
         std::chrono::duration<double>(committing - details_started).count();
     writer->commit_loaded(records);
-    step_seconds_.commit =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - committing).count();
+    step_seconds_.commit = seconds_since(committing);
   } catch (const Error& e) {
     std::string undone = roll_back(*writer, e.what());
     throw Error(e.code(), fmt::format("batch {}: {}{}", batch_id, e.what(), undone));
@@ -278,7 +277,7 @@ void Job::load_files(const DatasetFiles& files, const store::BatchSource& source
     throw Error(ExitCode::kDatabase, fmt::format("batch {}: {}{}", batch_id, e.what(), undone));
   }
   // Committed: whatever fails from here, the batch is loaded (and a later run checks it).
-  batch.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - opened).count();
+  batch.seconds = seconds_since(opened);
   stats.movies_without_year = report::movies_without_year(store(), batch_id);
   log_batch_committed(source, batch_id, stats, batch.seconds);
   if (batch.movies) {
@@ -314,8 +313,7 @@ FileStats Job::load_movies_file(const DatasetFiles::File& movies, store::BatchWr
                             stats.warnings.total(), 0};
   const auto finishing = std::chrono::steady_clock::now();
   counts = writer.finish_movies(counts, options_.snapshot);
-  step_seconds_.finish_movies =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - finishing).count();
+  step_seconds_.finish_movies = seconds_since(finishing);
   changes = counts.movies;
   stats.rows_loaded = counts.rows_loaded;
   stats.duplicate_superseded = counts.duplicate_superseded;
@@ -670,8 +668,7 @@ void Job::report() {
   }
   record_report_changes(changes);
   spdlog::info("report: {} movies have no release year and are in no report; {} reports in {:.2f}s",
-               report::movies_without_year(store()), reports.size(),
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+               report::movies_without_year(store()), reports.size(), seconds_since(started));
 }
 
 /// The reports written after this run's loads say what its last batch changed in them

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/progress.hpp"
 #include "format/csv_field.hpp"
@@ -252,7 +253,7 @@ FileStats load_movies(format::ByteSource& source, const std::string& file_label,
   check_left_out(stats, guards, source.name());
   check_snapshot(stats, guards, source.name(), writer.batch_id());
   recorder.log_end(stats);
-  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  stats.seconds = seconds_since(started);
   return stats;
 }
 

@@ -104,8 +104,7 @@ StepTimer::StepTimer(std::vector<StepTiming>& steps, std::string name)
       exceptions_(std::uncaught_exceptions()) {}
 
 StepTimer::~StepTimer() {
-  step_.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  step_.seconds = seconds_since(started_);
   step_.failed = step_.failed || std::uncaught_exceptions() > exceptions_;
   try {
     steps_.push_back(std::move(step_));

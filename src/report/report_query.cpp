@@ -57,12 +57,10 @@ class Finisher {
         store::Cell& cell = streamed_.cells[i];
         if (plan_[i].kind == OutputColumn::Kind::kCopy) {
           const store::Cell& from = row[plan_[i].at];
-          if (!from) {
-            cell.reset();
-          } else if (cell) {
-            cell->assign(*from);
+          if (from) {
+            store::assign_cell(cell, *from);
           } else {
-            cell.emplace(*from);
+            cell.reset();
           }
         } else {
           cell = value_of(plan_[i], row, streamed_);

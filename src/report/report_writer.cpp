@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/atomic_file.hpp"
+#include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/progress.hpp"
 #include "format/csv_field.hpp"
@@ -169,8 +170,7 @@ std::vector<WrittenReport> write_reports(store::Store& store,
         files[i]->close();
         diffs[i] =
             std::async(std::launch::async, diff_report, kReportNames[i], report.path, staged);
-        report.seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        report.seconds = seconds_since(started);
         spdlog::debug("report: {}: {} rows in {:.3f}s", report.name, report.rows, report.seconds);
       }
     }

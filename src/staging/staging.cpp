@@ -329,8 +329,7 @@ StageResult stage(const std::string& source_text, const StagingDirs& dirs,
   result.retries = report.retries;
   remember_staged(dirs, result.archive, into);
 
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  double seconds = seconds_since(started);
   spdlog::info(
       "stage {}: staged {} ({} bytes, sha256 {}, ETag {}; {} bytes fetched, {} resumed, {} "
       "retries) in {:.1f} s",

@@ -216,8 +216,8 @@ class PostgresStore final : public Store, public LedgerConnection {
             if (PQgetisnull(r.get(), 0, c)) {
               row[c].reset();
             } else {
-              row[c].emplace(PQgetvalue(r.get(), 0, c),
-                             static_cast<std::size_t>(PQgetlength(r.get(), 0, c)));
+              assign_cell(row[c], {PQgetvalue(r.get(), 0, c),
+                                   static_cast<std::size_t>(PQgetlength(r.get(), 0, c))});
             }
           }
           visit(columns, row);
@@ -777,12 +777,7 @@ BatchCounts PostgresBatchWriter::finish_movies(const BatchCounts& loaded, bool s
     // Absent movies go unless a batch of a newer data time wrote them.
     if (snapshot)
       changes.removed = store_.ledger().remove_absent_from_snapshot(batch_id_, data_time_);
-    // The report aggregates: computed whole into an empty model, else by the batch's difference.
-    if (bulk_) {
-      ReportAggregates(store_).rebuild();
-    } else {
-      ReportAggregates(store_).apply();
-    }
+    ReportAggregates(store_).finish_batch(bulk_);
     counts = counts_with_older(loaded, older_.size());
     counts.movies = changes;
   });

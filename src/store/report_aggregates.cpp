@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/clock.hpp"
 #include "store/embedded_sql.hpp"
 #include "store/store.hpp"
 
@@ -111,10 +112,6 @@ std::vector<std::string> apply_sql(const AggregateTable& table) {
                   "movies < 0)",
                   table.name, table.key, delta),
   };
-}
-
-double seconds_since(std::chrono::steady_clock::time_point started) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 }
 
 }  // namespace

@@ -31,7 +31,7 @@ class ReportAggregates {
   /// the batch transaction before the first note.
   void begin_batch();
   /// The statements, to run in order, that note the version before the batch of the movies
-  /// selected by `ids` (a query of one column named id, which may hold `?` placeholders), unless
+  /// selected by `ids` (a query of one column named id, which may bind parameters with `?`), unless
   /// already noted by this batch. Engines that note a movie at a time prepare them once.
   static std::string note_prior_companies_sql(std::string_view ids);
   static std::string note_prior_genres_sql(std::string_view ids);
@@ -41,8 +41,12 @@ class ReportAggregates {
   /// Runs the three note_prior statements with `params` bound in each.
   void note_prior(std::string_view ids, std::span<const SqlValue> params);
 
-  /// Applies the difference the noted movies make, group by group. Call once the batch's movies
-  /// are final (after a snapshot's removals).
+  /// Brings the aggregates to the model as the batch leaves it; call once the batch's movies are
+  /// final (after a snapshot's removals). A first load (`first_load`: the model was empty, so
+  /// nothing was noted) computes them whole with rebuild(), any other batch applies its
+  /// difference with apply().
+  void finish_batch(bool first_load) { first_load ? rebuild() : apply(); }
+  /// Applies the difference the noted movies make, group by group.
   void apply();
   /// Replaces the tables' contents by their definitions over the model.
   void rebuild();

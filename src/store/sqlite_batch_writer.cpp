@@ -513,12 +513,7 @@ BatchCounts SqliteBatchWriter::finish_movies(const BatchCounts& loaded, bool sna
   db_.exec("DELETE FROM temp.batch_change", "emptying batch_change");
   // Absent movies go unless a batch of a newer data time wrote them.
   if (snapshot) changes_.removed = ledger_.remove_absent_from_snapshot(batch_id_, data_time_);
-  // The report aggregates: computed whole into an empty model, else by the batch's difference.
-  if (bulk_) {
-    ReportAggregates(db_).rebuild();
-  } else {
-    ReportAggregates(db_).apply();
-  }
+  ReportAggregates(db_).finish_batch(bulk_);
   counts.movies = changes_;
   finished_ = counts;
   snapshot_ = snapshot;

@@ -101,13 +101,7 @@ std::vector<std::string> SqliteConnection::step_rows(Statement& st, std::string_
         row[c].reset();
       } else {
         auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), c));
-        auto size = static_cast<std::size_t>(sqlite3_column_bytes(st.get(), c));
-        // Reuses the cell's buffer: a report reads millions of rows through this one vector.
-        if (row[c]) {
-          row[c]->assign(text, size);
-        } else {
-          row[c].emplace(text, size);
-        }
+        assign_cell(row[c], {text, static_cast<std::size_t>(sqlite3_column_bytes(st.get(), c))});
       }
     }
     visit(columns, row);

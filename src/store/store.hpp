@@ -161,6 +161,15 @@ class BatchWriter {
 
 using Param = std::variant<std::int64_t, std::string>;
 using Cell = std::optional<std::string>;
+/// Sets `cell` to `text`, reusing its buffer: a query hands its rows (a report's millions) to
+/// the visitor through one vector of cells.
+inline void assign_cell(Cell& cell, std::string_view text) {
+  if (cell) {
+    cell->assign(text);
+  } else {
+    cell.emplace(text);
+  }
+}
 /// Called once per result row with the column names and the row's cells as text (NULL → nullopt).
 using RowVisitor =
     std::function<void(const std::vector<std::string>& columns, const std::vector<Cell>& row)>;
