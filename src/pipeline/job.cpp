@@ -25,6 +25,7 @@
 #include "pipeline/logging.hpp"
 #include "pipeline/metrics_textfile.hpp"
 #include "pipeline/status.hpp"
+#include "report/report_patch.hpp"
 #include "report/report_writer.hpp"
 #include "source/redact.hpp"
 #include "source/source.hpp"
@@ -667,8 +668,17 @@ void Job::report() {
     reports_.push_back({r.name, r.path, r.rows, r.seconds, r.changes});
   }
   record_report_changes(changes);
-  spdlog::info("report: {} movies have no release year and are in no report; {} reports in {:.2f}s",
-               report::movies_without_year(store()), reports.size(), seconds_since(started));
+  fs::path state = options_.effective_results_dir() / report::kStateFile;
+  std::error_code ec;
+  if (fs::exists(state, ec)) written_.push_back(state);
+  auto patched = std::count_if(reports.begin(), reports.end(),
+                               [](const report::WrittenReport& r) { return r.patched; });
+  spdlog::info(
+      "report: {} movies have no release year and are in no report; {} reports in {:.2f}s{}",
+      report::movies_without_year(store()), reports.size(), seconds_since(started),
+      patched == 0
+          ? std::string()
+          : fmt::format(" ({} patched: only the rows the change log names were read)", patched));
 }
 
 /// The reports written after this run's loads say what its last batch changed in them

@@ -118,28 +118,29 @@ class GroupReader {
   Key key_of_pending_, prefix_;
 };
 
-class ChangeTally {
- public:
-  ChangeTally(std::string_view report, const ReportKey& key) : key_(key) {
-    change_.report = std::string(report);
-  }
-  void added(const Key& k) { note(change_.rows_added, k); }
-  void changed(const Key& k) { note(change_.rows_changed, k); }
-  void removed(const Key& k) { note(change_.rows_removed, k); }
-  store::ReportChange take() { return std::move(change_); }
+}  // namespace
 
- private:
-  void note(std::uint64_t& count, const Key& k) {
-    ++count;
-    if (change_.changed_keys.size() >= store::ReportChange::kChangedKeysKept) return;
-    std::string text;
-    for (std::size_t i = 0; i < k.size(); ++i)
-      text += fmt::format("{}{}={}", i == 0 ? "" : " ", key_.columns[i], k[i]);
-    change_.changed_keys.push_back(std::move(text));
-  }
-  const ReportKey& key_;
-  store::ReportChange change_;
-};
+ChangeTally::ChangeTally(std::string_view report, std::span<const std::string_view> columns)
+    : columns_(columns) {
+  change_.report = std::string(report);
+}
+
+void ChangeTally::note(std::uint64_t& count, const std::vector<std::string>& key) {
+  ++count;
+  if (change_.changed_keys.size() >= store::ReportChange::kChangedKeysKept) return;
+  std::string text;
+  for (std::size_t i = 0; i < key.size(); ++i)
+    text += fmt::format("{}{}={}", i == 0 ? "" : " ", columns_[i], key[i]);
+  change_.changed_keys.push_back(std::move(text));
+}
+
+std::span<const std::string_view> report_key_columns(std::string_view report) {
+  for (const auto& k : kKeys)
+    if (k.report == report) return k.columns;
+  return {};
+}
+
+namespace {
 
 /// The common hourly case, a report that did not change, costs a byte comparison.
 bool same_bytes(const std::filesystem::path& a, const std::filesystem::path& b) {
@@ -176,7 +177,7 @@ std::optional<store::ReportChange> diff_report(std::string_view name,
       return none;
     }
     GroupReader old_rows(before, *key), new_rows(after, *key);
-    ChangeTally tally(name, *key);
+    ChangeTally tally(name, key->columns);
     KeyLess less;
     std::vector<std::pair<Key, std::string>> was, now;
     while (!old_rows.done() || !new_rows.done()) {

@@ -223,9 +223,15 @@ class Finisher {
 
 std::vector<std::string> read_report(store::Store& store, std::string_view name,
                                      const store::RowVisitor& visit) {
+  return read_report(store, name, store::report_sql(name), {}, visit);
+}
+
+std::vector<std::string> read_report(store::Store& store, std::string_view name,
+                                     std::string_view sql, std::span<const store::Param> params,
+                                     const store::RowVisitor& visit) {
   Finisher finisher(name, visit);
   auto sql_columns =
-      store.query(store::report_sql(name), {},
+      store.query(sql, params,
                   [&](const std::vector<std::string>& columns,
                       const std::vector<store::Cell>& row) { finisher.add(columns, row); });
   finisher.finish();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,11 @@ namespace marquee::report {
 ///                            descending, genre_id ascending; the rows of a year in rank order.
 /// most_popular_genre_by_year keeps each year's rank 1 and writes no rank column.
 std::vector<std::string> read_report(store::Store& store, std::string_view name,
+                                     const store::RowVisitor& visit);
+/// The same over `sql`, a variant of the report's SQL with the same columns (a patch reads only
+/// the rows that changed: report_patch.hpp), with `params` bound to its `?`.
+std::vector<std::string> read_report(store::Store& store, std::string_view name,
+                                     std::string_view sql, std::span<const store::Param> params,
                                      const store::RowVisitor& visit);
 
 }  // namespace marquee::report

@@ -18,8 +18,9 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/progress.hpp"
-#include "format/csv_field.hpp"
 #include "report/report_diff.hpp"
+#include "report/report_line.hpp"
+#include "report/report_patch.hpp"
 #include "report/report_query.hpp"
 
 namespace marquee::report {
@@ -81,11 +82,7 @@ std::uint64_t write_report_rows(store::Store& store, std::string_view name, Atom
   bool header_written = false;
   auto append_line = [&](const auto& cells, auto&& text_of) {
     line.clear();
-    for (std::size_t i = 0; i < cells.size(); ++i) {
-      if (i > 0) line.push_back(',');
-      if (auto text = text_of(cells[i])) format::append_csv_field(line, *text);
-    }
-    line.push_back('\n');
+    append_report_line(line, cells, text_of);
     out.write(line);
     progress.add(1, line.size());
   };
@@ -157,30 +154,57 @@ std::vector<WrittenReport> write_reports(store::Store& store,
     for (std::string_view name : kReportNames) {
       written.push_back({std::string(name), results_dir / fmt::format("{}.csv", name), 0});
     }
+    std::vector<std::optional<store::ReportChange>> patched(kReportNames.size());
+    std::optional<ReportPatcher> patcher;
     {
       // The reports answer from one state of the database, even with a load committing.
       store::ReadSnapshot snapshot(store);
+      patcher.emplace(store, results_dir);
       ProgressMeter progress("reports", "rows written", 0);
       for (std::size_t i : kWriteOrder) {
         WrittenReport& report = written[i];
         fs::path staged = staging / report.path.filename();
         files[i] = std::make_unique<AtomicFile>(report.path, ExitCode::kDatabase, kept, staged);
         auto started = std::chrono::steady_clock::now();
-        report.rows = write_report_rows(store, report.name, *files[i], progress);
+        if (patcher->can_patch(report.name)) {
+          // Only the rows of the keys changed since the file was written are read; the patch
+          // counts the changes as it goes.
+          try {
+            report.rows = patcher->patch(report.name, *files[i], progress, patched[i].emplace());
+          } catch (const PatchMismatch& e) {
+            spdlog::warn("report: cannot patch {} ({}); writing it whole", report.path.string(),
+                         e.what());
+            patched[i].reset();
+            files[i].reset();  // its temporary file goes first: the new one takes its name
+            files[i] = std::make_unique<AtomicFile>(report.path, ExitCode::kDatabase, kept, staged);
+          }
+        }
+        if (!patched[i]) {
+          report.rows = write_report_rows(store, report.name, *files[i], progress);
+        }
         files[i]->close();
-        diffs[i] =
-            std::async(std::launch::async, diff_report, kReportNames[i], report.path, staged);
+        if (!patched[i]) {
+          diffs[i] =
+              std::async(std::launch::async, diff_report, kReportNames[i], report.path, staged);
+        }
         report.seconds = seconds_since(started);
-        spdlog::debug("report: {}: {} rows in {:.3f}s", report.name, report.rows, report.seconds);
+        spdlog::debug("report: {}: {} rows in {:.3f}s{}", report.name, report.rows, report.seconds,
+                      patched[i] ? " (patched)" : "");
       }
     }
-    for (std::size_t i = 0; i < diffs.size(); ++i) written[i].changes = diffs[i].get();
+    for (std::size_t i = 0; i < diffs.size(); ++i) {
+      written[i].patched = patched[i].has_value();
+      written[i].changes = patched[i] ? patched[i] : diffs[i].get();
+    }
+    // No state while the files are replaced: a crash in between leaves none, never a wrong one.
+    patcher->forget();
     for (std::size_t replaced = 0; replaced < files.size(); ++replaced) {
       files[replaced]->set_kept(
           fmt::format("{} of {} reports were replaced, the others are the previous ones", replaced,
                       files.size()));
       files[replaced]->commit();
     }
+    patcher->record();
   } catch (...) {
     fs::remove_all(staging, ec);
     throw;

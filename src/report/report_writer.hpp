@@ -22,10 +22,13 @@ struct WrittenReport {
   double seconds = 0;  ///< the query and the write of the file
   /// How it differs from the file it replaced; nullopt when there was none.
   std::optional<store::ReportChange> changes = std::nullopt;
+  /// Patched from the previous file and the change log (report_patch.hpp), not written whole.
+  bool patched = false;
 };
 
 /// Runs every report query, all in one read snapshot of the database, and writes
-/// movie_results/<name>.csv. Each file is written in full to a temporary folder inside
+/// movie_results/<name>.csv (the two large ones patched when report_patch.hpp allows, and
+/// kStateFile recorded after). Each file is written in full to a temporary folder inside
 /// results_dir (.reports.tmp-PID; one left by a killed process is removed first), synced, then
 /// renamed into place, so a reader sees the previous report or the new one, never half of one.
 /// Throws marquee::Error on failure (a full disk: exit 4), leaving the previous reports in place.

@@ -45,6 +45,13 @@ void BatchLedger::migrate() {
                      fmt::format("migrating to schema version {}", v));
       // Version 5 keeps the report aggregates: a database migrated to it gets them computed.
       if (v == 5) ReportAggregates(db_).rebuild();
+      // Version 6 logs the report changes of the batches after the last one loaded.
+      if (v == 6) {
+        std::int64_t last = 0;
+        db_.run("SELECT COALESCE(MAX(id), 0) FROM ingest_batch", {}, "finding the last batch",
+                [&](const auto&, const std::vector<Cell>& row) { last = std::stoll(*row[0]); });
+        ReportAggregates(db_).reset_change_log(last);
+      }
       SqlValue params[] = {std::int64_t{v}, utc_now_iso8601()};
       db_.run("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", params,
               "recording the schema version");

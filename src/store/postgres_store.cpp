@@ -722,12 +722,25 @@ void PostgresBatchWriter::settle_names() {
         "dropping the names of superseded records");
   }
   for (const auto& kind : kNameKinds) {
+    const std::string names = fmt::format(
+        "(SELECT DISTINCT ON (id) id, name FROM batch_name WHERE kind = {} ORDER BY id, seq DESC) "
+        "AS n",
+        kind_code(kind.kind));
+    // A renamed id changes every report row of it (a first load starts the log anew).
+    if (!bulk_) {
+      s.exec(ReportAggregates::log_rename_sql(
+                 kind.link_column, "$2::bigint",
+                 fmt::format("SELECT n.id FROM {} JOIN {} AS t ON t.id = n.id WHERE t.data_time "
+                             "<= $1::timestamptz AND t.name IS DISTINCT FROM n.name",
+                             names, kind.table)),
+             {data_time_, std::to_string(batch_id_)},
+             fmt::format("logging the renamed {} rows", kind.table));
+    }
     // The batch names the id unless a batch of a newer data time named it since.
-    s.exec(fmt::format("UPDATE {0} AS t SET name = n.name, data_time = $1::timestamptz FROM "
-                       "(SELECT DISTINCT ON (id) id, name FROM batch_name WHERE kind = {1} ORDER "
-                       "BY id, seq DESC) AS n WHERE t.id = n.id AND t.data_time <= $1::timestamptz "
-                       "AND (t.name, t.data_time) IS DISTINCT FROM (n.name, $1::timestamptz)",
-                       kind.table, kind_code(kind.kind)),
+    s.exec(fmt::format("UPDATE {0} AS t SET name = n.name, data_time = $1::timestamptz FROM {1} "
+                       "WHERE t.id = n.id AND t.data_time <= $1::timestamptz AND (t.name, "
+                       "t.data_time) IS DISTINCT FROM (n.name, $1::timestamptz)",
+                       kind.table, names),
            {data_time_}, fmt::format("settling {} names", kind.table));
   }
 }
@@ -777,7 +790,7 @@ BatchCounts PostgresBatchWriter::finish_movies(const BatchCounts& loaded, bool s
     // Absent movies go unless a batch of a newer data time wrote them.
     if (snapshot)
       changes.removed = store_.ledger().remove_absent_from_snapshot(batch_id_, data_time_);
-    ReportAggregates(store_).finish_batch(bulk_);
+    ReportAggregates(store_).finish_batch(bulk_, batch_id_);
     counts = counts_with_older(loaded, older_.size());
     counts.movies = changes;
   });

@@ -1,6 +1,8 @@
 #include "store/report_aggregates.hpp"
 
 #include <chrono>
+#include <random>
+#include <stdexcept>
 #include <vector>
 
 #include <fmt/format.h>
@@ -75,19 +77,30 @@ const KeptColumn kSumColumns[] = {
 /// at 0), then the groups left with no movie removed. Only groups whose difference is not zero
 /// are written: a movie replaced by an equal version changes nothing, and on PostgreSQL an
 /// upsert that changes nothing still writes a new row version.
+std::span<const KeptColumn> kept_columns(const AggregateTable& table) {
+  std::span<const KeptColumn> kept = kSumColumns;
+  return table.sums ? kept : kept.first(1);  // movies only
+}
+
+/// The condition on a row of agg_delta_<table> that the group changed.
+std::string nonzero_sql(const AggregateTable& table) {
+  std::string nonzero;
+  for (const auto& column : kept_columns(table))
+    nonzero += fmt::format("{}{} <> 0", nonzero.empty() ? "" : " OR ", column.name);
+  return nonzero;
+}
+
 std::vector<std::string> apply_sql(const AggregateTable& table) {
   std::string columns = std::string(table.key);
   std::string deltas = std::string(table.key);
-  std::string updates, nonzero;
-  std::span<const KeptColumn> kept = kSumColumns;
-  if (!table.sums) kept = kept.first(1);  // movies only
-  for (const auto& column : kept) {
+  std::string updates;
+  for (const auto& column : kept_columns(table)) {
     columns += fmt::format(", {}", column.name);
     deltas += fmt::format(", {}", column.delta);
     updates += fmt::format("{0}{1} = {2}.{1} + excluded.{1}", updates.empty() ? "" : ", ",
                            column.name, table.name);
-    nonzero += fmt::format("{}{} <> 0", nonzero.empty() ? "" : " OR ", column.name);
   }
+  const std::string nonzero = nonzero_sql(table);
   constexpr std::string_view kValues =
       "m.release_year AS year, m.budget, m.revenue, m.popularity_micros";
   constexpr std::string_view kPriorValues =
@@ -182,12 +195,22 @@ void ReportAggregates::note_prior(std::string_view ids, std::span<const SqlValue
   db_.run(note_prior_movie_sql(ids), params, "noting the replaced movies");
 }
 
-void ReportAggregates::apply() {
+void ReportAggregates::finish_batch(bool first_load, std::int64_t batch_id) {
+  if (first_load) {
+    rebuild();
+    reset_change_log(batch_id);
+  } else {
+    apply(batch_id);
+  }
+}
+
+void ReportAggregates::apply(std::int64_t batch_id) {
   auto started = std::chrono::steady_clock::now();
   for (const auto& table : kAggregates) {
     for (const auto& statement : apply_sql(table))
       db_.run(statement, {}, fmt::format("updating {}", table.name));
   }
+  log_changes(batch_id);
   for (const char* table : {"agg_prior_movie", "agg_prior_genre", "agg_prior_company"})
     db_.run(fmt::format("DELETE FROM {}", table), {}, "emptying the batch's notes");
   spdlog::debug("store: report aggregates updated by the batch's difference in {:.3f}s",
@@ -207,6 +230,82 @@ void ReportAggregates::rebuild() {
     spdlog::debug("store: computed {} from the model in {:.3f}s", table.name,
                   seconds_since(started));
   }
+}
+
+namespace {
+
+/// The report_change_log columns of a group key of the company aggregates.
+constexpr std::string_view kLoggedKeys[][2] = {
+    {"report_company_year", "company_id, year, NULL"},
+    {"report_company_genre_year", "company_id, year, genre_id"},
+};
+
+std::int64_t single_integer(LedgerConnection& db, std::string_view sql,
+                            std::span<const SqlValue> params, std::string_view what) {
+  std::int64_t value = 0;
+  db.run(sql, params, what, [&](const auto&, const std::vector<Cell>& row) {
+    value = row[0] ? std::stoll(*row[0]) : 0;
+  });
+  return value;
+}
+
+const AggregateTable& aggregate_named(std::string_view name) {
+  for (const auto& table : kAggregates)
+    if (table.name == name) return table;
+  throw std::logic_error("no such report aggregate");
+}
+
+}  // namespace
+
+void ReportAggregates::log_changes(std::int64_t batch_id) {
+  std::int64_t changed = 0;
+  for (const auto& [table, keys] : kLoggedKeys) {
+    changed += single_integer(db_,
+                              fmt::format("SELECT COUNT(*) FROM agg_delta_{} WHERE {}", table,
+                                          nonzero_sql(aggregate_named(table))),
+                              {}, "counting the groups the batch changed");
+  }
+  if (changed > kMaxLoggedChanges) {
+    // A change this large is cheaper to write whole: the log starts after this batch, and every
+    // results folder written before it gets all its rows anew.
+    SqlValue since[] = {batch_id};
+    db_.run("DELETE FROM report_change_log", {}, "emptying the report change log");
+    db_.run("UPDATE report_change_log_since SET batch_id = ?", since,
+            "moving the start of the report change log");
+    return;
+  }
+  for (const auto& [table, keys] : kLoggedKeys) {
+    SqlValue batch[] = {batch_id};
+    db_.run(fmt::format("INSERT INTO report_change_log (batch_id, company_id, year, genre_id) "
+                        "SELECT ?, {} FROM agg_delta_{} WHERE {}",
+                        keys, table, nonzero_sql(aggregate_named(table))),
+            batch, "logging the groups the batch changed");
+  }
+  // The log keeps the last kLoggedBatches batches: a results folder older than that is written
+  // whole again.
+  SqlValue bound[] = {batch_id - kLoggedBatches};
+  db_.run("DELETE FROM report_change_log WHERE batch_id <= ?", bound,
+          "pruning the report change log");
+  SqlValue since[] = {batch_id - kLoggedBatches, batch_id - kLoggedBatches};
+  db_.run("UPDATE report_change_log_since SET batch_id = ? WHERE batch_id < ?", since,
+          "moving the start of the report change log");
+}
+
+void ReportAggregates::reset_change_log(std::int64_t since) {
+  std::random_device random;
+  std::string epoch =
+      fmt::format("{:08x}{:08x}{:08x}{:08x}", random(), random(), random(), random());
+  SqlValue params[] = {since, epoch};
+  db_.run("DELETE FROM report_change_log", {}, "emptying the report change log");
+  db_.run("DELETE FROM report_change_log_since", {}, "emptying the report change log");
+  db_.run("INSERT INTO report_change_log_since (batch_id, epoch) VALUES (?, ?)", params,
+          "starting the report change log");
+}
+
+std::string ReportAggregates::log_rename_sql(std::string_view log_column, std::string_view batch_id,
+                                             std::string_view renamed) {
+  return fmt::format("INSERT INTO report_change_log (batch_id, {}) SELECT {}, r.id FROM ({}) AS r",
+                     log_column, batch_id, renamed);
 }
 
 std::string ReportAggregates::mismatch_sql() {

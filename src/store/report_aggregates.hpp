@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -45,17 +46,35 @@ class ReportAggregates {
   /// final (after a snapshot's removals). A first load (`first_load`: the model was empty, so
   /// nothing was noted) computes them whole with rebuild(), any other batch applies its
   /// difference with apply().
-  void finish_batch(bool first_load) { first_load ? rebuild() : apply(); }
-  /// Applies the difference the noted movies make, group by group.
-  void apply();
+  /// A first load also starts the report change log anew after `batch_id`; any other batch logs
+  /// the groups it changed there.
+  void finish_batch(bool first_load, std::int64_t batch_id);
+  /// Applies the difference the noted movies make, group by group, and logs the company groups
+  /// it changed in report_change_log (schema version 6).
+  void apply(std::int64_t batch_id);
   /// Replaces the tables' contents by their definitions over the model.
   void rebuild();
+  /// Empties report_change_log: it is whole from after batch `since` on, in a new epoch (after
+  /// a rebuild no results folder written before may be patched).
+  void reset_change_log(std::int64_t since);
+  /// An INSERT logging as renamed (in the report_change_log column `log_column`, company_id or
+  /// genre_id) the ids the query `renamed` selects (one column named id), for batch `batch_id`
+  /// (SQL: a parameter or a literal). A writer runs it before it renames them.
+  static std::string log_rename_sql(std::string_view log_column, std::string_view batch_id,
+                                    std::string_view renamed);
+  /// A batch that changes more company groups than this logs none: the log restarts after it and
+  /// the next reports are written whole (as cheap as patching then).
+  static constexpr std::int64_t kMaxLoggedChanges = 200000;
+  /// How many batches back the log reaches; a results folder written before is written whole.
+  static constexpr std::int64_t kLoggedBatches = 500;
   /// A query returning one row per group whose kept row differs from its definition over the
   /// model (missing, extra or different), as text naming the table and the key: what
   /// sql/checks/report_aggregates_match_model.sql runs.
   static std::string mismatch_sql();
 
  private:
+  void log_changes(std::int64_t batch_id);
+
   LedgerConnection& db_;
 };
 

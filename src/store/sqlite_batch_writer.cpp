@@ -441,6 +441,14 @@ void SqliteBatchWriter::settle_names(const NameKindTables& kind) {
                   "(name IS NOT ? OR data_time <> ?)",
                   kind.table));
   std::string what = fmt::format("settling {} names", kind.table);
+  // A renamed id changes every report row of it (a first load starts the log anew).
+  std::optional<Statement> log_rename;
+  if (!bulk_) {
+    log_rename = db_.prepare(ReportAggregates::log_rename_sql(
+        kind.link_column, "?1",
+        fmt::format("SELECT id FROM {} WHERE id = ?2 AND data_time <= ?3 AND name IS NOT ?4",
+                    kind.table)));
+  }
   std::string name;
   auto settle = [&](std::int64_t id, std::int64_t line) {
     find_name_run_.bind(1, kind_code(kind.kind)).bind(2, id).bind(3, line);
@@ -451,6 +459,10 @@ void SqliteBatchWriter::settle_names(const NameKindTables& kind) {
     }
     find_name_run_.reset();
     if (!found) return;
+    if (log_rename) {
+      log_rename->bind(1, batch_id_).bind(2, id).bind(3, data_time_).bind(4, name);
+      log_rename->run("logging a renamed genre or company");
+    }
     rename.bind(1, name).bind(2, data_time_).bind(3, id).bind(4, data_time_);
     rename.bind(5, name).bind(6, data_time_).run(what.c_str());
   };
@@ -513,7 +525,7 @@ BatchCounts SqliteBatchWriter::finish_movies(const BatchCounts& loaded, bool sna
   db_.exec("DELETE FROM temp.batch_change", "emptying batch_change");
   // Absent movies go unless a batch of a newer data time wrote them.
   if (snapshot) changes_.removed = ledger_.remove_absent_from_snapshot(batch_id_, data_time_);
-  ReportAggregates(db_).finish_batch(bulk_);
+  ReportAggregates(db_).finish_batch(bulk_, batch_id_);
   counts.movies = changes_;
   finished_ = counts;
   snapshot_ = snapshot;

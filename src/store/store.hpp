@@ -314,7 +314,7 @@ std::string batch_data_time(const BatchSource& source);
 std::string json_string_array(const std::vector<std::string>& items);
 
 /// The schema version this build writes.
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 /// Text of sql/reports/<name>.sql, looked up beside the executable's source tree or installed
 /// share folder, or compiled in (so a moved binary still works).

@@ -98,7 +98,7 @@ const std::set<std::string> kResultFiles = {
     "company_yearly.csv",      "company_genre_yearly.csv",
     "genre_yearly.csv",        "most_popular_genre_by_year.csv",
     "genre_rating_yearly.csv", "company_rating_yearly.csv",
-    "run_summary.json"};
+    "run_summary.json",        ".report_state.json"};
 
 /// A work directory whose movie_results/ holds the reports of the golden fixture (about 80 kB),
 /// and a generated dataset ten times larger (its reports about 690 kB) ready to load. Subclasses

@@ -55,7 +55,7 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseKeepingItsData) {
     sqlite3_close(db);
   }
   auto store = open_sqlite_store(dir_ / "db");
-  EXPECT_EQ(rows(*store, "SELECT max(version), 1 FROM schema_version").begin()->first, "5");
+  EXPECT_EQ(rows(*store, "SELECT max(version), 1 FROM schema_version").begin()->first, "6");
   // Version 5 computed the report aggregates of the movies already loaded.
   EXPECT_EQ(rows(*store, "SELECT year, budget_e0 FROM report_genre_year"),
             (std::map<std::string, std::string>{{"1999", "7"}}));

@@ -29,7 +29,7 @@ using Pairs = std::map<std::string, std::string>;
 TEST_P(StoreContractTest, MigratesAnEmptyDatabase) {
   auto store = open();
   EXPECT_EQ(store->engine(), GetParam().engine);
-  EXPECT_EQ(select(*store, "SELECT max(version) FROM schema_version"), Rows{{"5"}});
+  EXPECT_EQ(select(*store, "SELECT max(version) FROM schema_version"), Rows{{"6"}});
   for (auto table : {"movie",
                      "genre",
                      "production_company",
@@ -58,7 +58,7 @@ TEST_P(StoreContractTest, MigratesAnEmptyDatabase) {
   }
   store.reset();
   auto again = open();
-  EXPECT_EQ(select(*again, "SELECT max(version) FROM schema_version"), Rows{{"5"}});
+  EXPECT_EQ(select(*again, "SELECT max(version) FROM schema_version"), Rows{{"6"}});
 }
 
 TEST_P(StoreContractTest, ReopeningKeepsTheSchemaAndData) {
@@ -70,7 +70,7 @@ TEST_P(StoreContractTest, ReopeningKeepsTheSchemaAndData) {
   }
   auto store = open();
   EXPECT_TRUE(store->loaded_batch("sha-a"));
-  EXPECT_EQ(select(*store, "SELECT max(version) FROM schema_version"), Rows{{"5"}});
+  EXPECT_EQ(select(*store, "SELECT max(version) FROM schema_version"), Rows{{"6"}});
   EXPECT_EQ(select(*store, "SELECT id FROM movie"), Rows{{"1"}});
 }
 

@@ -1,0 +1,473 @@
+#include "report/report_patch.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
+#include "common/sha256.hpp"
+#include "report/report_diff.hpp"
+#include "report/report_line.hpp"
+#include "report/report_query.hpp"
+
+namespace marquee::report {
+namespace {
+
+namespace fs = std::filesystem;
+using Key = std::array<std::int64_t, 3>;
+
+/// A patched report: its aggregate table and the key columns of its rows.
+struct Patched {
+  std::string_view report;
+  std::string_view table;
+  bool by_genre;  ///< keyed by genre too (company_genre_yearly)
+};
+constexpr Patched kPatched[] = {
+    {"company_yearly", "report_company_year", false},
+    {"company_genre_yearly", "report_company_genre_year", true},
+};
+
+const Patched* patched(std::string_view report) {
+  for (const auto& p : kPatched)
+    if (p.report == report) return &p;
+  return nullptr;
+}
+
+/// More changed keys than this since the reports were written: writing them whole costs less.
+constexpr std::int64_t kMaxChangedKeys = 500000;
+
+/// What a report file was when its state was recorded.
+nlohmann::json stamp_of(const fs::path& file) {
+  std::error_code ec;
+  auto size = fs::file_size(file, ec);
+  if (ec) return nullptr;
+  auto mtime = fs::last_write_time(file, ec);
+  if (ec) return nullptr;
+  auto since_epoch = std::chrono::file_clock::to_sys(mtime).time_since_epoch();
+  return {{"size", size},
+          {"mtime_ns", std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count()}};
+}
+
+/// Changes whenever the patched reports' SQL or marquee's version does: a folder written by
+/// another version is written whole.
+std::string format_fingerprint() {
+  std::string text = MARQUEE_VERSION;
+  for (const auto& p : kPatched) {
+    std::size_t parameters = 0;
+    text += store::report_sql(p.report);
+    text += patch_sql(p.report, parameters);
+  }
+  return sha256_hex(text);
+}
+
+std::int64_t integer_of(std::string_view text) {
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size()) {
+    throw PatchMismatch(fmt::format("'{}' is not an integer key", text));
+  }
+  return value;
+}
+
+/// The previous file of a patched report, a row at a time in key order. Its rows are copied as
+/// they are, so only the key fields are read: a record ends at the first line end after an even
+/// number of quotes (RFC 4180, as the report writer quotes), and only the fields up to the last
+/// key column are split. Anything unexpected is a PatchMismatch.
+class OldFile {
+ public:
+  OldFile(const fs::path& path, std::span<const std::string_view> key_columns)
+      : path_(path), columns_(key_columns.size()) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw PatchMismatch(fmt::format("cannot open it: {}", std::strerror(errno)));
+    buffer_.resize(kChunk);
+    if (!next_record()) throw PatchMismatch("it is empty");
+    header_.assign(record_);
+    std::vector<std::string_view> names;
+    for (std::size_t at = 0; at <= record_.size();) {
+      std::size_t end = record_.find(',', at);
+      if (end == std::string_view::npos) end = record_.size();
+      names.push_back(record_.substr(at, end - at));
+      at = end + 1;
+    }
+    for (std::string_view column : key_columns) {
+      auto at = std::find(names.begin(), names.end(), column);
+      if (at == names.end()) throw PatchMismatch(fmt::format("no column {}", column));
+      key_at_.push_back(static_cast<std::size_t>(at - names.begin()));
+    }
+    last_field_ = *std::max_element(key_at_.begin(), key_at_.end());
+    fields_.resize(last_field_ + 1);
+    advance();
+  }
+  ~OldFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  OldFile(const OldFile&) = delete;
+  OldFile& operator=(const OldFile&) = delete;
+
+  const std::string& header() const { return header_; }
+  bool pending() const { return pending_; }
+  const Key& key() const { return key_; }
+  /// The row's bytes without its line end; valid until advance().
+  std::string_view raw() const { return record_; }
+  std::vector<std::string> key_text() const {
+    std::vector<std::string> text;
+    for (std::size_t at : key_at_) text.emplace_back(fields_[at]);
+    return text;
+  }
+
+  void advance() {
+    Key before = key_;
+    bool had = pending_;
+    pending_ = next_record();
+    if (!pending_) return;
+    ++line_;
+    split_key_fields();
+    key_ = {0, 0, -1};
+    for (std::size_t i = 0; i < columns_; ++i) key_[i] = integer_of(fields_[key_at_[i]]);
+    if (had && !(before < key_))
+      throw PatchMismatch(fmt::format("row {} is out of key order", line_));
+  }
+
+ private:
+  static constexpr std::size_t kChunk = std::size_t{1} << 20;
+
+  /// The next record into record_; false at the end of the file.
+  bool next_record() {
+    for (;;) {
+      std::size_t scan = begin_;
+      std::size_t quotes = 0;
+      while (scan < end_) {
+        const char* from = buffer_.data() + scan;
+        const char* line_end = static_cast<const char*>(std::memchr(from, '\n', end_ - scan));
+        if (line_end == nullptr) break;
+        quotes += static_cast<std::size_t>(std::count(from, line_end, '"'));
+        scan = static_cast<std::size_t>(line_end - buffer_.data()) + 1;
+        if (quotes % 2 == 0) {
+          record_ = std::string_view(buffer_.data() + begin_, scan - 1 - begin_);
+          begin_ = scan;
+          return true;
+        }
+      }
+      if (eof_) {
+        if (begin_ == end_) return false;
+        throw PatchMismatch("its last row has no line end");
+      }
+      fill();
+    }
+  }
+
+  /// Keeps the unread bytes, makes room (a record longer than the buffer doubles it) and reads.
+  void fill() {
+    std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+    if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);
+    ssize_t n = ::read(fd_, buffer_.data() + end_, buffer_.size() - end_);
+    if (n < 0) throw PatchMismatch(fmt::format("cannot read it: {}", std::strerror(errno)));
+    if (n == 0) eof_ = true;
+    end_ += static_cast<std::size_t>(n);
+  }
+
+  /// fields_[0..last_field_] of record_, as written (a quoted field keeps its quotes).
+  void split_key_fields() {
+    std::size_t at = 0;
+    for (std::size_t field = 0; field <= last_field_; ++field) {
+      if (at > record_.size()) throw PatchMismatch(fmt::format("row {} is short", line_));
+      std::size_t end = at;
+      if (end < record_.size() && record_[end] == '"') {
+        ++end;
+        for (;;) {
+          end = record_.find('"', end);
+          if (end == std::string_view::npos)
+            throw PatchMismatch(fmt::format("row {} has an open quote", line_));
+          if (end + 1 < record_.size() && record_[end + 1] == '"') {
+            end += 2;
+            continue;
+          }
+          ++end;
+          break;
+        }
+        if (end < record_.size() && record_[end] != ',')
+          throw PatchMismatch(fmt::format("row {} has text after a quote", line_));
+      } else {
+        end = record_.find(',', end);
+        if (end == std::string_view::npos) end = record_.size();
+      }
+      fields_[field] = record_.substr(at, end - at);
+      at = end + 1;
+    }
+  }
+
+  fs::path path_;
+  int fd_ = -1;
+  std::string buffer_;
+  std::size_t begin_ = 0, end_ = 0;
+  bool eof_ = false;
+  std::size_t columns_;
+  std::vector<std::size_t> key_at_;
+  std::size_t last_field_ = 0;
+  std::vector<std::string_view> fields_;
+  std::string header_;
+  std::string_view record_;
+  std::uint64_t line_ = 0;
+  bool pending_ = false;
+  Key key_{0, 0, -1};
+};
+
+}  // namespace
+
+std::string patch_sql(std::string_view report, std::size_t& parameters) {
+  const Patched* p = patched(report);
+  if (p == nullptr) throw std::logic_error("not a patched report");
+  const std::string groups =
+      p->by_genre ? "SELECT DISTINCT company_id, year, genre_id FROM report_change_log WHERE "
+                    "batch_id > ? AND year IS NOT NULL AND genre_id IS NOT NULL"
+                  : "SELECT DISTINCT company_id, year FROM report_change_log WHERE batch_id > ? "
+                    "AND year IS NOT NULL AND genre_id IS NULL";
+  const std::string on = p->by_genre
+                             ? "a.company_id = k.company_id AND a.year = k.year AND a.genre_id = "
+                               "k.genre_id"
+                             : "a.company_id = k.company_id AND a.year = k.year";
+  // CROSS JOIN: driven by the few logged keys, each found by the table's key.
+  std::string rows = fmt::format(
+      "SELECT a.* FROM ({0}) AS k CROSS JOIN {1} a WHERE {2} UNION SELECT a.* FROM (SELECT "
+      "DISTINCT company_id FROM report_change_log WHERE batch_id > ? AND company_id IS NOT NULL "
+      "AND year IS NULL) AS k CROSS JOIN {1} a WHERE a.company_id = k.company_id",
+      groups, p->table, on);
+  parameters = 2;
+  if (p->by_genre) {
+    rows += fmt::format(
+        " UNION SELECT a.* FROM (SELECT DISTINCT genre_id FROM report_change_log WHERE batch_id "
+        "> ? AND company_id IS NULL) AS k CROSS JOIN {} a WHERE a.genre_id = k.genre_id",
+        p->table);
+    parameters = 3;
+  }
+  std::string sql = store::report_sql(report);
+  // The report reads its table as `a` (sql/reports/<report>.sql says so): the patch reads the
+  // changed rows of it instead.
+  const std::string from = fmt::format("FROM {} a\n", p->table);
+  std::size_t at = sql.find(from);
+  if (at == std::string::npos || sql.find(from, at + 1) != std::string::npos) {
+    throw Error(ExitCode::kDatabase,
+                fmt::format("sql/reports/{}.sql does not read its table as '{}' once; the report "
+                            "SQL and src/report/report_patch.cpp disagree, rebuild marquee from "
+                            "one revision",
+                            report, from.substr(0, from.size() - 1)));
+  }
+  sql.replace(at, from.size() - 1, fmt::format("FROM ({}) AS a", rows));
+  return sql;
+}
+
+bool ChangedKeys::contains(std::string_view report, const Key& key) const {
+  if (companies_.contains(key[0])) return true;
+  const Patched* p = patched(report);
+  if (p != nullptr && p->by_genre && genres_.contains(key[2])) return true;
+  return std::binary_search(groups_.begin(), groups_.end(), key);
+}
+
+ReportPatcher::ReportPatcher(store::Store& store, fs::path results_dir)
+    : store_(store), results_dir_(std::move(results_dir)) {
+  plan();
+}
+
+void ReportPatcher::plan() {
+  store_.query(
+      "SELECT s.batch_id, s.epoch, (SELECT COALESCE(MAX(id), 0) FROM ingest_batch WHERE status = "
+      "'loaded') FROM report_change_log_since s",
+      {}, [&](const std::vector<std::string>&, const std::vector<store::Cell>& row) {
+        position_ = LogPosition{row[1].value_or(""), std::stoll(row[0].value_or("0")),
+                                std::stoll(row[2].value_or("0"))};
+      });
+  if (!position_) return;
+  nlohmann::json state;
+  try {
+    std::ifstream in(results_dir_ / kStateFile);
+    if (!in) return;
+    state = nlohmann::json::parse(in);
+    const auto batch = state.at("batch").get<std::int64_t>();
+    auto why_not = [&]() -> std::string {
+      if (state.at("epoch").get<std::string>() != position_->epoch)
+        return "they were written from another load of the database";
+      if (batch < position_->since) return "the change log no longer reaches back to them";
+      if (batch > position_->last_loaded) return "they are newer than the database";
+      if (state.at("format").get<std::string>() != format_fingerprint())
+        return "another marquee version wrote them";
+      for (const auto& p : kPatched) {
+        std::string file = fmt::format("{}.csv", p.report);
+        if (state.at("files").at(file) != stamp_of(results_dir_ / file))
+          return fmt::format("{} changed since", file);
+      }
+      return {};
+    };
+    if (std::string reason = why_not(); !reason.empty()) {
+      spdlog::info("report: writing every report whole: {}", reason);
+      return;
+    }
+    written_for_ = batch;
+  } catch (const std::exception& e) {
+    spdlog::info("report: writing every report whole: {} is unreadable ({})",
+                 (results_dir_ / kStateFile).string(), e.what());
+    return;
+  }
+  store::Param since = written_for_;
+  std::int64_t logged = 0;
+  store_.query("SELECT COUNT(*) FROM report_change_log WHERE batch_id > ?", {&since, 1},
+               [&](const std::vector<std::string>&, const std::vector<store::Cell>& row) {
+                 logged = std::stoll(row[0].value_or("0"));
+               });
+  if (logged > kMaxChangedKeys) {
+    spdlog::info("report: writing every report whole: {} changes since batch {}", logged,
+                 written_for_);
+    return;
+  }
+  ChangedKeys keys;
+  store_.query("SELECT company_id, year, genre_id FROM report_change_log WHERE batch_id > ?",
+               {&since, 1},
+               [&](const std::vector<std::string>&, const std::vector<store::Cell>& row) {
+                 auto number = [](const store::Cell& c) { return c ? std::stoll(*c) : -1; };
+                 if (!row[1]) {
+                   // A renamed company (company_id) or genre (genre_id).
+                   if (row[0]) keys.companies_.insert(number(row[0]));
+                   if (row[2]) keys.genres_.insert(number(row[2]));
+                   return;
+                 }
+                 keys.groups_.push_back({number(row[0]), number(row[1]), number(row[2])});
+               });
+  std::sort(keys.groups_.begin(), keys.groups_.end());
+  keys.groups_.erase(std::unique(keys.groups_.begin(), keys.groups_.end()), keys.groups_.end());
+  changed_ = std::move(keys);
+}
+
+bool ReportPatcher::can_patch(std::string_view report) const {
+  return changed_.has_value() && patched(report) != nullptr;
+}
+
+std::uint64_t ReportPatcher::patch(std::string_view report, AtomicFile& out,
+                                   ProgressMeter& progress, store::ReportChange& change) {
+  const Patched& p = *patched(report);
+  std::span<const std::string_view> key_columns = report_key_columns(report);
+  std::size_t parameters = 0;
+  const std::string sql = patch_sql(report, parameters);
+  std::vector<store::Param> params(parameters, store::Param{written_for_});
+  std::unique_ptr<OldFile> old;
+  const fs::path old_path = results_dir_ / fmt::format("{}.csv", report);
+  try {
+    old = std::make_unique<OldFile>(old_path, key_columns);
+  } catch (const PatchMismatch&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw PatchMismatch(e.what());
+  }
+  // Reading the old file: its own failures are a mismatch (write the report whole).
+  auto advance_old = [&] {
+    try {
+      old->advance();
+    } catch (const PatchMismatch&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw PatchMismatch(e.what());
+    }
+  };
+  ChangeTally tally(report, key_columns);
+  std::uint64_t rows = 0;
+  std::string line;
+  bool header_written = false;
+  auto write_header = [&](const std::vector<std::string>& columns) {
+    line.clear();
+    append_report_line(line, columns,
+                       [](const std::string& c) { return std::optional<std::string_view>(c); });
+    if (std::string_view(line).substr(0, line.size() - 1) != old->header())
+      throw PatchMismatch("its header is not the report's");
+    out.write(line);
+    progress.add(0, line.size());
+    header_written = true;
+  };
+  // The old rows before `bound` (all when null): kept unless their key changed.
+  auto copy_old_before = [&](const Key* bound) {
+    while (old->pending() && (bound == nullptr || old->key() < *bound)) {
+      if (changed_->contains(report, old->key())) {
+        tally.removed(old->key_text());
+      } else {
+        line.assign(old->raw());
+        line.push_back('\n');
+        out.write(line);
+        progress.add(1, line.size());
+        ++rows;
+      }
+      advance_old();
+    }
+  };
+  std::vector<std::size_t> key_at;
+  auto columns = read_report(
+      store_, report, sql, params,
+      [&](const std::vector<std::string>& names, const std::vector<store::Cell>& cells) {
+        if (!header_written) {
+          write_header(names);
+          for (std::string_view column : key_columns) {
+            key_at.push_back(static_cast<std::size_t>(
+                std::find(names.begin(), names.end(), column) - names.begin()));
+          }
+        }
+        Key key{0, 0, -1};
+        for (std::size_t i = 0; i < key_at.size(); ++i)
+          key[i] = integer_of(cells.at(key_at[i]).value_or(""));
+        copy_old_before(&key);
+        line.clear();
+        append_report_line(line, cells, [](const store::Cell& c) {
+          return c ? std::optional<std::string_view>(*c) : std::nullopt;
+        });
+        auto key_text = [&] {
+          std::vector<std::string> text;
+          for (std::size_t at : key_at) text.push_back(cells[at].value_or(""));
+          return text;
+        };
+        if (old->pending() && old->key() == key) {
+          if (old->raw() != std::string_view(line).substr(0, line.size() - 1))
+            tally.changed(key_text());
+          advance_old();
+        } else {
+          tally.added(key_text());
+        }
+        out.write(line);
+        progress.add(1, line.size());
+        ++rows;
+      });
+  if (!header_written) write_header(columns);
+  copy_old_before(nullptr);
+  change = tally.take();
+  spdlog::debug("report: {}: patched from {} ({} keys changed since batch {})", p.report,
+                old_path.string(), changed_->size(), written_for_);
+  return rows;
+}
+
+void ReportPatcher::forget() const {
+  std::error_code ec;
+  fs::remove(results_dir_ / kStateFile, ec);
+}
+
+void ReportPatcher::record() const {
+  if (!position_) return;  // a database without the change log
+  nlohmann::json files = nlohmann::json::object();
+  for (const auto& p : kPatched) {
+    std::string file = fmt::format("{}.csv", p.report);
+    files[file] = stamp_of(results_dir_ / file);
+  }
+  nlohmann::json state = {{"epoch", position_->epoch},
+                          {"batch", position_->last_loaded},
+                          {"format", format_fingerprint()},
+                          {"files", files}};
+  write_file_atomically(results_dir_ / kStateFile, state.dump(2) + "\n");
+}
+
+}  // namespace marquee::report

@@ -1,0 +1,194 @@
+// The hourly run patches company_yearly.csv and company_genre_yearly.csv from the change log
+// (schema version 6) instead of writing them whole. Whatever the batches (updates, renames,
+// older data, snapshots that remove movies, nothing new), the patched files must be byte for
+// byte the files a whole write gives, with the same row changes counted; and whatever does not
+// fit (a file edited since, a state from elsewhere, a file out of order) is written whole.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "test_support.hpp"
+
+namespace marquee {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::read_file;
+using testing::run_marquee;
+using testing::TempDir;
+using testing::write_file;
+
+constexpr const char* kReports[] = {"company_yearly",      "company_genre_yearly",
+                                    "genre_yearly",        "most_popular_genre_by_year",
+                                    "genre_rating_yearly", "company_rating_yearly"};
+
+/// "N rows; against the previous file A added, C changed, R removed" of each report a run logged.
+std::map<std::string, std::string> logged_changes(const std::string& output) {
+  std::map<std::string, std::string> changes;
+  std::regex wrote(R"(report: wrote \S*/([a-z_]+)\.csv \(([^)]*)\))");
+  for (std::sregex_iterator it(output.begin(), output.end(), wrote), end; it != end; ++it)
+    changes[(*it)[1]] = (*it)[2];
+  return changes;
+}
+
+class ReportPatch : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "postgresql") {
+      if (pg_.url().empty())
+        GTEST_SKIP() << "MARQUEE_TEST_PG is not set (test.sh starts a PostgreSQL cluster)";
+      db_ = {"--db", pg_.url()};
+    } else {
+      db_ = {"--db", "sqlite:" + (work() / "marquee.db").string()};
+    }
+  }
+
+  fs::path work() const { return dir_ / "work"; }
+  fs::path results() const { return work() / "movie_results"; }
+
+  fs::path generate(const std::string& name, const std::string& scale, const std::string& seed) {
+    fs::path out = dir_ / (name + ".zip");
+    auto g = run_marquee(
+        {"generate", "--scale", scale, "--seed", seed, "--movies-only", "--out", out.string()});
+    EXPECT_EQ(g.exit_code, 0) << g.output;
+    return out;
+  }
+
+  testing::CommandResult marquee(std::vector<std::string> args) {
+    args.insert(args.end(), db_.begin(), db_.end());
+    return run_marquee(args);
+  }
+
+  /// Runs `args` (a run or report in work()) and holds its reports to a whole write: the same
+  /// bytes as the reports written afresh from the same database, and the same row changes as a
+  /// whole write compares against the same previous files. `patched`: whether the two large
+  /// reports must have been patched.
+  void run_and_compare(std::vector<std::string> args, bool patched) {
+    ++step_;
+    // The previous files, without the state: the whole write compares against them.
+    fs::path whole = dir_ / fmt::format("whole{}", step_);
+    fs::create_directories(whole / "movie_results");
+    for (const char* report : kReports) {
+      fs::path file = results() / fmt::format("{}.csv", report);
+      if (fs::exists(file)) fs::copy_file(file, whole / "movie_results" / file.filename());
+    }
+    args.insert(args.end(), {"--workdir", work().string(), "-v"});
+    auto r = marquee(args);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    for (const char* report : {"company_yearly", "company_genre_yearly"}) {
+      bool was_patched =
+          r.output.find(fmt::format("report: {}: ", report)) != std::string::npos &&
+          std::regex_search(r.output, std::regex(fmt::format(
+                                          R"(report: {}: \d+ rows in \S+ \(patched\))", report)));
+      EXPECT_EQ(was_patched, patched) << report << " at step " << step_ << "\n" << r.output;
+    }
+    auto w = marquee({"report", "--workdir", whole.string()});
+    ASSERT_EQ(w.exit_code, 0) << w.output;
+    EXPECT_EQ(w.output.find("(patched)"), std::string::npos);
+    for (const char* report : kReports) {
+      std::string name = fmt::format("{}.csv", report);
+      EXPECT_TRUE(read_file(results() / name) == read_file(whole / "movie_results" / name))
+          << name << " differs from a whole write at step " << step_;
+    }
+    EXPECT_EQ(logged_changes(r.output), logged_changes(w.output)) << "step " << step_;
+    EXPECT_EQ(logged_changes(r.output).size(), std::size(kReports));
+  }
+
+  TempDir dir_;
+  testing::PostgresDatabase pg_;
+  std::vector<std::string> db_;
+  int step_ = 0;
+};
+
+TEST_P(ReportPatch, PatchedReportsEqualWholeOnesWhateverTheBatches) {
+  fs::path base = generate("base", "0.03", "5");
+  run_and_compare({"run", base.string()}, false);  // a first load: nothing to patch
+  // Updates, new movies, renamed companies and genres.
+  run_and_compare({"run", generate("a", "0.006", "6").string()}, true);
+  // Data older than what is loaded: some records are not applied, their names still count.
+  run_and_compare({"run", generate("b", "0.006", "7").string(), "--as-of", "2001-01-01"}, true);
+  // A snapshot: every movie absent from it is removed (most groups empty).
+  fs::path snapshot = generate("c", "0.01", "8");
+  run_and_compare({"run", snapshot.string(), "--snapshot"}, true);
+  // Nothing new: the reports are patched with no change.
+  run_and_compare({"report"}, true);
+  // The full base again: the emptied groups come back.
+  run_and_compare({"run", generate("d", "0.03", "5").string(), "--snapshot"}, true);
+  auto checked = marquee({"check", "--workdir", work().string()});
+  EXPECT_EQ(checked.exit_code, 0) << checked.output;
+}
+
+TEST_P(ReportPatch, AReportEditedSinceIsWrittenWhole) {
+  run_and_compare({"run", generate("base", "0.02", "5").string()}, false);
+  // One byte more at the end: its size no longer matches the state.
+  fs::path file = results() / "company_yearly.csv";
+  write_file(file, read_file(file) + "\n");
+  std::string edited = read_file(file);
+  auto r = marquee({"report", "--workdir", work().string()});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("writing every report whole: company_yearly.csv changed since"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(read_file(file), edited);
+  // Written whole, the state is good again.
+  run_and_compare({"run", generate("a", "0.005", "6").string()}, true);
+}
+
+TEST_P(ReportPatch, AFileOutOfOrderWithItsStampKeptIsWrittenWhole) {
+  run_and_compare({"run", generate("base", "0.02", "5").string()}, false);
+  // Two rows swapped, the size and modification time kept: the state cannot see it, the patch
+  // does (keys out of order) and writes the report whole.
+  fs::path file = results() / "company_genre_yearly.csv";
+  auto stamp = fs::last_write_time(file);
+  std::string text = read_file(file);
+  std::size_t first = text.find('\n') + 1;
+  std::size_t second = text.find('\n', first) + 1;
+  std::size_t third = text.find('\n', second) + 1;
+  std::string swapped = text.substr(0, first) + text.substr(second, third - second) +
+                        text.substr(first, second - first) + text.substr(third);
+  ASSERT_EQ(swapped.size(), text.size());
+  write_file(file, swapped);
+  fs::last_write_time(file, stamp);
+  ++step_;
+  auto r = marquee({"run", generate("a", "0.005", "6").string(), "--workdir", work().string()});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("cannot patch"), std::string::npos) << r.output;
+  auto w = marquee({"report", "--workdir", (dir_ / "whole").string()});
+  ASSERT_EQ(w.exit_code, 0) << w.output;
+  for (const char* report : kReports) {
+    std::string name = fmt::format("{}.csv", report);
+    EXPECT_TRUE(read_file(results() / name) == read_file(dir_ / "whole/movie_results" / name))
+        << name;
+  }
+}
+
+TEST_P(ReportPatch, AStateFromAnotherDatabaseIsNotUsed) {
+  run_and_compare({"run", generate("base", "0.02", "5").string()}, false);
+  fs::path state = results() / ".report_state.json";
+  std::string text = read_file(state);
+  std::smatch epoch;
+  ASSERT_TRUE(std::regex_search(text, epoch, std::regex(R"re("epoch": "([0-9a-f]+)")re")));
+  write_file(state, std::regex_replace(text, std::regex(epoch[1].str()), "0123456789abcdef"));
+  auto r = marquee({"report", "--workdir", work().string(), "-v"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("written from another load of the database"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(r.output.find("(patched)"), std::string::npos);
+  write_file(state, "{ not json");
+  r = marquee({"report", "--workdir", work().string()});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("is unreadable"), std::string::npos) << r.output;
+  run_and_compare({"report"}, true);  // the state is good again
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, ReportPatch, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace marquee
