@@ -24,3 +24,7 @@ CREATE TABLE report_change_log_since (
   batch_id bigint NOT NULL,
   epoch text NOT NULL
 );
+
+-- How many movies have no year (the reports' log line and run summary): a full scan of movie
+-- without it (0.25 s at scale 16, twice an hour). SQLite has had it since version 5.
+CREATE INDEX movie_without_year ON movie (id) WHERE release_year IS NULL;

@@ -62,6 +62,7 @@ class PostgresBatchWriter final : public BatchWriter {
   void mark_stale_records();
   void merge_links_and_history();
   void settle_names();
+  void analyze_sample(std::string_view tables);
   MovieChanges count_changes();
   PostgresDetailWriter& details();
   /// batch_latest (movie_id, seq): each superseded movie and the seq of its last record.
@@ -251,6 +252,10 @@ class PostgresStore final : public Store, public LedgerConnection {
   void begin_read_snapshot() override {
     fresh_session().exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
                          "starting a read snapshot");
+    // Mostly read from cache, as a batch's model (below): a patch of the reports then finds the
+    // logged groups by key instead of hashing a whole aggregate table (0.58 s against 0.3 s
+    // for a 1% batch at scale 16).
+    session_.exec("SET LOCAL random_page_cost = 1.1", "setting the planner's page costs");
   }
   void end_read_snapshot() override { session_.exec("COMMIT", "ending a read snapshot"); }
 
@@ -759,6 +764,14 @@ MovieChanges PostgresBatchWriter::count_changes() {
   return MovieChanges{at(0), at(1), at(2), 0};
 }
 
+/// ANALYZE of `tables` on a small sample: enough for the keys' distinct counts.
+void PostgresBatchWriter::analyze_sample(std::string_view tables) {
+  Session& s = session();
+  s.exec("SET LOCAL default_statistics_target = 10", "sizing the statistics sample");
+  s.exec(fmt::format("ANALYZE {}", tables), fmt::format("analyzing {}", tables));
+  s.exec("RESET default_statistics_target", "sizing the statistics sample");
+}
+
 BatchCounts PostgresBatchWriter::finish_movies(const BatchCounts& loaded, bool snapshot) {
   BatchCounts counts = loaded;
   guarded([&] {
@@ -779,11 +792,8 @@ BatchCounts PostgresBatchWriter::finish_movies(const BatchCounts& loaded, bool s
       crossed_.clear();
       merge();
       // The model was empty: without statistics the next batch's plans guess (autovacuum would
-      // analyze it only later). A small sample is enough for the keys' distinct counts.
-      s.exec("SET LOCAL default_statistics_target = 10", "sizing the statistics sample");
-      s.exec("ANALYZE movie, movie_genre, movie_company, movie_country, movie_language",
-             "analyzing the model");
-      s.exec("RESET default_statistics_target", "sizing the statistics sample");
+      // analyze it only later).
+      analyze_sample("movie, movie_genre, movie_company, movie_country, movie_language");
     }
     settle_names();
     MovieChanges changes = count_changes();
@@ -791,6 +801,11 @@ BatchCounts PostgresBatchWriter::finish_movies(const BatchCounts& loaded, bool s
     if (snapshot)
       changes.removed = store_.ledger().remove_absent_from_snapshot(batch_id_, data_time_);
     ReportAggregates(store_).finish_batch(bulk_, batch_id_);
+    if (bulk_) {
+      // As the model above: without statistics a patch of the reports hashed a whole aggregate
+      // table to find the groups of a few renamed companies (0.3 s at scale 16).
+      analyze_sample("report_company_year, report_genre_year, report_company_genre_year");
+    }
     counts = counts_with_older(loaded, older_.size());
     counts.movies = changes;
   });
