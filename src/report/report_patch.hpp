@@ -30,6 +30,8 @@ namespace marquee::report {
 
 /// The file in a reports folder that says what its reports answer for.
 inline constexpr std::string_view kStateFile = ".report_state.json";
+/// The lock a process holds on a reports folder while it writes the reports (flock(2)).
+inline constexpr std::string_view kLockFile = ".report_state.lock";
 
 /// Where the database's change log stands (read inside the reports' snapshot).
 struct LogPosition {

@@ -17,6 +17,7 @@
 #include "common/atomic_file.hpp"
 #include "common/clock.hpp"
 #include "common/error.hpp"
+#include "common/file_lock.hpp"
 #include "common/progress.hpp"
 #include "report/report_diff.hpp"
 #include "report/report_line.hpp"
@@ -143,6 +144,16 @@ std::vector<WrittenReport> write_reports(store::Store& store,
   namespace fs = std::filesystem;
   const std::string kept = "the previous reports are unchanged";
   fs::path staging = make_report_staging(results_dir, kept);
+  // One writer of a results folder at a time: the state a patch relies on (kStateFile) must
+  // describe the files that are there, not those of another process that replaced them since.
+  std::optional<FileLock> writer;
+  try {
+    writer.emplace(results_dir / kLockFile, std::chrono::minutes(10));
+  } catch (...) {
+    std::error_code removed;
+    fs::remove_all(staging, removed);
+    throw;
+  }
   std::vector<WrittenReport> written;
   std::error_code ec;
   try {

@@ -5,6 +5,7 @@
 // fit (a file edited since, a state from elsewhere, a file out of order) is written whole.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -185,6 +186,23 @@ TEST_P(ReportPatch, AStateFromAnotherDatabaseIsNotUsed) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("is unreadable"), std::string::npos) << r.output;
   run_and_compare({"report"}, true);  // the state is good again
+}
+
+TEST_P(ReportPatch, OneWriterOfAResultsFolderAtATime) {
+  run_and_compare({"run", generate("base", "0.01", "5").string()}, false);
+  // Another writer holds the folder for two seconds: this one waits for it, then writes.
+  fs::path lock = results() / ".report_state.lock";
+  ASSERT_TRUE(fs::exists(lock));
+  auto started = std::chrono::steady_clock::now();
+  auto r = testing::run_command(fmt::format(
+      "flock {} sleep 2 & sleep 0.3; {} report --workdir {} {}",
+      testing::shell_quote(lock.string()), testing::shell_quote(testing::marquee_binary()),
+      testing::shell_quote(work().string()),
+      testing::shell_quote(db_[0]) + " " + testing::shell_quote(db_[1])));
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_GE(waited, 1.9) << r.output;
+  run_and_compare({"report"}, true);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, ReportPatch, ::testing::Values("sqlite", "postgresql"),
