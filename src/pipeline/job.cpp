@@ -759,7 +759,10 @@ void Job::run(const std::string& source) {
       std::string sha256 = files.content_sha256();
       summary_sha256_ = sha256;
       std::string now = utc_now_iso8601();
-      load_files(files, {fs::absolute(dir ? *dir : *csv).string(), sha256, "", now, now});
+      // --as-of dates a folder or a CSV file as it dates an archive (it was ignored here).
+      const std::string& as_of = options_.stage.as_of;
+      load_files(files, {fs::absolute(dir ? *dir : *csv).string(), sha256, "", now,
+                         as_of.empty() ? now : as_of});
     }
     if (!loaded_.empty() || !unchecked_.empty()) check_data(0);
   } else {

@@ -188,6 +188,37 @@ TEST_P(ReportPatch, AStateFromAnotherDatabaseIsNotUsed) {
   run_and_compare({"report"}, true);  // the state is good again
 }
 
+/// A movie of genre `genre` named `genre_name` and of company `company` named `company_name`.
+std::string movie(int id, int genre, const std::string& genre_name, int company,
+                  const std::string& company_name, int year) {
+  return fmt::format(
+      "False,,{5},\"[{{'id': {1}, 'name': '{2}'}}]\",,{0},tt{0},en,M{0},,1.5,,"
+      "\"[{{'name': '{4}', 'id': {3}}}]\",[],{6}-01-01,10,90.0,[],Released,,M{0},False,5.0,1\n",
+      id, genre, genre_name, company, company_name, 100 * id, year);
+}
+
+TEST_P(ReportPatch, ARenamedGenreOrCompanyChangesEveryRowOfIt) {
+  std::string header = std::string(testing::kMoviesHeader) + "\n";
+  std::string base = header;
+  for (int id = 1; id <= 12; ++id)
+    base += movie(id, 18 + id % 2, id % 2 ? "Drama" : "Comedy", 7 + id % 3, "Co", 2000 + id % 4);
+  write_file(dir_ / "base" / "movies_metadata.csv", base);
+  run_and_compare({"run", (dir_ / "base").string(), "--as-of", "2020-01-01"}, false);
+  // One movie renames genre 19 and company 8: every row of them changes, not only that movie's.
+  write_file(dir_ / "rename" / "movies_metadata.csv",
+             header + movie(1, 19, "Drama, renamed", 8, "Co 8, renamed", 2000));
+  run_and_compare({"run", (dir_ / "rename").string(), "--as-of", "2020-02-01"}, true);
+  std::string companies = read_file(results() / "company_genre_yearly.csv");
+  // Movie 7 (company 8, genre 19, 2003) is not in the batch; its row has both new names.
+  EXPECT_NE(companies.find("\n8,\"Co 8, renamed\",2003,19,\"Drama, renamed\",1\n"),
+            std::string::npos)
+      << companies;
+  // An older batch names them otherwise: not applied, nothing renamed, nothing to rewrite.
+  write_file(dir_ / "older" / "movies_metadata.csv", header + movie(1, 19, "Drama", 8, "Co", 2000));
+  run_and_compare({"run", (dir_ / "older").string(), "--as-of", "2019-01-01"}, true);
+  EXPECT_EQ(read_file(results() / "company_genre_yearly.csv"), companies);
+}
+
 TEST_P(ReportPatch, OneWriterOfAResultsFolderAtATime) {
   run_and_compare({"run", generate("base", "0.01", "5").string()}, false);
   // Another writer holds the folder for two seconds: this one waits for it, then writes.
