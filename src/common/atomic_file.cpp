@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -76,6 +78,38 @@ void AtomicFile::flush() {
     done += static_cast<std::size_t>(n);
   }
   buffer_.clear();
+}
+
+void AtomicFile::copy_from(int fd, std::uint64_t offset, std::uint64_t length) {
+  flush();
+  auto from = static_cast<off64_t>(offset);
+  bool in_kernel = true;
+  std::vector<char> bounce;
+  while (length > 0) {
+    std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(length, 1 << 30));
+    ssize_t n = -1;
+    if (in_kernel) {
+      n = ::copy_file_range(fd, &from, fd_, nullptr, chunk, 0);
+      if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
+        in_kernel = false;  // another filesystem or an old kernel: through a buffer
+        continue;
+      }
+    } else {
+      bounce.resize(std::min<std::size_t>(chunk, std::size_t{1} << 20));
+      n = ::pread(fd, bounce.data(), bounce.size(), from);
+      if (n > 0) {
+        buffer_.assign(bounce.data(), static_cast<std::size_t>(n));
+        flush();
+        from += n;
+      }
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("copy into", errno);
+    }
+    if (n == 0) fail("copy into", EIO);  // the source ended early
+    length -= static_cast<std::uint64_t>(n);
+  }
 }
 
 void AtomicFile::close() {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -32,6 +33,10 @@ class AtomicFile {
 
   /// Buffered; the buffer is written out at 1 MiB and at commit().
   void write(std::string_view data);
+  /// Appends `length` bytes of the open file `fd` from `offset`, after what was written before:
+  /// copy_file_range(2), so the bytes go from file to file inside the kernel (read and write
+  /// where it is not supported). A short source is an Error naming the target too.
+  void copy_from(int fd, std::uint64_t offset, std::uint64_t length);
   /// Flushes, fsyncs and closes: the temporary file holds the whole content. Several files that
   /// must all be complete before any replaces its target (the reports) close first, then commit.
   void close();

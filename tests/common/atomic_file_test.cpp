@@ -1,5 +1,6 @@
 #include "common/atomic_file.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -67,6 +68,34 @@ TEST_F(AtomicFileTest, LargeContentIsWrittenInFull) {
   for (std::size_t at = 0; at < text.size(); at += 4096) out.write(text.substr(at, 4096));
   out.commit();
   EXPECT_EQ(slurp(dir_ / "big"), text);
+}
+
+TEST_F(AtomicFileTest, CopyFromAppendsARangeOfAnotherFileInOrder) {
+  std::string source_text;
+  for (int i = 0; i < 300000; ++i) source_text += fmt::format("{:06}\n", i);  // 2.1 MB
+  write_file_atomically(dir_ / "source", source_text);
+  int fd = ::open((dir_ / "source").c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  {
+    AtomicFile out(dir_ / "copy", ExitCode::kDatabase);
+    out.write("head\n");
+    out.copy_from(fd, 7, 14);  // "000001\n000002\n"
+    out.write("middle\n");
+    out.copy_from(fd, 700000, source_text.size() - 700000);  // past the 1 MiB buffer
+    out.copy_from(fd, 0, 0);
+    out.commit();
+  }
+  EXPECT_EQ(slurp(dir_ / "copy"), "head\n000001\n000002\nmiddle\n" + source_text.substr(700000));
+  // A source shorter than the range: an error naming the target, the target left as it was.
+  AtomicFile out(dir_ / "copy", ExitCode::kDatabase, "the previous copy is unchanged");
+  try {
+    out.copy_from(fd, source_text.size() - 3, 10);
+    FAIL() << "copied past the end of the source";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find((dir_ / "copy").string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("the previous copy is unchanged"), std::string::npos);
+  }
+  ::close(fd);
 }
 
 TEST_F(AtomicFileTest, ClosedFilesCommitLater) {
