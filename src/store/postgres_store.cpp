@@ -805,6 +805,10 @@ BatchCounts PostgresBatchWriter::finish_movies(const BatchCounts& loaded, bool s
       // As the model above: without statistics a patch of the reports hashed a whole aggregate
       // table to find the groups of a few renamed companies (0.3 s at scale 16).
       analyze_sample("report_company_year, report_genre_year, report_company_genre_year");
+    } else {
+      // The log the next reports read grew by this batch's changes: with statistics of its new
+      // rows the patch query finds them by key (0.57 s without, 0.15 s with, at scale 16).
+      analyze_sample("report_change_log");
     }
     counts = counts_with_older(loaded, older_.size());
     counts.movies = changes;
