@@ -172,19 +172,21 @@ std::string ReportAggregates::note_prior_genres_sql(std::string_view ids) {
   return note_prior_links_sql("movie_genre", "genre_id", "agg_prior_genre", ids);
 }
 
+// A movie noted already keeps its first note: ON CONFLICT DO NOTHING, not NOT EXISTS on the table
+// being written, which made SQLite copy each one-row SELECT aside before inserting it (0.17 s of a
+// 1% batch at scale 16 for its new movies). The WHERE before ON CONFLICT is SQLite's grammar.
 std::string ReportAggregates::note_prior_movie_sql(std::string_view ids) {
   return fmt::format(
       "INSERT INTO agg_prior_movie (id, existed, release_year, budget, revenue, "
       "popularity_micros) SELECT v.id, 1, v.release_year, v.budget, v.revenue, "
-      "v.popularity_micros FROM movie v WHERE v.id IN ({}) AND NOT EXISTS (SELECT 1 FROM "
-      "agg_prior_movie p WHERE p.id = v.id)",
+      "v.popularity_micros FROM movie v WHERE v.id IN ({}) ON CONFLICT (id) DO NOTHING",
       ids);
 }
 
 std::string ReportAggregates::note_new_sql(std::string_view ids) {
   return fmt::format(
-      "INSERT INTO agg_prior_movie (id, existed) SELECT n.id, 0 FROM ({}) AS n WHERE NOT EXISTS "
-      "(SELECT 1 FROM agg_prior_movie p WHERE p.id = n.id)",
+      "INSERT INTO agg_prior_movie (id, existed) SELECT n.id, 0 FROM ({}) AS n WHERE true ON "
+      "CONFLICT (id) DO NOTHING",
       ids);
 }
 
