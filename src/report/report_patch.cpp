@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
-#include <memory>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -277,10 +276,9 @@ std::string patch_sql(std::string_view report, std::size_t& parameters) {
   return sql;
 }
 
-bool ChangedKeys::contains(std::string_view report, const Key& key) const {
+bool ChangedKeys::contains(bool by_genre, const Key& key) const {
   if (companies_.contains(key[0])) return true;
-  const Patched* p = patched(report);
-  if (p != nullptr && p->by_genre && genres_.contains(key[2])) return true;
+  if (by_genre && genres_.contains(key[2])) return true;
   return std::binary_search(groups_.begin(), groups_.end(), key);
 }
 
@@ -368,25 +366,9 @@ std::uint64_t ReportPatcher::patch(std::string_view report, AtomicFile& out,
   std::size_t parameters = 0;
   const std::string sql = patch_sql(report, parameters);
   std::vector<store::Param> params(parameters, store::Param{written_for_});
-  std::unique_ptr<OldFile> old;
+  // Every failure of reading the old file is a PatchMismatch (write the report whole).
   const fs::path old_path = results_dir_ / fmt::format("{}.csv", report);
-  try {
-    old = std::make_unique<OldFile>(old_path, key_columns);
-  } catch (const PatchMismatch&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw PatchMismatch(e.what());
-  }
-  // Reading the old file: its own failures are a mismatch (write the report whole).
-  auto advance_old = [&] {
-    try {
-      old->advance();
-    } catch (const PatchMismatch&) {
-      throw;
-    } catch (const std::exception& e) {
-      throw PatchMismatch(e.what());
-    }
-  };
+  OldFile old(old_path, key_columns);
   ChangeTally tally(report, key_columns);
   std::uint64_t rows = 0;
   std::string line;
@@ -395,7 +377,7 @@ std::uint64_t ReportPatcher::patch(std::string_view report, AtomicFile& out,
     line.clear();
     append_report_line(line, columns,
                        [](const std::string& c) { return std::optional<std::string_view>(c); });
-    if (std::string_view(line).substr(0, line.size() - 1) != old->header())
+    if (std::string_view(line).substr(0, line.size() - 1) != old.header())
       throw PatchMismatch("its header is not the report's");
     out.write(line);
     progress.add(0, line.size());
@@ -405,24 +387,24 @@ std::uint64_t ReportPatcher::patch(std::string_view report, AtomicFile& out,
   // in the kernel (AtomicFile::copy_from), before anything else is written.
   std::uint64_t run_start = 0, run_end = 0;
   auto copy_run = [&] {
-    if (run_end > run_start) out.copy_from(old->fd(), run_start, run_end - run_start);
+    if (run_end > run_start) out.copy_from(old.fd(), run_start, run_end - run_start);
     run_start = run_end = 0;
   };
   // The old rows before `bound` (all when null): kept unless their key changed.
   auto copy_old_before = [&](const Key* bound) {
-    while (old->pending() && (bound == nullptr || old->key() < *bound)) {
-      if (changed_->contains(report, old->key())) {
-        tally.removed(old->key_text());
+    while (old.pending() && (bound == nullptr || old.key() < *bound)) {
+      if (changed_->contains(p.by_genre, old.key())) {
+        tally.removed(old.key_text());
       } else {
-        if (run_end != old->offset() || run_end == 0) {
+        if (run_end != old.offset() || run_end == 0) {
           copy_run();
-          run_start = old->offset();
+          run_start = old.offset();
         }
-        run_end = old->offset() + old->length();
-        progress.add(1, old->length());
+        run_end = old.offset() + old.length();
+        progress.add(1, old.length());
         ++rows;
       }
-      advance_old();
+      old.advance();
     }
   };
   std::vector<std::size_t> key_at;
@@ -450,10 +432,10 @@ std::uint64_t ReportPatcher::patch(std::string_view report, AtomicFile& out,
           return text;
         };
         copy_run();
-        if (old->pending() && old->key() == key) {
-          if (old->raw() != std::string_view(line).substr(0, line.size() - 1))
+        if (old.pending() && old.key() == key) {
+          if (old.raw() != std::string_view(line).substr(0, line.size() - 1))
             tally.changed(key_text());
-          advance_old();
+          old.advance();
         } else {
           tally.added(key_text());
         }

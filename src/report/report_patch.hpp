@@ -43,8 +43,9 @@ struct LogPosition {
 /// The keys a patch rewrites: every row of a logged group, company or genre.
 class ChangedKeys {
  public:
-  /// Whether the row of `report` with key (company_id, year[, genre_id]) is rewritten.
-  bool contains(std::string_view report, const std::array<std::int64_t, 3>& key) const;
+  /// Whether the row with key (company_id, year, genre_id or -1) is rewritten; `by_genre`: a row
+  /// of company_genre_yearly, whose genre's rename rewrites it too.
+  bool contains(bool by_genre, const std::array<std::int64_t, 3>& key) const;
   std::size_t size() const { return groups_.size() + companies_.size() + genres_.size(); }
 
  private:

@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <random>
-#include <stdexcept>
 #include <vector>
 
 #include <fmt/format.h>
@@ -29,18 +28,23 @@ struct AggregateTable {
   std::string_view prior_on;    ///< their conditions
   std::string_view key_select;  ///< the key columns as selected from either join
   bool sums = true;
+  /// report_change_log's (company_id, year, genre_id) of a changed group; empty: not logged (the
+  /// genre reports are small and written whole).
+  std::string_view logged_key = {};
 };
 
 constexpr AggregateTable kAggregates[] = {
     {"report_company_year", "company_id, year", "CROSS JOIN movie_company c", "c.movie_id = m.id",
-     "CROSS JOIN agg_prior_company c", "c.movie_id = p.id", "c.company_id", true},
+     "CROSS JOIN agg_prior_company c", "c.movie_id = p.id", "c.company_id", true,
+     "company_id, year, NULL"},
     {"report_genre_year", "year, genre_id", "CROSS JOIN movie_genre g", "g.movie_id = m.id",
      "CROSS JOIN agg_prior_genre g", "g.movie_id = p.id", "g.genre_id", true},
     {"report_company_genre_year", "company_id, year, genre_id",
      "CROSS JOIN movie_company c CROSS JOIN movie_genre g",
      "c.movie_id = m.id AND g.movie_id = m.id",
      "CROSS JOIN agg_prior_company c CROSS JOIN agg_prior_genre g",
-     "c.movie_id = p.id AND g.movie_id = p.id", "c.company_id, g.genre_id", false},
+     "c.movie_id = p.id AND g.movie_id = p.id", "c.company_id, g.genre_id", false,
+     "company_id, year, genre_id"},
 };
 
 /// The columns an aggregate keeps beyond its key, each as a sum over the signed contributions
@@ -236,12 +240,6 @@ void ReportAggregates::rebuild() {
 
 namespace {
 
-/// The report_change_log columns of a group key of the company aggregates.
-constexpr std::string_view kLoggedKeys[][2] = {
-    {"report_company_year", "company_id, year, NULL"},
-    {"report_company_genre_year", "company_id, year, genre_id"},
-};
-
 std::int64_t single_integer(LedgerConnection& db, std::string_view sql,
                             std::span<const SqlValue> params, std::string_view what) {
   std::int64_t value = 0;
@@ -251,21 +249,16 @@ std::int64_t single_integer(LedgerConnection& db, std::string_view sql,
   return value;
 }
 
-const AggregateTable& aggregate_named(std::string_view name) {
-  for (const auto& table : kAggregates)
-    if (table.name == name) return table;
-  throw std::logic_error("no such report aggregate");
-}
-
 }  // namespace
 
 void ReportAggregates::log_changes(std::int64_t batch_id) {
   std::int64_t changed = 0;
-  for (const auto& [table, keys] : kLoggedKeys) {
-    changed += single_integer(db_,
-                              fmt::format("SELECT COUNT(*) FROM agg_delta_{} WHERE {}", table,
-                                          nonzero_sql(aggregate_named(table))),
-                              {}, "counting the groups the batch changed");
+  for (const auto& table : kAggregates) {
+    if (table.logged_key.empty()) continue;
+    changed += single_integer(
+        db_,
+        fmt::format("SELECT COUNT(*) FROM agg_delta_{} WHERE {}", table.name, nonzero_sql(table)),
+        {}, "counting the groups the batch changed");
   }
   if (changed > kMaxLoggedChanges) {
     // A change this large is cheaper to write whole: the log starts after this batch, and every
@@ -276,11 +269,12 @@ void ReportAggregates::log_changes(std::int64_t batch_id) {
             "moving the start of the report change log");
     return;
   }
-  for (const auto& [table, keys] : kLoggedKeys) {
+  for (const auto& table : kAggregates) {
+    if (table.logged_key.empty()) continue;
     SqlValue batch[] = {batch_id};
     db_.run(fmt::format("INSERT INTO report_change_log (batch_id, company_id, year, genre_id) "
                         "SELECT ?, {} FROM agg_delta_{} WHERE {}",
-                        keys, table, nonzero_sql(aggregate_named(table))),
+                        table.logged_key, table.name, nonzero_sql(table)),
             batch, "logging the groups the batch changed");
   }
   // The log keeps the last kLoggedBatches batches: a results folder older than that is written
