@@ -1,5 +1,7 @@
 #include "store/sqlite_connection.hpp"
 
+#include "store/sqlite_rating_feed.hpp"
+
 #include <cerrno>
 #include <cstring>
 
@@ -65,6 +67,9 @@ SqliteConnection::SqliteConnection(const std::filesystem::path& path) : path_(pa
                             describe(), msg));
   }
   sqlite3_busy_timeout(db_, 30000);
+  if (register_rating_rows(db_) != SQLITE_OK) {
+    throw sqlite_error(db_, describe(), "registering rating_rows");
+  }
   // A new database gets 16 KiB pages (a database that exists keeps its own): a first load of
   // 26 million ratings appends a quarter as many pages as with 4 KiB, and took 20% less time;
   // 64 KiB pages were faster still for that, but make every random read of an hourly upsert

@@ -69,6 +69,12 @@ class Statement {
     }
     return *this;
   }
+  /// Binds a pointer for a table-valued function to read (sqlite3_bind_pointer); it must
+  /// outlive the step.
+  Statement& bind_pointer(int i, const void* p, const char* type) {
+    sqlite3_bind_pointer(stmt_, i, const_cast<void*>(p), type, nullptr);
+    return *this;
+  }
   Statement& bind_null(int i) {
     sqlite3_bind_null(stmt_, i);
     return *this;

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "store/sqlite_rating_feed.hpp"
+
 namespace marquee::store {
 namespace {
 
@@ -11,15 +13,6 @@ using dataset::DetailFile;
 
 double rating_value(int halves) {
   return halves / 2.0;
-}
-
-/// One INSERT of `rows` ratings: a first load appends them kInsertRows at a time, which spends a
-/// statement's fixed cost once for all of them.
-std::string insert_ratings_sql(std::size_t rows) {
-  std::string sql =
-      "INSERT INTO rating (user_id, movielens_id, rating, rated_at, batch_id) VALUES ";
-  for (std::size_t i = 0; i < rows; ++i) sql += i == 0 ? "(?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?)";
-  return sql;
 }
 
 }  // namespace
@@ -150,9 +143,11 @@ void SqliteDetailWriter::begin_ratings() {
   find_rating_ = db_.prepare(
       "SELECT CAST(rating * 2 AS INTEGER), batch_id FROM rating WHERE user_id = ? AND "
       "movielens_id = ?");
-  insert_ratings_ = db_.prepare(insert_ratings_sql(kInsertRows));
+  append_ratings_ = db_.prepare(
+      "INSERT INTO rating (user_id, movielens_id, rating, rated_at, batch_id) SELECT user_id, "
+      "movielens_id, rating, rated_at, ?2 FROM rating_rows(?1)");
   pending_.clear();
-  pending_.reserve(kInsertRows);
+  pending_.reserve(kAppendRows);
   insert_rating_ = db_.prepare(
       "INSERT INTO rating (user_id, movielens_id, rating, rated_at, batch_id) VALUES (?, ?, ?, ?, "
       "?)");
@@ -177,7 +172,7 @@ void SqliteDetailWriter::write_rating(const dataset::RatingRow& row) {
   const bool in_order = ratings_order_.take(row);
   if (ratings_were_empty_ && in_order) {
     pending_.push_back(row);
-    if (pending_.size() == kInsertRows) flush_ratings();
+    if (pending_.size() == kAppendRows) flush_ratings();
   } else {
     flush_ratings();  // the lookup must see every earlier row
     find_rating_.bind(1, row.user_id).bind(2, row.movielens_id);
@@ -210,17 +205,9 @@ void SqliteDetailWriter::write_rating(const dataset::RatingRow& row) {
 
 void SqliteDetailWriter::flush_ratings() {
   if (pending_.empty()) return;
-  Statement single;
-  Statement& insert = pending_.size() == kInsertRows ? insert_ratings_ : single;
-  if (pending_.size() != kInsertRows) single = db_.prepare(insert_ratings_sql(pending_.size()));
-  int at = 0;
-  for (const auto& r : pending_) {
-    insert.bind(at + 1, r.user_id).bind(at + 2, r.movielens_id);
-    insert.bind(at + 3, rating_value(r.rating_halves)).bind(at + 4, r.rated_at);
-    insert.bind(at + 5, batch_id_);
-    at += 5;
-  }
-  insert.run("writing rating");
+  const RatingRowsSource source{pending_};
+  append_ratings_.bind_pointer(1, &source, kRatingRowsPointer).bind(2, batch_id_);
+  append_ratings_.run("writing rating");
   pending_.clear();
 }
 

@@ -138,6 +138,35 @@ TEST_P(StoreContractTest, TheLastRowOfAKeyWinsAndTheEarlierOnesAreSuperseded) {
   EXPECT_EQ(select(*store, kTotalsThatDiffer), Rows{{"0"}});
 }
 
+/// A first load appends ratings in key order thousands at a time (SQLite: rating_rows over a
+/// buffer); across the buffer's bounds and once the order breaks, every rating lands once.
+TEST_P(StoreContractTest, AFirstLoadInKeyOrderAppendsEveryRatingUntilTheOrderBreaks) {
+  auto store = open();
+  BatchPlan plan;
+  plan.movies = {1};
+  for (std::int64_t user = 1; user <= 1000; ++user) {
+    for (std::int64_t movie = 1; movie <= 10; ++movie) {
+      plan.ratings.push_back(
+          rating(user, movie, static_cast<int>(1 + (user + movie) % 10), 1000 + user * 10 + movie));
+    }
+  }
+  // The order breaks: a key seen already (superseded, its last value kept) and a new one.
+  plan.ratings.push_back(rating(500, 5, 10, 7));
+  plan.ratings.push_back(rating(3, 11, 1, 8));
+  auto outcomes = load(*store, source("a"), plan);
+  EXPECT_EQ(outcomes[DetailFile::kRatings].superseded, 1u);
+  EXPECT_EQ(select(*store,
+                   "SELECT COUNT(*), SUM(user_id * 100 + movielens_id), "
+                   "SUM(CAST(rating * 2 AS INTEGER)), SUM(rated_at) FROM rating"),
+            (Rows{{"10001", "500555311", "55005", "60099010"}}));
+  EXPECT_EQ(select(*store,
+                   "SELECT CAST(rating * 2 AS INTEGER), rated_at FROM rating WHERE user_id = 500 "
+                   "AND movielens_id = 5"),
+            (Rows{{"10", "7"}}));
+  EXPECT_EQ(select(*store, "SELECT COUNT(DISTINCT batch_id) FROM rating"), Rows{{"1"}});
+  EXPECT_EQ(select(*store, kTotalsThatDiffer), Rows{{"0"}});
+}
+
 TEST_P(StoreContractTest, ALaterBatchReplacesPerKeyAndASnapshotRemovesTheRest) {
   auto store = open();
   BatchPlan first;
