@@ -49,6 +49,7 @@ SqliteBatchWriter::SqliteBatchWriter(SqliteConnection& db, BatchLedger& ledger,
                                      std::int64_t batch_id, std::string data_time)
     : db_(db), ledger_(ledger), data_time_(std::move(data_time)) {
   batch_id_ = batch_id;
+  use_rollback_journal_if_empty();
   db_.exec("BEGIN IMMEDIATE", "starting the batch transaction");
   open_ = true;
   try {
@@ -56,6 +57,29 @@ SqliteBatchWriter::SqliteBatchWriter(SqliteConnection& db, BatchLedger& ledger,
   } catch (...) {
     rollback("could not prepare the batch statements");
     throw;
+  }
+}
+
+void SqliteBatchWriter::use_rollback_journal_if_empty() {
+  auto empty =
+      db_.prepare("SELECT NOT EXISTS (SELECT 1 FROM movie) AND NOT EXISTS (SELECT 1 FROM rating)");
+  empty.step("checking whether the database is empty");
+  if (sqlite3_column_int(empty.get(), 0) == 0) return;
+  empty.reset();
+  rollback_journal_ = db_.try_journal_mode("delete");
+  spdlog::debug("{}: a first load, {}", db_.describe(),
+                rollback_journal_ ? "through a rollback journal"
+                                  : "in WAL (another connection has the database open)");
+}
+
+void SqliteBatchWriter::restore_wal() noexcept {
+  if (!rollback_journal_) return;
+  rollback_journal_ = false;
+  if (!db_.try_journal_mode("wal")) {
+    spdlog::warn(
+        "{}: could not return to WAL after the first load (another connection has the "
+        "database open); the next connection to open it sets WAL again",
+        db_.describe());
   }
 }
 
@@ -578,6 +602,7 @@ void SqliteBatchWriter::commit_loaded(const std::vector<FileRecord>& files) {
   db_.exec("COMMIT", "committing the batch");
   open_ = false;
   committed_ = true;
+  restore_wal();
   // Move the batch from the WAL into the database file now: readers (the reports next) then
   // find pages in the file instead of searching a WAL as large as the batch.
   // PASSIVE: never waits for a reader (a report's snapshot, the API); once the WAL is fully
@@ -585,7 +610,7 @@ void SqliteBatchWriter::commit_loaded(const std::vector<FileRecord>& files) {
   // The batch is committed (in the WAL) either way: a checkpoint that fails (a full disk) is
   // retried by SQLite at the next one and must not make a loaded batch look failed.
   try {
-    db_.exec("PRAGMA wal_checkpoint(PASSIVE)", "checkpointing the batch");
+    db_.exec("PRAGMA main.wal_checkpoint(PASSIVE)", "checkpointing the batch");
   } catch (const Error& e) {
     spdlog::warn("{}; batch {} is committed in the write-ahead log and stays loaded", e.what(),
                  batch_id_);
@@ -599,6 +624,7 @@ void SqliteBatchWriter::rollback(const std::string& reason) {
     open_ = false;
     db_.abandon_transaction();
   }
+  restore_wal();
   ledger_.mark_failed(batch_id_, reason);
 }
 

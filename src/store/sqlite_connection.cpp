@@ -1,11 +1,17 @@
 #include "store/sqlite_connection.hpp"
 
-#include "store/sqlite_rating_feed.hpp"
-
 #include <cerrno>
 #include <cstring>
 
+#include "store/sqlite_rating_feed.hpp"
+
 namespace marquee::store {
+namespace {
+
+/// How long a statement waits for another connection's lock before it fails.
+constexpr int kBusyTimeoutMs = 30000;
+
+}  // namespace
 
 Error sqlite_error(sqlite3* db, std::string_view where, std::string_view what) {
   std::string message = sqlite3_errmsg(db);
@@ -17,7 +23,7 @@ Error sqlite_error(sqlite3* db, std::string_view where, std::string_view what) {
   if (full || extended == SQLITE_IOERR_WRITE || extended == SQLITE_IOERR_FSYNC) {
     return Error(
         ExitCode::kDatabase,
-        fmt::format("{}: {}: {} ({}); {}: free space where the database and its -wal "
+        fmt::format("{}: {}: {} ({}); {}: free space where the database and its -wal or -journal "
                     "file are, then run again — a batch that had not committed is "
                     "rolled back and loads again",
                     where, what, message, system != 0 ? std::strerror(system) : "a write failed",
@@ -66,7 +72,7 @@ SqliteConnection::SqliteConnection(const std::filesystem::path& path) : path_(pa
                             "is writable",
                             describe(), msg));
   }
-  sqlite3_busy_timeout(db_, 30000);
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
   if (register_rating_rows(db_) != SQLITE_OK) {
     throw sqlite_error(db_, describe(), "registering rating_rows");
   }
@@ -90,6 +96,21 @@ void SqliteConnection::exec(std::string_view sql, const char* what) {
   if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
     throw sqlite_error(db_, describe(), what != nullptr ? what : text.substr(0, 60));
   }
+}
+
+bool SqliteConnection::try_journal_mode(std::string_view mode) noexcept {
+  sqlite3_busy_timeout(db_, 0);
+  std::string now;
+  const std::string sql = fmt::format("PRAGMA main.journal_mode = {}", mode);
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW) {
+    if (const unsigned char* text = sqlite3_column_text(st, 0))
+      now = reinterpret_cast<const char*>(text);
+  }
+  sqlite3_finalize(st);
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+  return now == mode;
 }
 
 std::vector<std::string> SqliteConnection::step_rows(Statement& st, std::string_view what,

@@ -134,6 +134,9 @@ class SqliteConnection final : public LedgerConnection {
   const std::filesystem::path& path() const { return path_; }
   std::string describe() const override { return "sqlite:" + path_.string(); }
   void exec(std::string_view sql, const char* what = nullptr);
+  /// Sets the journal mode ("wal", "delete") without waiting: SQLite changes it only while no
+  /// other connection has the database open. Whether the database is now in that mode.
+  bool try_journal_mode(std::string_view mode) noexcept;
   Statement prepare(std::string_view sql) { return Statement(db_, sql, describe()); }
   /// Store::query: every cell as text.
   std::vector<std::string> query(std::string_view sql, std::span<const Param> params,

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "store/embedded_sql.hpp"
+#include "store_contract.hpp"
 
 namespace marquee::store {
 namespace {
@@ -75,6 +77,55 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseKeepingItsData) {
             (std::map<std::string, std::string>{{"1", "5"}}));
   EXPECT_EQ(rows(*store, "SELECT year, budget_e0 FROM report_genre_year"),
             (std::map<std::string, std::string>{{"2000", "5"}}));
+}
+
+/// A first load into an empty database writes through a rollback journal (the pages it appends
+/// are written once, not to the WAL and again by the checkpoint) and returns to WAL at its end,
+/// committed or rolled back; a later batch, or a first load while another connection has the
+/// database open, stays in WAL and does not wait for that connection.
+TEST_F(SqliteStoreTest, AFirstLoadWritesThroughARollbackJournalAndReturnsToWal) {
+  const auto path = dir_ / "db";
+  const auto journal = path.string() + "-journal";
+  auto mode = [&](Store& store) {
+    return rows(store, "SELECT journal_mode, 1 FROM pragma_journal_mode").begin()->first;
+  };
+  {
+    auto store = open_sqlite_store(path);
+    auto first = store->begin_batch({"file:///a.zip", "sha-a", "", "", "2024-06-01"});
+    first->upsert_movie(test::movie(1));
+    EXPECT_TRUE(std::filesystem::exists(journal)) << "the first load writes a rollback journal";
+    first->rollback("the test rolls it back");
+    EXPECT_EQ(mode(*store), "wal");
+    EXPECT_EQ(rows(*store, "SELECT COUNT(*), 1 FROM movie").begin()->first, "0");
+
+    auto again = store->begin_batch({"file:///b.zip", "sha-b", "", "", "2024-06-01"});
+    again->upsert_movie(test::movie(1));
+    EXPECT_TRUE(std::filesystem::exists(journal));
+    again->commit({1, 1, 0, 0, 0, 0}, false);
+    EXPECT_FALSE(std::filesystem::exists(journal));
+    EXPECT_EQ(mode(*store), "wal");
+
+    auto later = store->begin_batch({"file:///c.zip", "sha-c", "", "", "2024-07-01"});
+    later->upsert_movie(test::movie(2));
+    EXPECT_FALSE(std::filesystem::exists(journal)) << "a batch on loaded data writes the WAL";
+    later->commit({1, 1, 0, 0, 0, 0}, false);
+    EXPECT_EQ(rows(*store, "SELECT COUNT(*), 1 FROM movie").begin()->first, "2");
+  }
+  // Another connection has an empty database open: the first load stays in WAL, at once.
+  const auto shared = dir_ / "shared";
+  auto store = open_sqlite_store(shared);
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(sqlite3_open(shared.c_str(), &reader), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(reader, "SELECT COUNT(*) FROM movie", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  const auto began = std::chrono::steady_clock::now();
+  auto batch = store->begin_batch({"file:///a.zip", "sha-a", "", "", "2024-06-01"});
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(5));
+  batch->upsert_movie(test::movie(1));
+  EXPECT_FALSE(std::filesystem::exists(shared.string() + "-journal"));
+  batch->commit({1, 1, 0, 0, 0, 0}, false);
+  EXPECT_EQ(mode(*store), "wal");
+  sqlite3_close(reader);
 }
 
 }  // namespace
