@@ -109,10 +109,17 @@ void SqliteDetailWriter::write_keywords(const dataset::KeywordsRow& row) {
 }
 
 void SqliteDetailWriter::write_credits(const dataset::CreditsRow& row) {
-  if (!claim(row.movie_id, find_credits_owner_)) return;
-  delete_cast_.bind(1, row.movie_id).run("replacing a movie's cast");
-  delete_crew_.bind(1, row.movie_id).run("replacing a movie's crew");
+  if (credits_were_empty_ && !written_.count(row.movie_id)) {
+    // Nothing of this movie to look up or replace: the tables held no credit when the file
+    // began, and every credit written since belongs to a movie of the file.
+    written_.insert(row.movie_id);
+  } else {
+    if (!claim(row.movie_id, find_credits_owner_)) return;
+    delete_cast_.bind(1, row.movie_id).run("replacing a movie's cast");
+    delete_crew_.bind(1, row.movie_id).run("replacing a movie's crew");
+  }
   auto person = [&](const dataset::PersonItem& p) {
+    if (people_written_.same_as_last(p)) return;
     upsert_person_.bind(1, p.id).bind(2, p.name).bind(3, p.gender).bind(4, p.profile_path);
     upsert_person_.run("writing person");
   };
@@ -130,8 +137,17 @@ void SqliteDetailWriter::write_credits(const dataset::CreditsRow& row) {
   }
 }
 
+void SqliteDetailWriter::begin_credits() {
+  auto any = db_.prepare(
+      "SELECT EXISTS (SELECT 1 FROM cast_credit) OR EXISTS (SELECT 1 FROM crew_credit)");
+  any.step("checking whether the credit tables are empty");
+  credits_were_empty_ = sqlite3_column_int(any.get(), 0) == 0 && !behind_snapshot_;
+  people_written_.clear();
+}
+
 void SqliteDetailWriter::begin_file(DetailFile file, std::uint64_t) {
   if (file == DetailFile::kRatings) begin_ratings();
+  if (file == DetailFile::kCredits) begin_credits();
 }
 
 void SqliteDetailWriter::begin_ratings() {
@@ -232,6 +248,8 @@ DetailOutcome SqliteDetailWriter::end_file(DetailFile file, bool snapshot) {
   outcome_ = {};
   written_.clear();
   ratings_prepared_ = false;
+  credits_were_empty_ = false;
+  people_written_.clear();
   return outcome;
 }
 

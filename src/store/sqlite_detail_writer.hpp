@@ -13,6 +13,37 @@
 
 namespace marquee::store {
 
+/// The values a file last wrote for recent people, in a fixed table indexed by person id (a
+/// slot keeps the last person that fell in it): memory stays bounded whatever the number of
+/// people, and a person written again with the values it was last written with is known to
+/// change nothing.
+class RecentPeople {
+ public:
+  /// True when `p` has the values this file last wrote for that person; else remembers them
+  /// (the caller writes the person).
+  bool same_as_last(const dataset::PersonItem& p) {
+    if (slots_.empty()) slots_.resize(kSlots);
+    auto& slot = slots_[static_cast<std::uint64_t>(p.id) * 0x9E3779B97F4A7C15ULL >> (64 - kBits)];
+    if (slot.used && slot.person.id == p.id && slot.person.name == p.name &&
+        slot.person.gender == p.gender && slot.person.profile_path == p.profile_path) {
+      return true;
+    }
+    slot.used = true;
+    slot.person = p;
+    return false;
+  }
+  void clear() { slots_ = {}; }
+
+ private:
+  static constexpr int kBits = 16;
+  static constexpr std::size_t kSlots = std::size_t{1} << kBits;
+  struct Slot {
+    bool used = false;
+    dataset::PersonItem person;
+  };
+  std::vector<Slot> slots_;
+};
+
 /// The other files of a batch (SPEC 3.5) on SQLite: each row straight into the model tables in
 /// the batch's transaction, in file order, so that the last row of a key is the one left.
 class SqliteDetailWriter {
@@ -39,6 +70,7 @@ class SqliteDetailWriter {
   bool claim(std::int64_t key, Statement& find_owner);
   std::optional<std::int64_t> owner_of(Statement& find, std::int64_t key);
   void begin_ratings();
+  void begin_credits();
   /// Appends the ratings waiting in pending_ with one statement.
   void flush_ratings();
   void apply_rating_totals();
@@ -64,6 +96,13 @@ class SqliteDetailWriter {
   std::vector<dataset::RatingRow> pending_;
   /// The change to rating_total of each MovieLens movie, applied at the end of the file.
   RatingTotals rating_deltas_;
+
+  /// Credits. The cast and crew tables held nothing when the file began (a first load): a movie
+  /// the file has not written yet has no credit to look up or delete.
+  bool credits_were_empty_ = false;
+  /// The people this file wrote lately: a person written again with the same values is not
+  /// written again (a person is named in many movies' credits).
+  RecentPeople people_written_;
 
   Statement find_link_, upsert_link_, find_keywords_owner_, delete_keywords_, upsert_keyword_,
       insert_movie_keyword_, find_credits_owner_, delete_cast_, delete_crew_, upsert_person_,

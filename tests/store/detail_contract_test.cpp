@@ -167,6 +167,33 @@ TEST_P(StoreContractTest, AFirstLoadInKeyOrderAppendsEveryRatingUntilTheOrderBre
   EXPECT_EQ(select(*store, kTotalsThatDiffer), Rows{{"0"}});
 }
 
+/// A person named in many movies' credits takes the values of its last mention, in a first load
+/// (credits written without lookups, a person written again only when its values change) and
+/// in a later batch; a movie repeated in the file keeps only its last credits.
+TEST_P(StoreContractTest, APersonKeepsItsLastMentionAndARepeatedMovieItsLastCredits) {
+  auto store = open();
+  BatchPlan first;
+  first.movies = {1, 2, 3, 4};
+  first.credits = {credits(1, "a", 5, "Ann"), credits(2, "b", 5, "Bea"), credits(3, "c", 5, "Ann"),
+                   credits(4, "d", 8, "Cy"),  credits(1, "e", 8, "Cy"),  credits(2, "f", 8, "Cy")};
+  auto outcomes = load(*store, source("a"), first);
+  EXPECT_EQ(outcomes[DetailFile::kCredits].superseded, 2u);
+  EXPECT_EQ(select(*store, "SELECT id, name FROM person ORDER BY id"),
+            (Rows{{"5", "Ann"}, {"6", "Ann Jr"}, {"8", "Cy"}, {"9", "Cy Jr"}}));
+  EXPECT_EQ(select(*store, "SELECT credit_id, movie_id FROM cast_credit ORDER BY 1"),
+            (Rows{{"c", "3"}, {"d", "4"}, {"e", "1"}, {"f", "2"}}));
+  EXPECT_EQ(select(*store, "SELECT credit_id, movie_id FROM crew_credit ORDER BY 1"),
+            (Rows{{"cc", "3"}, {"dc", "4"}, {"ec", "1"}, {"fc", "2"}}));
+
+  BatchPlan later;
+  later.credits = {credits(3, "c", 5, "Bea"), credits(4, "g", 5, "Ann"), credits(3, "c", 5, "Dee")};
+  load(*store, source("b"), later);
+  EXPECT_EQ(select(*store, "SELECT id, name FROM person WHERE id IN (5, 6) ORDER BY id"),
+            (Rows{{"5", "Dee"}, {"6", "Dee Jr"}}));
+  EXPECT_EQ(select(*store, "SELECT credit_id, movie_id FROM cast_credit ORDER BY 1"),
+            (Rows{{"c", "3"}, {"e", "1"}, {"f", "2"}, {"g", "4"}}));
+}
+
 TEST_P(StoreContractTest, ALaterBatchReplacesPerKeyAndASnapshotRemovesTheRest) {
   auto store = open();
   BatchPlan first;
