@@ -3,7 +3,7 @@
 
 MARQUEE_BUILD_PACKAGES=(
   g++ cmake ninja-build pkg-config
-  libcurl4-openssl-dev libzip-dev libsqlite3-dev libpq-dev libssl-dev
+  libcurl4-openssl-dev libzip-dev libisal-dev libsqlite3-dev libpq-dev libssl-dev
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
 )
 MARQUEE_TEST_PACKAGES=(

@@ -18,7 +18,8 @@ struct ZipEntry {
   std::uint32_t crc = 0;
 };
 
-/// A ZIP archive read with libzip (stored or deflated entries, ZIP64).
+/// A ZIP archive read with libzip (stored or deflated entries, ZIP64); deflated entries are
+/// inflated by ISA-L when marquee is built with it, by zlib otherwise.
 class ZipArchive {
  public:
   /// Throws marquee::Error(kBadData) when the file is not a readable ZIP.
@@ -29,7 +30,7 @@ class ZipArchive {
 
   const std::vector<ZipEntry>& entries() const;
   /// Streams one entry. Reading throws marquee::Error(kBadData) naming the entry on a CRC
-  /// mismatch or truncated data.
+  /// mismatch, truncated data or compressed data that does not inflate.
   std::unique_ptr<ByteSource> open(const ZipEntry& entry) const;
   const std::filesystem::path& path() const;
 
