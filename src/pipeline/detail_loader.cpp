@@ -98,7 +98,7 @@ class RowGatherer {
 
 void write_chunk(const Chunk& chunk, store::BatchWriter& writer) {
   for (const auto& r : chunk.links) writer.write_link(r);
-  for (const auto& r : chunk.ratings) writer.write_rating(r);
+  writer.write_ratings(chunk.ratings);
   for (const auto& r : chunk.keywords) writer.write_keywords(r);
   for (const auto& r : chunk.credits) writer.write_credits(r);
 }

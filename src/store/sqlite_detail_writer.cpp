@@ -219,12 +219,34 @@ void SqliteDetailWriter::write_rating(const dataset::RatingRow& row) {
   rating_deltas_.add(row.movielens_id, 1, row.rating_halves);
 }
 
+void SqliteDetailWriter::write_ratings(std::span<const dataset::RatingRow> rows) {
+  if (!ratings_prepared_) begin_ratings();
+  if (ratings_were_empty_ && !behind_snapshot_ && pending_.empty()) {
+    AscendingRatings order = ratings_order_;
+    bool ascending = true;
+    for (const auto& row : rows) {
+      if (!(ascending = order.take(row))) break;
+    }
+    if (ascending) {
+      ratings_order_ = order;
+      for (const auto& row : rows) rating_deltas_.add(row.movielens_id, 1, row.rating_halves);
+      append_ratings(rows);
+      return;
+    }
+  }
+  for (const auto& row : rows) write_rating(row);
+}
+
 void SqliteDetailWriter::flush_ratings() {
-  if (pending_.empty()) return;
-  const RatingRowsSource source{pending_};
+  append_ratings(pending_);
+  pending_.clear();
+}
+
+void SqliteDetailWriter::append_ratings(std::span<const dataset::RatingRow> rows) {
+  if (rows.empty()) return;
+  const RatingRowsSource source{rows};
   append_ratings_.bind_pointer(1, &source, kRatingRowsPointer).bind(2, batch_id_);
   append_ratings_.run("writing rating");
-  pending_.clear();
 }
 
 void SqliteDetailWriter::apply_rating_totals() {

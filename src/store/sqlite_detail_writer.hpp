@@ -59,6 +59,9 @@ class SqliteDetailWriter {
   void write_keywords(const dataset::KeywordsRow& row);
   void write_credits(const dataset::CreditsRow& row);
   void write_rating(const dataset::RatingRow& row);
+  /// A chunk of ratings: appended from where it lies when the table was empty and the chunk
+  /// continues the file's key order, else row by row.
+  void write_ratings(std::span<const dataset::RatingRow> rows);
   DetailOutcome end_file(dataset::DetailFile file, bool snapshot);
 
  private:
@@ -73,6 +76,8 @@ class SqliteDetailWriter {
   void begin_credits();
   /// Appends the ratings waiting in pending_ with one statement.
   void flush_ratings();
+  /// Appends ratings that follow every rating in the table, with one statement.
+  void append_ratings(std::span<const dataset::RatingRow> rows);
   void apply_rating_totals();
 
   SqliteConnection& db_;

@@ -138,6 +138,10 @@ class BatchWriter {
   virtual void write_keywords(const dataset::KeywordsRow& row) = 0;
   virtual void write_credits(const dataset::CreditsRow& row) = 0;
   virtual void write_rating(const dataset::RatingRow& row) = 0;
+  /// The ratings of a chunk at once, in file order; the same as write_rating for each.
+  virtual void write_ratings(std::span<const dataset::RatingRow> rows) {
+    for (const auto& row : rows) write_rating(row);
+  }
   /// Applies what the file's rows left, and for a snapshot batch removes the file's rows that
   /// it does not hold. Returns the rows superseded.
   virtual DetailOutcome end_detail_file(dataset::DetailFile file, bool snapshot) = 0;

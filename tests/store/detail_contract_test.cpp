@@ -63,7 +63,17 @@ Outcomes load(Store& store, const BatchSource& source, const BatchPlan& plan,
   file(DetailFile::kLinks, plan.links, [&](const auto& r) { writer->write_link(r); });
   file(DetailFile::kKeywords, plan.keywords, [&](const auto& r) { writer->write_keywords(r); });
   file(DetailFile::kCredits, plan.credits, [&](const auto& r) { writer->write_credits(r); });
-  file(DetailFile::kRatings, plan.ratings, [&](const auto& r) { writer->write_rating(r); });
+  // Ratings come in chunks, as the loader gives them (7 rows: chunks end anywhere).
+  if (!plan.ratings.empty() || plan.snapshot) {
+    writer->begin_detail_file(DetailFile::kRatings, 0);
+    std::span<const dataset::RatingRow> rest(plan.ratings);
+    while (!rest.empty()) {
+      const std::size_t n = std::min<std::size_t>(7, rest.size());
+      writer->write_ratings(rest.first(n));
+      rest = rest.subspan(n);
+    }
+    outcomes[DetailFile::kRatings] = writer->end_detail_file(DetailFile::kRatings, plan.snapshot);
+  }
   if (roll_back) {
     writer->rollback("the test rolls it back");
     return outcomes;
