@@ -303,11 +303,7 @@ TEST_F(ZipArchiveTest, ReadsZip64ArchiveWrittenByInfoZip) {
 TEST_F(ZipArchiveTest, CorruptByteInDeflatedEntryFailsNamingTheEntry) {
   std::string csv = sample_csv(20000);
   auto path = write_zip("corrupt.zip", {{"movies_metadata.csv", csv, ZIP_CM_DEFLATE}});
-  std::uint64_t compressed = 0;
-  {
-    ZipArchive archive(path);
-    compressed = archive.entries().at(0).compressed_size;
-  }
+  const std::uint64_t compressed = ZipArchive(path).entries().at(0).compressed_size;
   std::string bytes = slurp(path);
   bytes[first_entry_data(bytes) + compressed / 2] ^= 0x55;
   write_file("corrupt.zip", bytes);
@@ -344,11 +340,7 @@ TEST_F(ZipArchiveTest, DeflatedEntryReadsBackExactlyThroughAnyReadSize) {
 TEST_F(ZipArchiveTest, EveryFlippedByteOfADeflatedEntryIsBadDataNeverACrash) {
   std::string data = varied_data(400000);
   auto path = write_zip("flips.zip", {{"credits.csv", data, ZIP_CM_DEFLATE}});
-  std::uint64_t compressed = 0;
-  {
-    ZipArchive archive(path);
-    compressed = archive.entries().at(0).compressed_size;
-  }
+  const std::uint64_t compressed = ZipArchive(path).entries().at(0).compressed_size;
   const std::string good = slurp(path);
   const std::size_t data_at = first_entry_data(good);
   for (std::uint64_t i = 0; i < 64; ++i) {
