@@ -142,7 +142,6 @@ void SqliteDetailWriter::begin_credits() {
       "SELECT EXISTS (SELECT 1 FROM cast_credit) OR EXISTS (SELECT 1 FROM crew_credit)");
   any.step("checking whether the credit tables are empty");
   credits_were_empty_ = sqlite3_column_int(any.get(), 0) == 0 && !behind_snapshot_;
-  people_written_.clear();
 }
 
 void SqliteDetailWriter::begin_file(DetailFile file, std::uint64_t) {
@@ -162,8 +161,6 @@ void SqliteDetailWriter::begin_ratings() {
   append_ratings_ = db_.prepare(
       "INSERT INTO rating (user_id, movielens_id, rating, rated_at, batch_id) SELECT user_id, "
       "movielens_id, rating, rated_at, ?2 FROM rating_rows(?1)");
-  pending_.clear();
-  pending_.reserve(kAppendRows);
   insert_rating_ = db_.prepare(
       "INSERT INTO rating (user_id, movielens_id, rating, rated_at, batch_id) VALUES (?, ?, ?, ?, "
       "?)");
@@ -178,68 +175,56 @@ void SqliteDetailWriter::begin_ratings() {
 }
 
 void SqliteDetailWriter::write_rating(const dataset::RatingRow& row) {
+  write_ratings({&row, 1});
+}
+
+void SqliteDetailWriter::write_ratings(std::span<const dataset::RatingRow> rows) {
   if (!ratings_prepared_) begin_ratings();
+  // A first load appends, with one statement, the part of the chunk that continues the file's
+  // key order; from the first rating out of order on, each one is looked up.
+  std::size_t appended = 0;
+  if (ratings_were_empty_ && !behind_snapshot_) {
+    while (appended < rows.size() && ratings_order_.take(rows[appended])) ++appended;
+    for (const auto& row : rows.first(appended)) {
+      rating_deltas_.add(row.movielens_id, 1, row.rating_halves);
+    }
+    append_ratings(rows.first(appended));
+  }
+  for (const auto& row : rows.subspan(appended)) write_looked_up(row);
+}
+
+void SqliteDetailWriter::write_looked_up(const dataset::RatingRow& row) {
   if (behind_snapshot_) {
     ++outcome_.older_than_loaded;
     ++outcome_.superseded;
     return;
   }
   bool existed = false;
-  const bool in_order = ratings_order_.take(row);
-  if (ratings_were_empty_ && in_order) {
-    pending_.push_back(row);
-    if (pending_.size() == kAppendRows) flush_ratings();
-  } else {
-    flush_ratings();  // the lookup must see every earlier row
-    find_rating_.bind(1, row.user_id).bind(2, row.movielens_id);
-    if (find_rating_.step("looking up a rating")) {
-      existed = true;
-      const int old_halves = sqlite3_column_int(find_rating_.get(), 0);
-      const std::int64_t owner = sqlite3_column_int64(find_rating_.get(), 1);
-      find_rating_.reset();
-      if (owner == batch_id_) {
-        ++outcome_.superseded;
-      } else if (!may_replace(owner)) {
-        return;
-      }
-      rating_deltas_.add(row.movielens_id, -1, -old_halves);
-    } else {
-      find_rating_.reset();
-    }
-    Statement& write = existed ? update_rating_ : insert_rating_;
-    if (existed) {
-      write.bind(1, rating_value(row.rating_halves)).bind(2, row.rated_at).bind(3, batch_id_);
-      write.bind(4, row.user_id).bind(5, row.movielens_id);
-    } else {
-      write.bind(1, row.user_id).bind(2, row.movielens_id);
-      write.bind(3, rating_value(row.rating_halves)).bind(4, row.rated_at).bind(5, batch_id_);
-    }
-    write.run("writing rating");
-  }
-  rating_deltas_.add(row.movielens_id, 1, row.rating_halves);
-}
-
-void SqliteDetailWriter::write_ratings(std::span<const dataset::RatingRow> rows) {
-  if (!ratings_prepared_) begin_ratings();
-  if (ratings_were_empty_ && !behind_snapshot_ && pending_.empty()) {
-    AscendingRatings order = ratings_order_;
-    bool ascending = true;
-    for (const auto& row : rows) {
-      if (!(ascending = order.take(row))) break;
-    }
-    if (ascending) {
-      ratings_order_ = order;
-      for (const auto& row : rows) rating_deltas_.add(row.movielens_id, 1, row.rating_halves);
-      append_ratings(rows);
+  find_rating_.bind(1, row.user_id).bind(2, row.movielens_id);
+  if (find_rating_.step("looking up a rating")) {
+    existed = true;
+    const int old_halves = sqlite3_column_int(find_rating_.get(), 0);
+    const std::int64_t owner = sqlite3_column_int64(find_rating_.get(), 1);
+    find_rating_.reset();
+    if (owner == batch_id_) {
+      ++outcome_.superseded;
+    } else if (!may_replace(owner)) {
       return;
     }
+    rating_deltas_.add(row.movielens_id, -1, -old_halves);
+  } else {
+    find_rating_.reset();
   }
-  for (const auto& row : rows) write_rating(row);
-}
-
-void SqliteDetailWriter::flush_ratings() {
-  append_ratings(pending_);
-  pending_.clear();
+  Statement& write = existed ? update_rating_ : insert_rating_;
+  if (existed) {
+    write.bind(1, rating_value(row.rating_halves)).bind(2, row.rated_at).bind(3, batch_id_);
+    write.bind(4, row.user_id).bind(5, row.movielens_id);
+  } else {
+    write.bind(1, row.user_id).bind(2, row.movielens_id);
+    write.bind(3, rating_value(row.rating_halves)).bind(4, row.rated_at).bind(5, batch_id_);
+  }
+  write.run("writing rating");
+  rating_deltas_.add(row.movielens_id, 1, row.rating_halves);
 }
 
 void SqliteDetailWriter::append_ratings(std::span<const dataset::RatingRow> rows) {
@@ -260,7 +245,6 @@ void SqliteDetailWriter::apply_rating_totals() {
 
 DetailOutcome SqliteDetailWriter::end_file(DetailFile file, bool snapshot) {
   if (file == DetailFile::kRatings && ratings_prepared_) {
-    flush_ratings();
     apply_rating_totals();
   }
   if (snapshot && !behind_snapshot_) {

@@ -59,8 +59,8 @@ class SqliteDetailWriter {
   void write_keywords(const dataset::KeywordsRow& row);
   void write_credits(const dataset::CreditsRow& row);
   void write_rating(const dataset::RatingRow& row);
-  /// A chunk of ratings: appended from where it lies when the table was empty and the chunk
-  /// continues the file's key order, else row by row.
+  /// A chunk of ratings (the loader's, at most 4,096): the part that continues the file's key
+  /// order into a table that was empty is appended from where it lies, the rest row by row.
   void write_ratings(std::span<const dataset::RatingRow> rows);
   DetailOutcome end_file(dataset::DetailFile file, bool snapshot);
 
@@ -74,8 +74,8 @@ class SqliteDetailWriter {
   std::optional<std::int64_t> owner_of(Statement& find, std::int64_t key);
   void begin_ratings();
   void begin_credits();
-  /// Appends the ratings waiting in pending_ with one statement.
-  void flush_ratings();
+  /// A rating that may repeat one in the table: looked up, then inserted or updated.
+  void write_looked_up(const dataset::RatingRow& row);
   /// Appends ratings that follow every rating in the table, with one statement.
   void append_ratings(std::span<const dataset::RatingRow> rows);
   void apply_rating_totals();
@@ -96,9 +96,6 @@ class SqliteDetailWriter {
   bool ratings_were_empty_ = false;
   /// A first load looks nothing up until the file's key order breaks.
   AscendingRatings ratings_order_;
-  /// Ratings appended by one statement (rating_rows over pending_): 4096 of 32 bytes.
-  static constexpr std::size_t kAppendRows = 4096;
-  std::vector<dataset::RatingRow> pending_;
   /// The change to rating_total of each MovieLens movie, applied at the end of the file.
   RatingTotals rating_deltas_;
 
