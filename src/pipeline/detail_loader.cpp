@@ -100,7 +100,7 @@ void write_chunk(const Chunk& chunk, store::BatchWriter& writer) {
   for (const auto& r : chunk.links) writer.write_link(r);
   writer.write_ratings(chunk.ratings);
   for (const auto& r : chunk.keywords) writer.write_keywords(r);
-  for (const auto& r : chunk.credits) writer.write_credits(r);
+  writer.write_credits_chunk(chunk.credits);
 }
 
 }  // namespace

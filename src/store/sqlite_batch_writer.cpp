@@ -586,6 +586,9 @@ void SqliteBatchWriter::write_credits(const dataset::CreditsRow& row) {
 void SqliteBatchWriter::write_rating(const dataset::RatingRow& row) {
   details().write_rating(row);
 }
+void SqliteBatchWriter::write_credits_chunk(std::span<const dataset::CreditsRow> rows) {
+  details().write_credits(rows);
+}
 void SqliteBatchWriter::write_ratings(std::span<const dataset::RatingRow> rows) {
   details().write_ratings(rows);
 }

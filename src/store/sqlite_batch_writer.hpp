@@ -31,6 +31,7 @@ class SqliteBatchWriter final : public BatchWriter {
   void write_credits(const dataset::CreditsRow& row) override;
   void write_rating(const dataset::RatingRow& row) override;
   void write_ratings(std::span<const dataset::RatingRow> rows) override;
+  void write_credits_chunk(std::span<const dataset::CreditsRow> rows) override;
   DetailOutcome end_detail_file(dataset::DetailFile file, bool snapshot) override;
   void commit_loaded(const std::vector<FileRecord>& files) override;
   void rollback(const std::string& reason) override;

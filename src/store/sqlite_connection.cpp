@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include "store/sqlite_rating_feed.hpp"
+#include "store/sqlite_rows_module.hpp"
+#include "store/sqlite_value_rows.hpp"
 
 namespace marquee::store {
 namespace {
@@ -73,8 +75,11 @@ SqliteConnection::SqliteConnection(const std::filesystem::path& path) : path_(pa
                             describe(), msg));
   }
   sqlite3_busy_timeout(db_, kBusyTimeoutMs);
-  if (register_rating_rows(db_) != SQLITE_OK) {
+  if (register_rows_module<RatingRowsSource>(db_, "rating_rows") != SQLITE_OK) {
     throw sqlite_error(db_, describe(), "registering rating_rows");
+  }
+  if (register_rows_module<ValueRowsSource>(db_, "value_rows") != SQLITE_OK) {
+    throw sqlite_error(db_, describe(), "registering value_rows");
   }
   // A new database gets 16 KiB pages (a database that exists keeps its own): a first load of
   // 26 million ratings appends a quarter as many pages as with 4 KiB, and took 20% less time;

@@ -1,10 +1,12 @@
 #include "store/sqlite_detail_writer.hpp"
 
 #include <algorithm>
+#include <type_traits>
 
 #include <fmt/format.h>
 
 #include "store/sqlite_rating_feed.hpp"
+#include "store/sqlite_value_rows.hpp"
 
 namespace marquee::store {
 namespace {
@@ -45,20 +47,22 @@ SqliteDetailWriter::SqliteDetailWriter(SqliteConnection& db, BatchLedger& ledger
       "crew_credit WHERE movie_id = ?1 LIMIT 1");
   delete_cast_ = db_.prepare("DELETE FROM cast_credit WHERE movie_id = ?");
   delete_crew_ = db_.prepare("DELETE FROM crew_credit WHERE movie_id = ?");
+  // A chunk's rows at a time, from value_rows (WHERE true: SQLite's grammar for an upsert of a
+  // SELECT); rows of one key upsert in order, so the last one is left.
   upsert_person_ = db_.prepare(
-      "INSERT INTO person (id, name, gender, profile_path) VALUES (?, ?, ?, ?) ON CONFLICT (id) "
-      "DO UPDATE SET name = excluded.name, gender = excluded.gender, profile_path = "
-      "excluded.profile_path");
+      "INSERT INTO person (id, name, gender, profile_path) SELECT c0, c1, c2, c3 FROM "
+      "value_rows(?1) WHERE true ON CONFLICT (id) DO UPDATE SET name = excluded.name, gender = "
+      "excluded.gender, profile_path = excluded.profile_path");
   upsert_cast_ = db_.prepare(
       "INSERT INTO cast_credit (credit_id, movie_id, person_id, character, cast_order, batch_id) "
-      "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (credit_id) DO UPDATE SET movie_id = "
-      "excluded.movie_id, person_id = excluded.person_id, character = excluded.character, "
-      "cast_order = excluded.cast_order, batch_id = excluded.batch_id");
+      "SELECT c0, c1, c2, c3, c4, ?2 FROM value_rows(?1) WHERE true ON CONFLICT (credit_id) DO "
+      "UPDATE SET movie_id = excluded.movie_id, person_id = excluded.person_id, character = "
+      "excluded.character, cast_order = excluded.cast_order, batch_id = excluded.batch_id");
   upsert_crew_ = db_.prepare(
       "INSERT INTO crew_credit (credit_id, movie_id, person_id, department, job, batch_id) "
-      "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (credit_id) DO UPDATE SET movie_id = "
-      "excluded.movie_id, person_id = excluded.person_id, department = excluded.department, job "
-      "= excluded.job, batch_id = excluded.batch_id");
+      "SELECT c0, c1, c2, c3, c4, ?2 FROM value_rows(?1) WHERE true ON CONFLICT (credit_id) DO "
+      "UPDATE SET movie_id = excluded.movie_id, person_id = excluded.person_id, department = "
+      "excluded.department, job = excluded.job, batch_id = excluded.batch_id");
 }
 
 bool SqliteDetailWriter::may_replace(std::int64_t owner) {
@@ -109,32 +113,133 @@ void SqliteDetailWriter::write_keywords(const dataset::KeywordsRow& row) {
 }
 
 void SqliteDetailWriter::write_credits(const dataset::CreditsRow& row) {
-  if (credits_were_empty_ && !written_.count(row.movie_id)) {
-    // Nothing of this movie to look up or replace: the tables held no credit when the file
-    // began, and every credit written since belongs to a movie of the file.
-    written_.insert(row.movie_id);
+  write_credits({&row, 1});
+}
+
+void SqliteDetailWriter::write_credits(std::span<const dataset::CreditsRow> rows) {
+  auto& pending = pending_credits_;
+  for (const auto& row : rows) {
+    if (credits_were_empty_ && !written_.count(row.movie_id)) {
+      // Nothing of this movie to look up or replace: the tables held no credit when the file
+      // began, and every credit written since belongs to a movie of the file.
+      written_.insert(row.movie_id);
+    } else {
+      // What is noted may hold this movie's earlier credits: written before they are deleted.
+      flush_credits();
+      if (!claim(row.movie_id, find_credits_owner_)) continue;
+      delete_cast_.bind(1, row.movie_id).run("replacing a movie's cast");
+      delete_crew_.bind(1, row.movie_id).run("replacing a movie's crew");
+    }
+    auto person = [&](const dataset::PersonItem& p) {
+      if (!people_written_.same_as_last(p)) pending.people.push_back(&p);
+    };
+    for (const auto& c : row.cast) {
+      person(c.person);
+      pending.cast.emplace_back(row.movie_id, &c);
+    }
+    for (const auto& c : row.crew) {
+      person(c.person);
+      pending.crew.emplace_back(row.movie_id, &c);
+    }
+  }
+  flush_credits();
+}
+
+namespace {
+
+void result_text(sqlite3_context* out, const std::string& text) {
+  sqlite3_result_text(out, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+}
+
+template <typename T>
+void result_optional(sqlite3_context* out, const std::optional<T>& value) {
+  if (!value) {
+    sqlite3_result_null(out);
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    result_text(out, *value);
   } else {
-    if (!claim(row.movie_id, find_credits_owner_)) return;
-    delete_cast_.bind(1, row.movie_id).run("replacing a movie's cast");
-    delete_crew_.bind(1, row.movie_id).run("replacing a movie's crew");
+    sqlite3_result_int64(out, *value);
   }
-  auto person = [&](const dataset::PersonItem& p) {
-    if (people_written_.same_as_last(p)) return;
-    upsert_person_.bind(1, p.id).bind(2, p.name).bind(3, p.gender).bind(4, p.profile_path);
-    upsert_person_.run("writing person");
-  };
-  for (const auto& c : row.cast) {
-    person(c.person);
-    upsert_cast_.bind(1, std::string_view(c.credit_id)).bind(2, row.movie_id);
-    upsert_cast_.bind(3, c.person.id).bind(4, c.character).bind(5, c.cast_order);
-    upsert_cast_.bind(6, batch_id_).run("writing cast_credit");
-  }
-  for (const auto& c : row.crew) {
-    person(c.person);
-    upsert_crew_.bind(1, std::string_view(c.credit_id)).bind(2, row.movie_id);
-    upsert_crew_.bind(3, c.person.id).bind(4, c.department).bind(5, c.job);
-    upsert_crew_.bind(6, batch_id_).run("writing crew_credit");
-  }
+}
+
+/// Runs `statement` (value_rows bound to ?1, the batch to ?2 when it has one) over `rows`,
+/// column i of a row set by `set(out, row, i)`.
+template <typename Row, typename Set>
+void write_rows(Statement& statement, std::int64_t batch_id, const std::vector<Row>& rows,
+                const char* what, Set set) {
+  if (rows.empty()) return;
+  struct Context {
+    const std::vector<Row>* rows;
+    const Set* set;
+  } context{&rows, &set};
+  const ValueRowsSource source{
+      rows.size(), &context, [](const void* c, std::size_t row, int column, sqlite3_context* out) {
+        const auto* ctx = static_cast<const Context*>(c);
+        (*ctx->set)(out, (*ctx->rows)[row], column);
+      }};
+  statement.bind_pointer(1, &source, kValueRowsPointer);
+  if (sqlite3_bind_parameter_count(statement.get()) >= 2) statement.bind(2, batch_id);
+  statement.run(what);
+}
+
+}  // namespace
+
+void SqliteDetailWriter::flush_credits() {
+  auto& pending = pending_credits_;
+  write_rows(upsert_person_, batch_id_, pending.people, "writing person",
+             [](sqlite3_context* out, const dataset::PersonItem* p, int column) {
+               switch (column) {
+                 case 0:
+                   return sqlite3_result_int64(out, p->id);
+                 case 1:
+                   return result_optional(out, p->name);
+                 case 2:
+                   return result_optional(out, p->gender);
+                 case 3:
+                   return result_optional(out, p->profile_path);
+                 default:
+                   return sqlite3_result_null(out);
+               }
+             });
+  write_rows(upsert_cast_, batch_id_, pending.cast, "writing cast_credit",
+             [](sqlite3_context* out, const auto& row, int column) {
+               const dataset::CastItem& c = *row.second;
+               switch (column) {
+                 case 0:
+                   return result_text(out, c.credit_id);
+                 case 1:
+                   return sqlite3_result_int64(out, row.first);
+                 case 2:
+                   return sqlite3_result_int64(out, c.person.id);
+                 case 3:
+                   return result_optional(out, c.character);
+                 case 4:
+                   return result_optional(out, c.cast_order);
+                 default:
+                   return sqlite3_result_null(out);
+               }
+             });
+  write_rows(upsert_crew_, batch_id_, pending.crew, "writing crew_credit",
+             [](sqlite3_context* out, const auto& row, int column) {
+               const dataset::CrewItem& c = *row.second;
+               switch (column) {
+                 case 0:
+                   return result_text(out, c.credit_id);
+                 case 1:
+                   return sqlite3_result_int64(out, row.first);
+                 case 2:
+                   return sqlite3_result_int64(out, c.person.id);
+                 case 3:
+                   return result_optional(out, c.department);
+                 case 4:
+                   return result_optional(out, c.job);
+                 default:
+                   return sqlite3_result_null(out);
+               }
+             });
+  pending.people.clear();
+  pending.cast.clear();
+  pending.crew.clear();
 }
 
 void SqliteDetailWriter::begin_credits() {

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "store/batch_ledger.hpp"
@@ -58,6 +60,10 @@ class SqliteDetailWriter {
   void write_link(const dataset::LinkRow& row);
   void write_keywords(const dataset::KeywordsRow& row);
   void write_credits(const dataset::CreditsRow& row);
+  /// A chunk of credits rows: their people, cast and crew are written with one statement per
+  /// table (value_rows), except that a movie whose credits are replaced has the rows before
+  /// it written first.
+  void write_credits(std::span<const dataset::CreditsRow> rows);
   void write_rating(const dataset::RatingRow& row);
   /// A chunk of ratings (the loader's, at most 4,096): the part that continues the file's key
   /// order into a table that was empty is appended from where it lies, the rest row by row.
@@ -74,6 +80,8 @@ class SqliteDetailWriter {
   std::optional<std::int64_t> owner_of(Statement& find, std::int64_t key);
   void begin_ratings();
   void begin_credits();
+  /// Writes the people, cast and crew noted since the last flush, in their order.
+  void flush_credits();
   /// A rating that may repeat one in the table: looked up, then inserted or updated.
   void write_looked_up(const dataset::RatingRow& row);
   /// Appends ratings that follow every rating in the table, with one statement.
@@ -105,6 +113,12 @@ class SqliteDetailWriter {
   /// The people this file wrote lately: a person written again with the same values is not
   /// written again (a person is named in many movies' credits).
   RecentPeople people_written_;
+  /// What flush_credits writes: pointers into the rows of the chunk being written.
+  struct PendingCredits {
+    std::vector<const dataset::PersonItem*> people;
+    std::vector<std::pair<std::int64_t, const dataset::CastItem*>> cast;  // movie id, credit
+    std::vector<std::pair<std::int64_t, const dataset::CrewItem*>> crew;
+  } pending_credits_;
 
   Statement find_link_, upsert_link_, find_keywords_owner_, delete_keywords_, upsert_keyword_,
       insert_movie_keyword_, find_credits_owner_, delete_cast_, delete_crew_, upsert_person_,

@@ -142,6 +142,10 @@ class BatchWriter {
   virtual void write_ratings(std::span<const dataset::RatingRow> rows) {
     for (const auto& row : rows) write_rating(row);
   }
+  /// The credits rows of a chunk at once, in file order; the same as write_credits for each.
+  virtual void write_credits_chunk(std::span<const dataset::CreditsRow> rows) {
+    for (const auto& row : rows) write_credits(row);
+  }
   /// Applies what the file's rows left, and for a snapshot batch removes the file's rows that
   /// it does not hold. Returns the rows superseded.
   virtual DetailOutcome end_detail_file(dataset::DetailFile file, bool snapshot) = 0;

@@ -62,18 +62,22 @@ Outcomes load(Store& store, const BatchSource& source, const BatchPlan& plan,
   };
   file(DetailFile::kLinks, plan.links, [&](const auto& r) { writer->write_link(r); });
   file(DetailFile::kKeywords, plan.keywords, [&](const auto& r) { writer->write_keywords(r); });
-  file(DetailFile::kCredits, plan.credits, [&](const auto& r) { writer->write_credits(r); });
-  // Ratings come in chunks, as the loader gives them (7 rows: chunks end anywhere).
-  if (!plan.ratings.empty() || plan.snapshot) {
-    writer->begin_detail_file(DetailFile::kRatings, 0);
-    std::span<const dataset::RatingRow> rest(plan.ratings);
+  // Credits and ratings come in chunks, as the loader gives them (3 and 7 rows: chunks end
+  // anywhere, a repeated movie in the chunk of its first row or in a later one).
+  auto chunked = [&](DetailFile f, const auto& rows, std::size_t size, auto write) {
+    if (rows.empty() && !plan.snapshot) return;
+    writer->begin_detail_file(f, 0);
+    std::span rest(rows);
     while (!rest.empty()) {
-      const std::size_t n = std::min<std::size_t>(7, rest.size());
-      writer->write_ratings(rest.first(n));
+      const std::size_t n = std::min(size, rest.size());
+      write(rest.first(n));
       rest = rest.subspan(n);
     }
-    outcomes[DetailFile::kRatings] = writer->end_detail_file(DetailFile::kRatings, plan.snapshot);
-  }
+    outcomes[f] = writer->end_detail_file(f, plan.snapshot);
+  };
+  chunked(DetailFile::kCredits, plan.credits, 3,
+          [&](auto chunk) { writer->write_credits_chunk(chunk); });
+  chunked(DetailFile::kRatings, plan.ratings, 7, [&](auto chunk) { writer->write_ratings(chunk); });
   if (roll_back) {
     writer->rollback("the test rolls it back");
     return outcomes;

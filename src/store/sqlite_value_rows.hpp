@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstddef>
+
+#include <sqlite3.h>
+
+namespace marquee::store {
+
+/// `value_rows(?)`: a table-valued function (sqlite_rows_module.hpp) over rows the caller
+/// produces on demand, with the columns c0 to c5. `INSERT INTO t (…) SELECT c0, c1, … FROM
+/// value_rows(?1)` writes a chunk of rows with one statement step instead of a step and a bind
+/// per value for each row; with `WHERE true ON CONFLICT … DO UPDATE` the rows upsert in their
+/// order, so the last row of a key is the one left, as one statement per row leaves it.
+struct ValueRowsSource {
+  static constexpr const char* kPointerType = "marquee.value_rows";
+  static constexpr const char* kDeclaration =
+      "CREATE TABLE x(c0, c1, c2, c3, c4, c5, source HIDDEN)";
+  static constexpr int kColumns = 6;
+
+  /// `rows` rows, column `column` of row `row` set on `out` by `set` (sqlite3_result_int64,
+  /// _text with SQLITE_STATIC, _null…); what `context` points to must outlive the step.
+  std::size_t rows = 0;
+  const void* context = nullptr;
+  void (*set)(const void* context, std::size_t row, int column, sqlite3_context* out) = nullptr;
+
+  std::size_t size() const { return rows; }
+  void result(std::size_t row, int column, sqlite3_context* out) const {
+    set(context, row, column, out);
+  }
+};
+
+inline constexpr const char* kValueRowsPointer = ValueRowsSource::kPointerType;
+
+}  // namespace marquee::store
