@@ -147,16 +147,12 @@ void SqliteDetailWriter::write_credits(std::span<const dataset::CreditsRow> rows
 
 namespace {
 
-void result_text(sqlite3_context* out, const std::string& text) {
-  sqlite3_result_text(out, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
-}
-
 template <typename T>
 void result_optional(sqlite3_context* out, const std::optional<T>& value) {
   if (!value) {
     sqlite3_result_null(out);
   } else if constexpr (std::is_same_v<T, std::string>) {
-    result_text(out, *value);
+    result_stored_text(out, *value);
   } else {
     sqlite3_result_int64(out, *value);
   }
@@ -206,7 +202,7 @@ void SqliteDetailWriter::flush_credits() {
                const dataset::CastItem& c = *row.second;
                switch (column) {
                  case 0:
-                   return result_text(out, c.credit_id);
+                   return result_stored_text(out, c.credit_id);
                  case 1:
                    return sqlite3_result_int64(out, row.first);
                  case 2:
@@ -224,7 +220,7 @@ void SqliteDetailWriter::flush_credits() {
                const dataset::CrewItem& c = *row.second;
                switch (column) {
                  case 0:
-                   return result_text(out, c.credit_id);
+                   return result_stored_text(out, c.credit_id);
                  case 1:
                    return sqlite3_result_int64(out, row.first);
                  case 2:

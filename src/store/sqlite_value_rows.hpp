@@ -1,8 +1,12 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
+#include <string_view>
 
 #include <sqlite3.h>
+
+#include "store/stored_text.hpp"
 
 namespace marquee::store {
 
@@ -30,5 +34,16 @@ struct ValueRowsSource {
 };
 
 inline constexpr const char* kValueRowsPointer = ValueRowsSource::kPointerType;
+
+/// Sets `text` as Statement::bind binds it: as stored_text keeps it, copied only when it needs
+/// cleaning, else read in place (it must outlive the step).
+inline void result_stored_text(sqlite3_context* out, std::string_view text) {
+  if (is_stored_as_is(text)) {
+    sqlite3_result_text(out, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+  } else {
+    const std::string stored = stored_text(text);
+    sqlite3_result_text(out, stored.data(), static_cast<int>(stored.size()), SQLITE_TRANSIENT);
+  }
+}
 
 }  // namespace marquee::store

@@ -122,6 +122,25 @@ TEST_P(StoreContractTest, TheOtherFilesLoadWithTheirMovies) {
   EXPECT_EQ(select(*store, kTotalsThatDiffer), Rows{{"0"}});
 }
 
+TEST_P(StoreContractTest, CreditsTextIsStoredAsEveryEngineKeepsText) {
+  // A NUL becomes a space and invalid UTF-8 U+FFFD, in a person's name, a credit id, a
+  // character, a department and a job, as any text a store keeps.
+  auto store = open();
+  BatchPlan plan;
+  plan.movies = {1};
+  plan.credits = {credits(1, std::string("c\0d", 3), 31, std::string("Tom\0Han\xffks", 10))};
+  plan.credits[0].cast[0].character = "He\xfero";
+  plan.credits[0].crew[0].department = std::string("So\0und", 6);
+  plan.credits[0].crew[0].job = "Mix\xc3";
+  load(*store, source("a"), plan);
+  EXPECT_EQ(select(*store, "SELECT credit_id, character FROM cast_credit"),
+            (Rows{{"c d", "He\uFFFDro"}}));
+  EXPECT_EQ(select(*store, "SELECT credit_id, department, job FROM crew_credit"),
+            (Rows{{"c dc", "So und", "Mix\uFFFD"}}));
+  EXPECT_EQ(select(*store, "SELECT id, name FROM person ORDER BY 1"),
+            (Rows{{"31", "Tom Han\uFFFDks"}, {"32", "Tom Han\uFFFDks Jr"}}));
+}
+
 TEST_P(StoreContractTest, TheLastRowOfAKeyWinsAndTheEarlierOnesAreSuperseded) {
   auto store = open();
   BatchPlan plan;
