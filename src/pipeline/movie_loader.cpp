@@ -246,7 +246,7 @@ FileStats load_movies(format::ByteSource& source, const std::string& file_label,
     if (!chunk.empty()) out.push(std::move(chunk));
   };
   run_two_threads(queue, parse, [&](const std::vector<dataset::MovieRow>& chunk) {
-    for (const auto& row : chunk) superseded += writer.upsert_movie(row) ? 1 : 0;
+    superseded += writer.upsert_movies(chunk);
   });
   stats.duplicate_superseded = superseded;
   stats.rows_loaded = stats.rows_read - stats.rows_rejected - stats.duplicate_superseded;

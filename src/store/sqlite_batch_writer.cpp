@@ -1,6 +1,7 @@
 #include "store/sqlite_batch_writer.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -9,6 +10,7 @@
 #include "dataset/content_hash.hpp"
 #include "store/movie_column_sql.hpp"
 #include "store/report_aggregates.hpp"
+#include "store/sqlite_value_rows.hpp"
 
 namespace marquee::store {
 namespace {
@@ -227,16 +229,24 @@ void SqliteBatchWriter::prepare_model_statements() {
 }
 
 void SqliteBatchWriter::prepare_bulk_statements() {
-  // The same parameters, into the staging tables; ?3 of a link is the record's line.
-  upsert_movie_ = db_.prepare(insert_movie_sql("temp.stage_movie"));
-  insert_movie_genre_ = db_.prepare(
-      "INSERT INTO temp.stage_movie_genre (movie_id, genre_id, line) VALUES (?1, ?2, ?3)");
-  insert_movie_company_ = db_.prepare(
-      "INSERT INTO temp.stage_movie_company (movie_id, company_id, line) VALUES (?1, ?2, ?3)");
-  insert_movie_country_ = db_.prepare(
-      "INSERT INTO temp.stage_movie_country (movie_id, iso_3166_1, line) VALUES (?1, ?2, ?3)");
-  insert_movie_language_ = db_.prepare(
-      "INSERT INTO temp.stage_movie_language (movie_id, iso_639_1, line) VALUES (?1, ?2, ?3)");
+  // A chunk's rows into each staging table from value_rows(?1), in the order they were noted.
+  static_assert(std::size(dataset::kMovieColumns) + 4 <= ValueRowsSource::kColumns);
+  std::string values;
+  for (std::size_t i = 0; i < std::size(dataset::kMovieColumns) + 4; ++i)
+    values += fmt::format("{}c{}", i == 0 ? "" : ", ", i);
+  stage_movies_ = db_.prepare(fmt::format(
+      "INSERT INTO temp.stage_movie (id, {}, batch_id, source_line, content_hash) SELECT {} FROM "
+      "value_rows(?1)",
+      movie_column_list(), values));
+  for (auto [statement, table, key] : {std::tuple{&stage_genres_, "genre", "genre_id"},
+                                       std::tuple{&stage_companies_, "company", "company_id"},
+                                       std::tuple{&stage_countries_, "country", "iso_3166_1"},
+                                       std::tuple{&stage_languages_, "language", "iso_639_1"}}) {
+    *statement = db_.prepare(
+        fmt::format("INSERT INTO temp.stage_movie_{} (movie_id, {}, line) SELECT c0, c1, c2 FROM "
+                    "value_rows(?1)",
+                    table, key));
+  }
   note_superseded_ = db_.prepare(
       "INSERT INTO temp.stage_superseded (id, line) VALUES (?, ?) ON CONFLICT (id) DO UPDATE "
       "SET line = excluded.line");
@@ -320,6 +330,97 @@ bool SqliteBatchWriter::note_older_record(const dataset::MovieRow& row) {
 }
 
 bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
+  return upsert_movies({&row, 1}) == 1;
+}
+
+std::uint64_t SqliteBatchWriter::upsert_movies(std::span<const dataset::MovieRow> rows) {
+  std::uint64_t superseded = 0;
+  for (const auto& row : rows) superseded += apply_record(row) ? 1 : 0;
+  if (bulk_) flush_stage();
+  return superseded;
+}
+
+namespace {
+
+/// Sets a movie column's value on a value_rows column, as Statement::bind binds it.
+void result_value(sqlite3_context* out, const std::optional<std::string>& v) {
+  v ? result_stored_text(out, *v) : sqlite3_result_null(out);
+}
+void result_value(sqlite3_context* out, const std::optional<std::int64_t>& v) {
+  v ? sqlite3_result_int64(out, *v) : sqlite3_result_null(out);
+}
+void result_value(sqlite3_context* out, const std::optional<int>& v) {
+  v ? sqlite3_result_int64(out, *v) : sqlite3_result_null(out);
+}
+void result_value(sqlite3_context* out, const std::optional<bool>& v) {
+  v ? sqlite3_result_int64(out, *v ? 1 : 0) : sqlite3_result_null(out);
+}
+void result_value(sqlite3_context* out, const std::optional<double>& v) {
+  v ? sqlite3_result_double(out, *v) : sqlite3_result_null(out);
+}
+
+/// Runs `statement` with value_rows(?1) over `rows`, column i of a row set by set(out, row, i).
+template <typename Row, typename Set>
+void write_value_rows(Statement& statement, const std::vector<Row>& rows, const char* what,
+                      Set set) {
+  if (rows.empty()) return;
+  struct Context {
+    const std::vector<Row>* rows;
+    const Set* set;
+  } context{&rows, &set};
+  const ValueRowsSource source{
+      rows.size(), &context, [](const void* c, std::size_t row, int column, sqlite3_context* out) {
+        const auto* ctx = static_cast<const Context*>(c);
+        (*ctx->set)(out, (*ctx->rows)[row], column);
+      }};
+  statement.bind_pointer(1, &source, kValueRowsPointer).run(what);
+}
+
+}  // namespace
+
+void SqliteBatchWriter::flush_stage() {
+  auto& pending = pending_stage_;
+  constexpr int kColumns = static_cast<int>(std::size(dataset::kMovieColumns));
+  write_value_rows(stage_movies_, pending.movies, "writing movie",
+                   [this](sqlite3_context* out, const auto& staged, int column) {
+                     const dataset::MovieRow& row = *staged.first;
+                     if (column == 0) return sqlite3_result_int64(out, row.id);
+                     if (column <= kColumns) {
+                       return visit_movie_column(row, dataset::kMovieColumns[column - 1],
+                                                 [&](const auto& v) { result_value(out, v); });
+                     }
+                     switch (column - kColumns) {
+                       case 1:
+                         return sqlite3_result_int64(out, batch_id_);
+                       case 2:
+                         return sqlite3_result_int64(out, static_cast<std::int64_t>(row.line));
+                       case 3:
+                         return sqlite3_result_int64(out, staged.second);
+                       default:
+                         return sqlite3_result_null(out);
+                     }
+                   });
+  auto ids = [](sqlite3_context* out, const std::array<std::int64_t, 3>& link, int column) {
+    column < 3 ? sqlite3_result_int64(out, link[column]) : sqlite3_result_null(out);
+  };
+  write_value_rows(stage_genres_, pending.genres, "writing movie_genre", ids);
+  write_value_rows(stage_companies_, pending.companies, "writing movie_company", ids);
+  auto coded = [](sqlite3_context* out, const auto& link, int column) {
+    if (column == 0) return sqlite3_result_int64(out, link.first[0]);
+    if (column == 1) return result_stored_text(out, *link.second);
+    if (column == 2) return sqlite3_result_int64(out, link.first[1]);
+    sqlite3_result_null(out);
+  };
+  write_value_rows(stage_countries_, pending.countries, "writing movie_country", coded);
+  write_value_rows(stage_languages_, pending.languages, "writing movie_language", coded);
+  pending.movies.clear();
+  pending.genres.clear();
+  pending.companies.clear();
+  pending.countries.clear();
+  pending.languages.clear();
+}
+
+bool SqliteBatchWriter::apply_record(const dataset::MovieRow& row) {
   bool existed = false;
   bool superseded = false;
   bool newer_loaded = false;
@@ -366,6 +467,11 @@ bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
     }
   }
   write_dictionaries(row);
+  if (bulk_) {
+    pending_stage_.movies.emplace_back(&row, hash);
+    write_links(row);
+    return superseded;
+  }
   auto& m = upsert_movie_;
   int at = 1;
   m.bind(at++, row.id);
@@ -379,22 +485,32 @@ bool SqliteBatchWriter::upsert_movie(const dataset::MovieRow& row) {
 
 void SqliteBatchWriter::write_links(const dataset::MovieRow& row) {
   const auto line = static_cast<std::int64_t>(row.line);
+  if (bulk_) {
+    auto& pending = pending_stage_;
+    for (const auto& g : row.genres) {
+      name_item(NameKind::kGenre, g, line);
+      pending.genres.push_back({row.id, g.id, line});
+    }
+    for (const auto& c : row.companies) {
+      name_item(NameKind::kCompany, c, line);
+      pending.companies.push_back({row.id, c.id, line});
+    }
+    for (const auto& c : row.countries) pending.countries.push_back({{row.id, line}, &c.code});
+    for (const auto& l : row.languages) pending.languages.push_back({{row.id, line}, &l.code});
+    return;
+  }
   for (const auto& g : row.genres) {
     name_item(NameKind::kGenre, g, line);
-    if (bulk_) insert_movie_genre_.bind(3, line);
     insert_movie_genre_.bind(1, row.id).bind(2, g.id).run("writing movie_genre");
   }
   for (const auto& c : row.companies) {
     name_item(NameKind::kCompany, c, line);
-    if (bulk_) insert_movie_company_.bind(3, line);
     insert_movie_company_.bind(1, row.id).bind(2, c.id).run("writing movie_company");
   }
   for (const auto& c : row.countries) {
-    if (bulk_) insert_movie_country_.bind(3, line);
     insert_movie_country_.bind(1, row.id).bind(2, c.code).run("writing movie_country");
   }
   for (const auto& l : row.languages) {
-    if (bulk_) insert_movie_language_.bind(3, line);
     insert_movie_language_.bind(1, row.id).bind(2, l.code).run("writing movie_language");
   }
 }

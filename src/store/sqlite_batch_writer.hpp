@@ -1,11 +1,14 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "store/batch_ledger.hpp"
@@ -23,6 +26,7 @@ class SqliteBatchWriter final : public BatchWriter {
                     std::string data_time);
   ~SqliteBatchWriter() override;
   bool upsert_movie(const dataset::MovieRow& row) override;
+  std::uint64_t upsert_movies(std::span<const dataset::MovieRow> rows) override;
   BatchCounts finish_movies(const BatchCounts& counts, bool snapshot) override;
   std::vector<std::int64_t> movie_ids() override;
   void begin_detail_file(dataset::DetailFile file, std::uint64_t bytes) override;
@@ -58,7 +62,12 @@ class SqliteBatchWriter final : public BatchWriter {
                   std::optional<std::int64_t>& row_hash);
   /// A record not applied (its movie is newer in the database) still names what it mentions.
   bool note_older_record(const dataset::MovieRow& row);
+  /// What upsert_movies does for one record; a first load's staged rows wait in pending_stage_.
+  bool apply_record(const dataset::MovieRow& row);
   void write_links(const dataset::MovieRow& row);
+  /// Writes the staged rows of a first load noted since the last flush, one statement per
+  /// staging table (value_rows).
+  void flush_stage();
   void fill_model_from_stage();
   SqliteDetailWriter& details();
   SqliteConnection& db_;
@@ -73,6 +82,15 @@ class SqliteBatchWriter final : public BatchWriter {
   void stage_bulk();
   /// Ids written by this bulk batch: superseded detection without a lookup.
   MovieIdSet bulk_ids_;
+  /// A first load's rows for the staging tables, noted record by record and written a chunk at
+  /// a time: pointers into the chunk's records, which outlive the flush.
+  struct PendingStage {
+    std::vector<std::pair<const dataset::MovieRow*, std::int64_t>> movies;  // record, hash
+    /// (movie id, genre or company id, line)
+    std::vector<std::array<std::int64_t, 3>> genres, companies;
+    /// (movie id, line) and the code
+    std::vector<std::pair<std::array<std::int64_t, 2>, const std::string*>> countries, languages;
+  } pending_stage_;
 
   /// The names a genre or company id was mentioned with in this batch are kept
   /// as runs in file order in the temporary table batch_name_run (kind, id, line, name): a run
@@ -118,7 +136,8 @@ class SqliteBatchWriter final : public BatchWriter {
       upsert_collection_, upsert_movie_, insert_genre_, insert_movie_genre_, insert_company_,
       insert_movie_company_, upsert_country_, insert_movie_country_, upsert_language_,
       insert_movie_language_, insert_name_run_, find_name_run_, note_superseded_, find_change_,
-      note_change_, touch_movie_;
+      note_change_, touch_movie_, stage_movies_, stage_genres_, stage_companies_, stage_countries_,
+      stage_languages_;
   /// The report aggregates' notes of a movie's version before the batch (ReportAggregates).
   Statement note_prior_companies_, note_prior_genres_, note_prior_movie_, note_new_movie_;
 };

@@ -11,15 +11,16 @@
 namespace marquee::store {
 
 /// `value_rows(?)`: a table-valued function (sqlite_rows_module.hpp) over rows the caller
-/// produces on demand, with the columns c0 to c5. `INSERT INTO t (…) SELECT c0, c1, … FROM
+/// produces on demand, with the columns c0 to c31. `INSERT INTO t (…) SELECT c0, c1, … FROM
 /// value_rows(?1)` writes a chunk of rows with one statement step instead of a step and a bind
 /// per value for each row; with `WHERE true ON CONFLICT … DO UPDATE` the rows upsert in their
 /// order, so the last row of a key is the one left, as one statement per row leaves it.
 struct ValueRowsSource {
   static constexpr const char* kPointerType = "marquee.value_rows";
   static constexpr const char* kDeclaration =
-      "CREATE TABLE x(c0, c1, c2, c3, c4, c5, source HIDDEN)";
-  static constexpr int kColumns = 6;
+      "CREATE TABLE x(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, "
+      "c17, c18, c19, c20, c21, c22, c23, c24, c25, c26, c27, c28, c29, c30, c31, source HIDDEN)";
+  static constexpr int kColumns = 32;
 
   /// `rows` rows, column `column` of row `row` set on `out` by `set` (sqlite3_result_int64,
   /// _text with SQLITE_STATIC, _null…); what `context` points to must outlive the step.

@@ -117,6 +117,13 @@ class BatchWriter {
   /// Replaces the movie's row and all its link rows (SPEC 4). Returns true when the same id was
   /// already written by this batch: that earlier record is then superseded (the last one wins).
   virtual bool upsert_movie(const dataset::MovieRow& row) = 0;
+  /// The records of a chunk at once, in file order; the same as upsert_movie for each. Returns
+  /// how many of them superseded an earlier record of the batch.
+  virtual std::uint64_t upsert_movies(std::span<const dataset::MovieRow> rows) {
+    std::uint64_t superseded = 0;
+    for (const auto& row : rows) superseded += upsert_movie(row) ? 1 : 0;
+    return superseded;
+  }
   /// Ends the movies of the batch: settles genre and company names (the last surviving record
   /// that mentions an id wins) and removes movies absent from a snapshot batch (with their
   /// keywords and credits). From here on the model's movies are what the batch leaves. Returns
