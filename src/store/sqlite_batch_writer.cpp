@@ -565,6 +565,10 @@ bool SqliteBatchWriter::note_name(NameKind kind, std::int64_t id, std::int64_t l
 /// (SPEC 4): its line is the largest source_line among this batch's movies linked to the id,
 /// since a superseded record's movie row and links were replaced by the later record's.
 void SqliteBatchWriter::settle_names(const NameKindTables& kind) {
+  if (bulk_) {
+    settle_names_of_first_load(kind);
+    return;
+  }
   const bool genres = kind.kind == NameKind::kGenre;
   // The last line naming each id: from the applied records' link rows (streamed), and from the
   // records not applied because their movie is newer in the database (few, kept in memory).
@@ -581,14 +585,11 @@ void SqliteBatchWriter::settle_names(const NameKindTables& kind) {
                   "(name IS NOT ? OR data_time <> ?)",
                   kind.table));
   std::string what = fmt::format("settling {} names", kind.table);
-  // A renamed id changes every report row of it (a first load starts the log anew).
-  std::optional<Statement> log_rename;
-  if (!bulk_) {
-    log_rename = db_.prepare(ReportAggregates::log_rename_sql(
-        kind.link_column, "?1",
-        fmt::format("SELECT id FROM {} WHERE id = ?2 AND data_time <= ?3 AND name IS NOT ?4",
-                    kind.table)));
-  }
+  // A renamed id changes every report row of it.
+  auto log_rename = db_.prepare(ReportAggregates::log_rename_sql(
+      kind.link_column, "?1",
+      fmt::format("SELECT id FROM {} WHERE id = ?2 AND data_time <= ?3 AND name IS NOT ?4",
+                  kind.table)));
   std::string name;
   auto settle = [&](std::int64_t id, std::int64_t line) {
     find_name_run_.bind(1, kind_code(kind.kind)).bind(2, id).bind(3, line);
@@ -599,24 +600,16 @@ void SqliteBatchWriter::settle_names(const NameKindTables& kind) {
     }
     find_name_run_.reset();
     if (!found) return;
-    if (log_rename) {
-      log_rename->bind(1, batch_id_).bind(2, id).bind(3, data_time_).bind(4, name);
-      log_rename->run("logging a renamed genre or company");
-    }
+    log_rename.bind(1, batch_id_).bind(2, id).bind(3, data_time_).bind(4, name);
+    log_rename.run("logging a renamed genre or company");
     rename.bind(1, name).bind(2, data_time_).bind(3, id).bind(4, data_time_);
     rename.bind(5, name).bind(6, data_time_).run(what.c_str());
   };
-  // A first load still has its link rows staged with their lines: reading them there spares a
-  // lookup into the (by then large) movie table for every link row.
   auto last_lines = db_.prepare(
-      bulk_ ? fmt::format("SELECT s.{0}, MAX(s.line) FROM temp.stage_{1} s WHERE NOT EXISTS "
-                          "(SELECT 1 FROM temp.stage_superseded d WHERE d.id = s.movie_id AND "
-                          "d.line <> s.line) GROUP BY s.{0}",
-                          kind.link_column, kind.link_table)
-            : fmt::format("SELECT l.{0}, MAX(m.source_line) FROM {1} l JOIN movie m ON m.id = "
-                          "l.movie_id WHERE m.batch_id = ? GROUP BY l.{0}",
-                          kind.link_column, kind.link_table));
-  if (!bulk_) last_lines.bind(1, batch_id_);
+      fmt::format("SELECT l.{0}, MAX(m.source_line) FROM {1} l JOIN movie m ON m.id = l.movie_id "
+                  "WHERE m.batch_id = ? GROUP BY l.{0}",
+                  kind.link_column, kind.link_table));
+  last_lines.bind(1, batch_id_);
   while (last_lines.step(what.c_str())) {
     std::int64_t id = sqlite3_column_int64(last_lines.get(), 0);
     std::int64_t line = sqlite3_column_int64(last_lines.get(), 1);
@@ -628,6 +621,23 @@ void SqliteBatchWriter::settle_names(const NameKindTables& kind) {
   }
   last_lines.reset();
   for (const auto& [id, line] : older_lines) settle(id, line);
+}
+
+/// A first load settles each kind's names with one statement: the link rows are still staged
+/// with their lines, no record is older than the loaded version (nothing is loaded), and a
+/// first load logs no rename. Most ids keep the name they were created with at first sight,
+/// which the UPDATE leaves alone.
+void SqliteBatchWriter::settle_names_of_first_load(const NameKindTables& kind) {
+  auto settle = db_.prepare(fmt::format(
+      "UPDATE {0} AS t SET name = r.name, data_time = ?1 FROM (SELECT l.id AS id, (SELECT "
+      "n.name FROM temp.batch_name_run n WHERE n.kind = {3} AND n.id = l.id AND n.line <= l.line "
+      "ORDER BY n.line DESC LIMIT 1) AS name FROM (SELECT s.{1} AS id, MAX(s.line) AS line FROM "
+      "temp.stage_{2} s WHERE NOT EXISTS (SELECT 1 FROM temp.stage_superseded d WHERE d.id = "
+      "s.movie_id AND d.line <> s.line) GROUP BY s.{1}) AS l) AS r WHERE t.id = r.id AND r.name "
+      "IS NOT NULL AND t.data_time <= ?1 AND (t.name IS NOT r.name OR t.data_time <> ?1)",
+      kind.table, kind.link_column, kind.link_table, kind_code(kind.kind)));
+  settle.bind(1, std::string_view(data_time_))
+      .run(fmt::format("settling {} names", kind.table).c_str());
 }
 
 /// Each table filled once, in key order: pages are appended, never revisited. A staged record

@@ -108,6 +108,7 @@ class SqliteBatchWriter final : public BatchWriter {
   /// Notes a genre or company mention and creates the row on a new run.
   void name_item(NameKind kind, const dataset::NamedItem& item, std::int64_t line);
   void settle_names(const NameKindTables& kind);
+  void settle_names_of_first_load(const NameKindTables& kind);
   /// Writes the collection, country and language rows a record names (every record does, even
   /// one older than the loaded movie: in data-time order its names would have been written).
   void write_dictionaries(const dataset::MovieRow& row);
