@@ -340,79 +340,41 @@ std::uint64_t SqliteBatchWriter::upsert_movies(std::span<const dataset::MovieRow
   return superseded;
 }
 
-namespace {
-
-/// Sets a movie column's value on a value_rows column, as Statement::bind binds it.
-void result_value(sqlite3_context* out, const std::optional<std::string>& v) {
-  v ? result_stored_text(out, *v) : sqlite3_result_null(out);
-}
-void result_value(sqlite3_context* out, const std::optional<std::int64_t>& v) {
-  v ? sqlite3_result_int64(out, *v) : sqlite3_result_null(out);
-}
-void result_value(sqlite3_context* out, const std::optional<int>& v) {
-  v ? sqlite3_result_int64(out, *v) : sqlite3_result_null(out);
-}
-void result_value(sqlite3_context* out, const std::optional<bool>& v) {
-  v ? sqlite3_result_int64(out, *v ? 1 : 0) : sqlite3_result_null(out);
-}
-void result_value(sqlite3_context* out, const std::optional<double>& v) {
-  v ? sqlite3_result_double(out, *v) : sqlite3_result_null(out);
-}
-
-/// Runs `statement` with value_rows(?1) over `rows`, column i of a row set by set(out, row, i).
-template <typename Row, typename Set>
-void write_value_rows(Statement& statement, const std::vector<Row>& rows, const char* what,
-                      Set set) {
-  if (rows.empty()) return;
-  struct Context {
-    const std::vector<Row>* rows;
-    const Set* set;
-  } context{&rows, &set};
-  const ValueRowsSource source{
-      rows.size(), &context, [](const void* c, std::size_t row, int column, sqlite3_context* out) {
-        const auto* ctx = static_cast<const Context*>(c);
-        (*ctx->set)(out, (*ctx->rows)[row], column);
-      }};
-  statement.bind_pointer(1, &source, kValueRowsPointer).run(what);
-}
-
-}  // namespace
-
 void SqliteBatchWriter::flush_stage() {
   auto& pending = pending_stage_;
   constexpr int kColumns = static_cast<int>(std::size(dataset::kMovieColumns));
-  write_value_rows(stage_movies_, pending.movies, "writing movie",
-                   [this](sqlite3_context* out, const auto& staged, int column) {
-                     const dataset::MovieRow& row = *staged.first;
-                     if (column == 0) return sqlite3_result_int64(out, row.id);
-                     if (column <= kColumns) {
-                       return visit_movie_column(row, dataset::kMovieColumns[column - 1],
-                                                 [&](const auto& v) { result_value(out, v); });
-                     }
-                     switch (column - kColumns) {
-                       case 1:
-                         return sqlite3_result_int64(out, batch_id_);
-                       case 2:
-                         return sqlite3_result_int64(out, static_cast<std::int64_t>(row.line));
-                       case 3:
-                         return sqlite3_result_int64(out, staged.second);
-                       default:
-                         return sqlite3_result_null(out);
-                     }
-                   });
+  run_value_rows(stage_movies_, pending.movies, "writing movie",
+                 [this](sqlite3_context* out, const auto& staged, int column) {
+                   const dataset::MovieRow& row = *staged.first;
+                   if (column == 0) return sqlite3_result_int64(out, row.id);
+                   if (column <= kColumns) {
+                     return visit_movie_column(row, dataset::kMovieColumns[column - 1],
+                                               [&](const auto& v) { result_value(out, v); });
+                   }
+                   switch (column - kColumns) {
+                     case 1:
+                       return sqlite3_result_int64(out, batch_id_);
+                     case 2:
+                       return sqlite3_result_int64(out, static_cast<std::int64_t>(row.line));
+                     case 3:
+                       return sqlite3_result_int64(out, staged.second);
+                     default:
+                       return sqlite3_result_null(out);
+                   }
+                 });
   auto ids = [](sqlite3_context* out, const std::array<std::int64_t, 3>& link, int column) {
     column < 3 ? sqlite3_result_int64(out, link[column]) : sqlite3_result_null(out);
   };
-  write_value_rows(stage_genres_, pending.genres, "writing movie_genre", ids);
-  write_value_rows(stage_companies_, pending.companies, "writing movie_company", ids);
+  run_value_rows(stage_genres_, pending.genres, "writing movie_genre", ids);
+  run_value_rows(stage_companies_, pending.companies, "writing movie_company", ids);
   auto coded = [](sqlite3_context* out, const auto& link, int column) {
     if (column == 0) return sqlite3_result_int64(out, link.first[0]);
     if (column == 1) return result_stored_text(out, *link.second);
     if (column == 2) return sqlite3_result_int64(out, link.first[1]);
     sqlite3_result_null(out);
   };
-  write_value_rows(stage_countries_, pending.countries, "writing movie_country", coded);
-  write_value_rows(stage_languages_, pending.languages, "writing movie_language", coded);
+  run_value_rows(stage_countries_, pending.countries, "writing movie_country", coded);
+  run_value_rows(stage_languages_, pending.languages, "writing movie_language", coded);
   pending.movies.clear();
   pending.genres.clear();
   pending.companies.clear();

@@ -1,7 +1,6 @@
 #include "store/sqlite_detail_writer.hpp"
 
 #include <algorithm>
-#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -147,92 +146,57 @@ void SqliteDetailWriter::write_credits(std::span<const dataset::CreditsRow> rows
 
 namespace {
 
-template <typename T>
-void result_optional(sqlite3_context* out, const std::optional<T>& value) {
-  if (!value) {
-    sqlite3_result_null(out);
-  } else if constexpr (std::is_same_v<T, std::string>) {
-    result_stored_text(out, *value);
-  } else {
-    sqlite3_result_int64(out, *value);
+/// A cast or crew row's columns: credit_id, movie_id, person_id, then the item's own two.
+template <typename Item, typename Fourth, typename Fifth>
+void result_credit(sqlite3_context* out, std::int64_t movie_id, const Item& c, int column,
+                   const Fourth& fourth, const Fifth& fifth) {
+  switch (column) {
+    case 0:
+      return result_stored_text(out, c.credit_id);
+    case 1:
+      return sqlite3_result_int64(out, movie_id);
+    case 2:
+      return sqlite3_result_int64(out, c.person.id);
+    case 3:
+      return result_value(out, fourth);
+    case 4:
+      return result_value(out, fifth);
+    default:
+      return sqlite3_result_null(out);
   }
-}
-
-/// Runs `statement` (value_rows bound to ?1, the batch to ?2 when it has one) over `rows`,
-/// column i of a row set by `set(out, row, i)`.
-template <typename Row, typename Set>
-void write_rows(Statement& statement, std::int64_t batch_id, const std::vector<Row>& rows,
-                const char* what, Set set) {
-  if (rows.empty()) return;
-  struct Context {
-    const std::vector<Row>* rows;
-    const Set* set;
-  } context{&rows, &set};
-  const ValueRowsSource source{
-      rows.size(), &context, [](const void* c, std::size_t row, int column, sqlite3_context* out) {
-        const auto* ctx = static_cast<const Context*>(c);
-        (*ctx->set)(out, (*ctx->rows)[row], column);
-      }};
-  statement.bind_pointer(1, &source, kValueRowsPointer);
-  if (sqlite3_bind_parameter_count(statement.get()) >= 2) statement.bind(2, batch_id);
-  statement.run(what);
 }
 
 }  // namespace
 
 void SqliteDetailWriter::flush_credits() {
   auto& pending = pending_credits_;
-  write_rows(upsert_person_, batch_id_, pending.people, "writing person",
-             [](sqlite3_context* out, const dataset::PersonItem* p, int column) {
-               switch (column) {
-                 case 0:
-                   return sqlite3_result_int64(out, p->id);
-                 case 1:
-                   return result_optional(out, p->name);
-                 case 2:
-                   return result_optional(out, p->gender);
-                 case 3:
-                   return result_optional(out, p->profile_path);
-                 default:
-                   return sqlite3_result_null(out);
-               }
-             });
-  write_rows(upsert_cast_, batch_id_, pending.cast, "writing cast_credit",
-             [](sqlite3_context* out, const auto& row, int column) {
-               const dataset::CastItem& c = *row.second;
-               switch (column) {
-                 case 0:
-                   return result_stored_text(out, c.credit_id);
-                 case 1:
-                   return sqlite3_result_int64(out, row.first);
-                 case 2:
-                   return sqlite3_result_int64(out, c.person.id);
-                 case 3:
-                   return result_optional(out, c.character);
-                 case 4:
-                   return result_optional(out, c.cast_order);
-                 default:
-                   return sqlite3_result_null(out);
-               }
-             });
-  write_rows(upsert_crew_, batch_id_, pending.crew, "writing crew_credit",
-             [](sqlite3_context* out, const auto& row, int column) {
-               const dataset::CrewItem& c = *row.second;
-               switch (column) {
-                 case 0:
-                   return result_stored_text(out, c.credit_id);
-                 case 1:
-                   return sqlite3_result_int64(out, row.first);
-                 case 2:
-                   return sqlite3_result_int64(out, c.person.id);
-                 case 3:
-                   return result_optional(out, c.department);
-                 case 4:
-                   return result_optional(out, c.job);
-                 default:
-                   return sqlite3_result_null(out);
-               }
-             });
+  run_value_rows(upsert_person_, pending.people, "writing person",
+                 [](sqlite3_context* out, const dataset::PersonItem* p, int column) {
+                   switch (column) {
+                     case 0:
+                       return sqlite3_result_int64(out, p->id);
+                     case 1:
+                       return result_value(out, p->name);
+                     case 2:
+                       return result_value(out, p->gender);
+                     case 3:
+                       return result_value(out, p->profile_path);
+                     default:
+                       return sqlite3_result_null(out);
+                   }
+                 });
+  upsert_cast_.bind(2, batch_id_);
+  run_value_rows(upsert_cast_, pending.cast, "writing cast_credit",
+                 [](sqlite3_context* out, const auto& row, int column) {
+                   const dataset::CastItem& c = *row.second;
+                   result_credit(out, row.first, c, column, c.character, c.cast_order);
+                 });
+  upsert_crew_.bind(2, batch_id_);
+  run_value_rows(upsert_crew_, pending.crew, "writing crew_credit",
+                 [](sqlite3_context* out, const auto& row, int column) {
+                   const dataset::CrewItem& c = *row.second;
+                   result_credit(out, row.first, c, column, c.department, c.job);
+                 });
   pending.people.clear();
   pending.cast.clear();
   pending.crew.clear();

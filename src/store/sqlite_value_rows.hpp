@@ -1,11 +1,15 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <sqlite3.h>
 
+#include "store/sqlite_connection.hpp"
 #include "store/stored_text.hpp"
 
 namespace marquee::store {
@@ -45,6 +49,41 @@ inline void result_stored_text(sqlite3_context* out, std::string_view text) {
     const std::string stored = stored_text(text);
     sqlite3_result_text(out, stored.data(), static_cast<int>(stored.size()), SQLITE_TRANSIENT);
   }
+}
+
+/// Sets a value as Statement::bind binds it; nullopt is NULL.
+inline void result_value(sqlite3_context* out, const std::optional<std::string>& v) {
+  v ? result_stored_text(out, *v) : sqlite3_result_null(out);
+}
+inline void result_value(sqlite3_context* out, const std::optional<std::int64_t>& v) {
+  v ? sqlite3_result_int64(out, *v) : sqlite3_result_null(out);
+}
+inline void result_value(sqlite3_context* out, const std::optional<int>& v) {
+  v ? sqlite3_result_int64(out, *v) : sqlite3_result_null(out);
+}
+inline void result_value(sqlite3_context* out, const std::optional<bool>& v) {
+  v ? sqlite3_result_int64(out, *v ? 1 : 0) : sqlite3_result_null(out);
+}
+inline void result_value(sqlite3_context* out, const std::optional<double>& v) {
+  v ? sqlite3_result_double(out, *v) : sqlite3_result_null(out);
+}
+
+/// Runs `statement` with value_rows(?1) over `rows` (its other parameters bound before), column
+/// `column` of a row set by `set(out, row, column)`. Does nothing for no rows.
+template <typename Row, typename Set>
+void run_value_rows(Statement& statement, const std::vector<Row>& rows, const char* what,
+                    const Set& set) {
+  if (rows.empty()) return;
+  struct Context {
+    const std::vector<Row>* rows;
+    const Set* set;
+  } context{&rows, &set};
+  const ValueRowsSource source{
+      rows.size(), &context, [](const void* c, std::size_t row, int column, sqlite3_context* out) {
+        const auto* ctx = static_cast<const Context*>(c);
+        (*ctx->set)(out, (*ctx->rows)[row], column);
+      }};
+  statement.bind_pointer(1, &source, kValueRowsPointer).run(what);
 }
 
 }  // namespace marquee::store
