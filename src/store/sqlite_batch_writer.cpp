@@ -25,17 +25,12 @@ constexpr const char* kSecondaryIndexDefinitions[] = {
     "CREATE INDEX movie_genre_genre ON movie_genre (genre_id, movie_id)",
     "CREATE INDEX movie_company_company ON movie_company (company_id, movie_id)"};
 
-/// One movie row into `table`: id, the columns of dataset::kMovieColumns, batch_id, source_line,
+/// One movie row: id, the columns of dataset::kMovieColumns, batch_id, source_line,
 /// content_hash.
-std::string insert_movie_sql(std::string_view table) {
-  return fmt::format("INSERT INTO {} (id, {}, batch_id, source_line, content_hash) VALUES ({})",
-                     table, movie_column_list(),
-                     placeholders(std::size(dataset::kMovieColumns) + 4));
-}
-
 std::string upsert_movie_sql() {
-  return insert_movie_sql("movie") + " ON CONFLICT (id) DO UPDATE SET " +
-         movie_columns_set_from("excluded") +
+  return fmt::format("INSERT INTO movie (id, {}, batch_id, source_line, content_hash) VALUES ({})",
+                     movie_column_list(), placeholders(std::size(dataset::kMovieColumns) + 4)) +
+         " ON CONFLICT (id) DO UPDATE SET " + movie_columns_set_from("excluded") +
          ", batch_id = excluded.batch_id, source_line = excluded.source_line, content_hash = "
          "excluded.content_hash";
 }

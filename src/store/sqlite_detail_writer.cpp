@@ -52,16 +52,19 @@ SqliteDetailWriter::SqliteDetailWriter(SqliteConnection& db, BatchLedger& ledger
       "INSERT INTO person (id, name, gender, profile_path) SELECT c0, c1, c2, c3 FROM "
       "value_rows(?1) WHERE true ON CONFLICT (id) DO UPDATE SET name = excluded.name, gender = "
       "excluded.gender, profile_path = excluded.profile_path");
-  upsert_cast_ = db_.prepare(
+  // The batch id is a literal: a statement's bindings are cleared after each run.
+  upsert_cast_ = db_.prepare(fmt::format(
       "INSERT INTO cast_credit (credit_id, movie_id, person_id, character, cast_order, batch_id) "
-      "SELECT c0, c1, c2, c3, c4, ?2 FROM value_rows(?1) WHERE true ON CONFLICT (credit_id) DO "
+      "SELECT c0, c1, c2, c3, c4, {} FROM value_rows(?1) WHERE true ON CONFLICT (credit_id) DO "
       "UPDATE SET movie_id = excluded.movie_id, person_id = excluded.person_id, character = "
-      "excluded.character, cast_order = excluded.cast_order, batch_id = excluded.batch_id");
-  upsert_crew_ = db_.prepare(
+      "excluded.character, cast_order = excluded.cast_order, batch_id = excluded.batch_id",
+      batch_id_));
+  upsert_crew_ = db_.prepare(fmt::format(
       "INSERT INTO crew_credit (credit_id, movie_id, person_id, department, job, batch_id) "
-      "SELECT c0, c1, c2, c3, c4, ?2 FROM value_rows(?1) WHERE true ON CONFLICT (credit_id) DO "
+      "SELECT c0, c1, c2, c3, c4, {} FROM value_rows(?1) WHERE true ON CONFLICT (credit_id) DO "
       "UPDATE SET movie_id = excluded.movie_id, person_id = excluded.person_id, department = "
-      "excluded.department, job = excluded.job, batch_id = excluded.batch_id");
+      "excluded.department, job = excluded.job, batch_id = excluded.batch_id",
+      batch_id_));
 }
 
 bool SqliteDetailWriter::may_replace(std::int64_t owner) {
@@ -117,6 +120,9 @@ void SqliteDetailWriter::write_credits(const dataset::CreditsRow& row) {
 
 void SqliteDetailWriter::write_credits(std::span<const dataset::CreditsRow> rows) {
   auto& pending = pending_credits_;
+  auto person = [&](const dataset::PersonItem& p) {
+    if (!people_written_.same_as_last(p)) pending.people.push_back(&p);
+  };
   for (const auto& row : rows) {
     if (credits_were_empty_ && !written_.count(row.movie_id)) {
       // Nothing of this movie to look up or replace: the tables held no credit when the file
@@ -129,9 +135,6 @@ void SqliteDetailWriter::write_credits(std::span<const dataset::CreditsRow> rows
       delete_cast_.bind(1, row.movie_id).run("replacing a movie's cast");
       delete_crew_.bind(1, row.movie_id).run("replacing a movie's crew");
     }
-    auto person = [&](const dataset::PersonItem& p) {
-      if (!people_written_.same_as_last(p)) pending.people.push_back(&p);
-    };
     for (const auto& c : row.cast) {
       person(c.person);
       pending.cast.emplace_back(row.movie_id, &c);
@@ -185,13 +188,11 @@ void SqliteDetailWriter::flush_credits() {
                        return sqlite3_result_null(out);
                    }
                  });
-  upsert_cast_.bind(2, batch_id_);
   run_value_rows(upsert_cast_, pending.cast, "writing cast_credit",
                  [](sqlite3_context* out, const auto& row, int column) {
                    const dataset::CastItem& c = *row.second;
                    result_credit(out, row.first, c, column, c.character, c.cast_order);
                  });
-  upsert_crew_.bind(2, batch_id_);
   run_value_rows(upsert_crew_, pending.crew, "writing crew_credit",
                  [](sqlite3_context* out, const auto& row, int column) {
                    const dataset::CrewItem& c = *row.second;
