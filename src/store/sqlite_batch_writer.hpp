@@ -69,6 +69,7 @@ class SqliteBatchWriter final : public BatchWriter {
   /// staging table (value_rows).
   void flush_stage();
   void fill_model_from_stage();
+  void compute_report_aggregates();
   SqliteDetailWriter& details();
   SqliteConnection& db_;
   BatchLedger& ledger_;
