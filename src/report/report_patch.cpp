@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <limits>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -116,7 +117,13 @@ class OldFile {
 
   const std::string& header() const { return header_; }
   bool pending() const { return pending_; }
-  const Key& key() const { return key_; }
+  /// The row's first key column (company_id): read for every row.
+  std::int64_t lead() const { return lead_; }
+  /// The row's whole key, read when first asked for.
+  const Key& key() {
+    if (!whole_) read_key();
+    return key_;
+  }
   /// The row's bytes without its line end; valid until advance().
   std::string_view raw() const { return record_; }
   /// Where the row starts in the file, and its length with its line end.
@@ -125,23 +132,25 @@ class OldFile {
   }
   std::uint64_t length() const { return record_.size() + 1; }
   int fd() const { return fd_; }
-  std::vector<std::string> key_text() const {
+  std::vector<std::string> key_text() {
+    key();
     std::vector<std::string> text;
     for (std::size_t at : key_at_) text.emplace_back(fields_[at]);
     return text;
   }
 
+  /// The next row: its first key column read and checked for order. A row whose whole key is
+  /// read is checked against the last row read whole (a subsequence of the rows: in order too).
   void advance() {
-    Key before = key_;
-    bool had = pending_;
     pending_ = next_record();
     if (!pending_) return;
     ++line_;
-    split_key_fields();
-    key_ = {0, 0, -1};
-    for (std::size_t i = 0; i < columns_; ++i) key_[i] = integer_of(fields_[key_at_[i]]);
-    if (had && !(before < key_))
+    whole_ = false;
+    split_key_fields(key_at_[0]);
+    std::int64_t lead = integer_of(fields_[key_at_[0]]);
+    if (line_ > 1 && lead < lead_)
       throw PatchMismatch(fmt::format("row {} is out of key order", line_));
+    lead_ = lead;
   }
 
  private:
@@ -156,7 +165,8 @@ class OldFile {
         const char* from = buffer_.data() + scan;
         const char* line_end = static_cast<const char*>(std::memchr(from, '\n', end_ - scan));
         if (line_end == nullptr) break;
-        quotes += static_cast<std::size_t>(std::count(from, line_end, '"'));
+        if (std::memchr(from, '"', static_cast<std::size_t>(line_end - from)) != nullptr)
+          quotes += static_cast<std::size_t>(std::count(from, line_end, '"'));
         scan = static_cast<std::size_t>(line_end - buffer_.data()) + 1;
         if (quotes % 2 == 0) {
           record_ = std::string_view(buffer_.data() + begin_, scan - 1 - begin_);
@@ -185,10 +195,21 @@ class OldFile {
     end_ += static_cast<std::size_t>(n);
   }
 
-  /// fields_[0..last_field_] of record_, as written (a quoted field keeps its quotes).
-  void split_key_fields() {
+  void read_key() {
+    split_key_fields(last_field_);
+    key_ = {0, 0, -1};
+    for (std::size_t i = 0; i < columns_; ++i) key_[i] = integer_of(fields_[key_at_[i]]);
+    if (read_whole_ && !(last_whole_ < key_))
+      throw PatchMismatch(fmt::format("row {} is out of key order", line_));
+    last_whole_ = key_;
+    read_whole_ = true;
+    whole_ = true;
+  }
+
+  /// fields_[0..last] of record_, as written (a quoted field keeps its quotes).
+  void split_key_fields(std::size_t last) {
     std::size_t at = 0;
-    for (std::size_t field = 0; field <= last_field_; ++field) {
+    for (std::size_t field = 0; field <= last; ++field) {
       if (at > record_.size()) throw PatchMismatch(fmt::format("row {} is short", line_));
       std::size_t end = at;
       if (end < record_.size() && record_[end] == '"') {
@@ -229,7 +250,11 @@ class OldFile {
   std::string_view record_;
   std::uint64_t line_ = 0;
   bool pending_ = false;
+  std::int64_t lead_ = 0;
+  bool whole_ = false;  ///< key_ is this row's
   Key key_{0, 0, -1};
+  bool read_whole_ = false;  ///< last_whole_ is set
+  Key last_whole_{0, 0, -1};
 };
 
 }  // namespace
@@ -274,6 +299,13 @@ std::string patch_sql(std::string_view report, std::size_t& parameters) {
   }
   sql.replace(at, from.size() - 1, fmt::format("FROM ({}) AS a", rows));
   return sql;
+}
+
+std::int64_t ChangedKeys::next_changed_company(bool by_genre, std::int64_t company) const {
+  if (by_genre && !genres_.empty()) return company;  // a renamed genre: any company's rows
+  auto at =
+      std::lower_bound(companies_with_changes_.begin(), companies_with_changes_.end(), company);
+  return at == companies_with_changes_.end() ? std::numeric_limits<std::int64_t>::max() : *at;
 }
 
 bool ChangedKeys::contains(bool by_genre, const Key& key) const {
@@ -352,6 +384,11 @@ void ReportPatcher::plan() {
                });
   std::sort(keys.groups_.begin(), keys.groups_.end());
   keys.groups_.erase(std::unique(keys.groups_.begin(), keys.groups_.end()), keys.groups_.end());
+  auto& leads = keys.companies_with_changes_;
+  for (const auto& group : keys.groups_) leads.push_back(group[0]);
+  leads.insert(leads.end(), keys.companies_.begin(), keys.companies_.end());
+  std::sort(leads.begin(), leads.end());
+  leads.erase(std::unique(leads.begin(), leads.end()), leads.end());
   changed_ = std::move(keys);
 }
 
@@ -390,20 +427,38 @@ std::uint64_t ReportPatcher::patch(std::string_view report, AtomicFile& out,
     if (run_end > run_start) out.copy_from(old.fd(), run_start, run_end - run_start);
     run_start = run_end = 0;
   };
-  // The old rows before `bound` (all when null): kept unless their key changed.
+  // The old rows before `bound` (all when null): kept unless their key changed. Most rows are
+  // decided by their company alone: one with no changed group and before the bound's company
+  // is copied without reading the rest of its key.
+  std::uint64_t copied_rows = 0, copied_bytes = 0;
   auto copy_old_before = [&](const Key* bound) {
-    while (old.pending() && (bound == nullptr || old.key() < *bound)) {
-      if (changed_->contains(p.by_genre, old.key())) {
-        tally.removed(old.key_text());
-      } else {
-        if (run_end != old.offset() || run_end == 0) {
-          copy_run();
-          run_start = old.offset();
-        }
-        run_end = old.offset() + old.length();
-        progress.add(1, old.length());
-        ++rows;
+    std::int64_t copy_below = std::numeric_limits<std::int64_t>::min();
+    while (old.pending()) {
+      if (old.lead() >= copy_below) {
+        copy_below = changed_->next_changed_company(p.by_genre, old.lead());
+        if (bound != nullptr) copy_below = std::min(copy_below, (*bound)[0]);
       }
+      if (old.lead() >= copy_below) {
+        const Key& key = old.key();
+        if (bound != nullptr && !(key < *bound)) break;
+        if (changed_->contains(p.by_genre, key)) {
+          tally.removed(old.key_text());
+          old.advance();
+          continue;
+        }
+      }
+      if (run_end != old.offset() || run_end == 0) {
+        copy_run();
+        run_start = old.offset();
+      }
+      run_end = old.offset() + old.length();
+      ++copied_rows;
+      copied_bytes += old.length();
+      if (copied_rows % 65536 == 0) {
+        progress.add(65536, copied_bytes);
+        copied_bytes = 0;
+      }
+      ++rows;
       old.advance();
     }
   };
@@ -446,6 +501,7 @@ std::uint64_t ReportPatcher::patch(std::string_view report, AtomicFile& out,
   if (!header_written) write_header(columns);
   copy_old_before(nullptr);
   copy_run();
+  progress.add(copied_rows % 65536, copied_bytes);
   change = tally.take();
   spdlog::debug("report: {}: patched from {} ({} keys changed since batch {})", p.report,
                 old_path.string(), changed_->size(), written_for_);

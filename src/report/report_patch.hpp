@@ -47,12 +47,17 @@ class ChangedKeys {
   /// of company_genre_yearly, whose genre's rename rewrites it too.
   bool contains(bool by_genre, const std::array<std::int64_t, 3>& key) const;
   std::size_t size() const { return groups_.size() + companies_.size() + genres_.size(); }
+  /// The first company id at or after `company` with a row that is rewritten (the largest
+  /// integer if none): the rows of the companies before it are all kept.
+  std::int64_t next_changed_company(bool by_genre, std::int64_t company) const;
 
  private:
   friend class ReportPatcher;
   /// (company_id, year, genre_id); genre_id -1 for a report_company_year group.
   std::vector<std::array<std::int64_t, 3>> groups_;
   std::unordered_set<std::int64_t> companies_, genres_;
+  /// The companies of groups_ and companies_, sorted.
+  std::vector<std::int64_t> companies_with_changes_;
 };
 
 /// Decides, inside the reports' read snapshot, whether the reports of `results_dir` can be
