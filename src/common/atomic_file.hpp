@@ -37,17 +37,24 @@ class AtomicFile {
   /// copy_file_range(2), so the bytes go from file to file inside the kernel (read and write
   /// where it is not supported). A short source is an Error naming the target too.
   void copy_from(int fd, std::uint64_t offset, std::uint64_t length);
+  /// Writes the buffer out: what was written can be read from the temporary file.
+  void flush();
   /// Flushes, fsyncs and closes: the temporary file holds the whole content. Several files that
   /// must all be complete before any replaces its target (the reports) close first, then commit.
   void close();
-  /// close() unless done, then renames into place and syncs the folder.
-  void commit();
+  /// Whether commit() syncs the target's folder: several files renamed into one folder (the
+  /// reports) sync it once after the last with sync_directory.
+  enum class SyncFolder { kNow, kByCaller };
+  /// close() unless done, then renames into place and syncs the folder (unless kByCaller).
+  void commit(SyncFolder sync = SyncFolder::kNow);
   /// What the messages of later failures say stays as it was.
   void set_kept(std::string kept) { kept_ = std::move(kept); }
   const std::filesystem::path& temporary_path() const { return temporary_; }
 
  private:
-  void flush();
+  /// Counts bytes that reached the file, and starts their writeback every kWritebackBytes.
+  void wrote(std::uint64_t bytes);
+  static constexpr std::uint64_t kWritebackBytes = std::uint64_t{8} << 20;
   [[noreturn]] void fail(const char* what, int error);
 
   std::filesystem::path target_;
@@ -57,6 +64,7 @@ class AtomicFile {
   std::string buffer_;
   int fd_ = -1;
   bool committed_ = false;
+  std::uint64_t written_ = 0, kicked_ = 0;
 };
 
 /// Writes `text` so that `path` is either the old file or the whole new one, never a part.

@@ -166,6 +166,8 @@ std::vector<WrittenReport> write_reports(store::Store& store,
       written.push_back({std::string(name), results_dir / fmt::format("{}.csv", name), 0});
     }
     std::vector<std::optional<store::ReportChange>> patched(kReportNames.size());
+    // Each file is fsynced on a thread of its own while the next report is written.
+    std::vector<std::future<void>> closed(kReportNames.size());
     std::optional<ReportPatcher> patcher;
     {
       // The reports answer from one state of the database, even with a load committing.
@@ -193,7 +195,8 @@ std::vector<WrittenReport> write_reports(store::Store& store,
         if (!patched[i]) {
           report.rows = write_report_rows(store, report.name, *files[i], progress);
         }
-        files[i]->close();
+        files[i]->flush();
+        closed[i] = std::async(std::launch::async, [file = files[i].get()] { file->close(); });
         if (!patched[i]) {
           diffs[i] =
               std::async(std::launch::async, diff_report, kReportNames[i], report.path, staged);
@@ -203,6 +206,7 @@ std::vector<WrittenReport> write_reports(store::Store& store,
                       patched[i] ? " (patched)" : "");
       }
     }
+    for (auto& c : closed) c.get();
     for (std::size_t i = 0; i < diffs.size(); ++i) {
       written[i].patched = patched[i].has_value();
       written[i].changes = patched[i] ? patched[i] : diffs[i].get();
@@ -213,8 +217,9 @@ std::vector<WrittenReport> write_reports(store::Store& store,
       files[replaced]->set_kept(
           fmt::format("{} of {} reports were replaced, the others are the previous ones", replaced,
                       files.size()));
-      files[replaced]->commit();
+      files[replaced]->commit(AtomicFile::SyncFolder::kByCaller);
     }
+    sync_directory(results_dir);
     patcher->record();
   } catch (...) {
     fs::remove_all(staging, ec);
