@@ -65,7 +65,9 @@ std::uint64_t count_of(store::Store& store, std::string_view sql,
 std::uint64_t movies_without_year(store::Store& store, std::optional<std::int64_t> batch) {
   if (!batch) return count_of(store, "SELECT COUNT(*) FROM movie WHERE release_year IS NULL");
   store::Param id = *batch;
-  return count_of(store, "SELECT COUNT(*) FROM movie WHERE batch_id = ? AND release_year IS NULL",
+  // `+batch_id`: found through the partial index of the few movies without a year. By batch_id
+  // instead, SQLite (no statistics) read every movie a first load wrote, 0.09 s at scale 1.
+  return count_of(store, "SELECT COUNT(*) FROM movie WHERE +batch_id = ? AND release_year IS NULL",
                   {&id, 1});
 }
 
