@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -14,6 +15,10 @@
 namespace marquee::store {
 namespace {
 
+/// The batch's notes (begin_batch): the movies it replaced as they were, and as it leaves them.
+constexpr const char* kNotes[] = {"agg_prior_movie", "agg_prior_genre", "agg_prior_company",
+                                  "agg_new_movie",   "agg_new_genre",   "agg_new_company"};
+
 /// One aggregate table: its key (the groups), the link tables a movie joins it by, and whether
 /// it keeps the sums (or only the count of movies). The joins are CROSS JOINs with their
 /// conditions in the WHERE: SQLite then reads the batch's few noted movies first and finds their
@@ -22,8 +27,8 @@ namespace {
 struct AggregateTable {
   std::string_view name;
   std::string_view key;         ///< the key columns, in table order
-  std::string_view model_join;  ///< joins of `m` (movie) to its groups
-  std::string_view model_on;    ///< their conditions
+  std::string_view new_join;    ///< joins of `m` (agg_new_movie) to its groups
+  std::string_view new_on;      ///< their conditions
   std::string_view prior_join;  ///< joins of `p` (agg_prior_movie) to its groups
   std::string_view prior_on;    ///< their conditions
   std::string_view key_select;  ///< the key columns as selected from either join
@@ -34,13 +39,13 @@ struct AggregateTable {
 };
 
 constexpr AggregateTable kAggregates[] = {
-    {"report_company_year", "company_id, year", "CROSS JOIN movie_company c", "c.movie_id = m.id",
+    {"report_company_year", "company_id, year", "CROSS JOIN agg_new_company c", "c.movie_id = m.id",
      "CROSS JOIN agg_prior_company c", "c.movie_id = p.id", "c.company_id", true,
      "company_id, year, NULL"},
-    {"report_genre_year", "year, genre_id", "CROSS JOIN movie_genre g", "g.movie_id = m.id",
+    {"report_genre_year", "year, genre_id", "CROSS JOIN agg_new_genre g", "g.movie_id = m.id",
      "CROSS JOIN agg_prior_genre g", "g.movie_id = p.id", "g.genre_id", true},
     {"report_company_genre_year", "company_id, year, genre_id",
-     "CROSS JOIN movie_company c CROSS JOIN movie_genre g",
+     "CROSS JOIN agg_new_company c CROSS JOIN agg_new_genre g",
      "c.movie_id = m.id AND g.movie_id = m.id",
      "CROSS JOIN agg_prior_company c CROSS JOIN agg_prior_genre g",
      "c.movie_id = p.id AND g.movie_id = p.id", "c.company_id, g.genre_id", false,
@@ -113,14 +118,13 @@ std::vector<std::string> apply_sql(const AggregateTable& table) {
   return {
       fmt::format("DELETE FROM {}", delta),
       fmt::format("INSERT INTO {0} ({1}) SELECT {2} FROM ("
-                  "SELECT 1 AS sign, {3}, {4} FROM agg_prior_movie t CROSS JOIN movie m {5} "
-                  "WHERE m.id = t.id AND {6} AND m.release_year IS NOT NULL "
+                  "SELECT 1 AS sign, {3}, {4} FROM agg_new_movie m {5} WHERE {6} "
                   "UNION ALL "
                   "SELECT -1 AS sign, {3}, {7} FROM agg_prior_movie p {8} "
                   "WHERE {9} AND p.existed = 1 AND p.release_year IS NOT NULL"
                   ") AS d GROUP BY {10}",
-                  delta, columns, deltas, table.key_select, kValues, table.model_join,
-                  table.model_on, kPriorValues, table.prior_join, table.prior_on, table.key),
+                  delta, columns, deltas, table.key_select, kValues, table.new_join, table.new_on,
+                  kPriorValues, table.prior_join, table.prior_on, table.key),
       // WHERE: SQLite reads an ON right after the FROM of an INSERT … SELECT as a join's.
       fmt::format("INSERT INTO {0} ({1}) SELECT {1} FROM {2} WHERE {3} ON CONFLICT ({4}) DO "
                   "UPDATE SET {5}",
@@ -140,10 +144,18 @@ void ReportAggregates::begin_batch() {
         "CREATE TEMP TABLE IF NOT EXISTS agg_prior_genre (movie_id BIGINT NOT NULL, genre_id "
         "BIGINT NOT NULL, PRIMARY KEY (movie_id, genre_id))",
         "CREATE TEMP TABLE IF NOT EXISTS agg_prior_company (movie_id BIGINT NOT NULL, company_id "
+        "BIGINT NOT NULL, PRIMARY KEY (movie_id, company_id))",
+        // The same of each noted movie as the batch leaves it, with a year, read from the model
+        // once instead of once for each aggregate.
+        "CREATE TEMP TABLE IF NOT EXISTS agg_new_movie (id BIGINT PRIMARY KEY, release_year "
+        "BIGINT, budget BIGINT, revenue BIGINT, popularity_micros BIGINT)",
+        "CREATE TEMP TABLE IF NOT EXISTS agg_new_genre (movie_id BIGINT NOT NULL, genre_id "
+        "BIGINT NOT NULL, PRIMARY KEY (movie_id, genre_id))",
+        "CREATE TEMP TABLE IF NOT EXISTS agg_new_company (movie_id BIGINT NOT NULL, company_id "
         "BIGINT NOT NULL, PRIMARY KEY (movie_id, company_id))"}) {
     db_.run(ddl, {}, "creating the batch's notes for the report aggregates");
   }
-  for (const char* table : {"agg_prior_movie", "agg_prior_genre", "agg_prior_company"})
+  for (const char* table : kNotes)
     db_.run(fmt::format("DELETE FROM {}", table), {}, "emptying the batch's notes");
   // One table of differences per aggregate, shaped like it.
   for (std::string_view table : kTables) {
@@ -212,12 +224,24 @@ void ReportAggregates::finish_batch(bool first_load, std::int64_t batch_id) {
 
 void ReportAggregates::apply(std::int64_t batch_id) {
   auto started = std::chrono::steady_clock::now();
+  db_.run(
+      "INSERT INTO agg_new_movie (id, release_year, budget, revenue, popularity_micros) SELECT "
+      "m.id, m.release_year, m.budget, m.revenue, m.popularity_micros FROM agg_prior_movie t "
+      "CROSS JOIN movie m WHERE m.id = t.id AND m.release_year IS NOT NULL",
+      {}, "noting the batch's movies as it leaves them");
+  for (auto [link, column, noted] : {std::tuple{"movie_company", "company_id", "agg_new_company"},
+                                     std::tuple{"movie_genre", "genre_id", "agg_new_genre"}}) {
+    db_.run(fmt::format("INSERT INTO {2} (movie_id, {1}) SELECT l.movie_id, l.{1} FROM "
+                        "agg_new_movie t CROSS JOIN {0} l WHERE l.movie_id = t.id",
+                        link, column, noted),
+            {}, "noting the batch's movies as it leaves them");
+  }
   for (const auto& table : kAggregates) {
     for (const auto& statement : apply_sql(table))
       db_.run(statement, {}, fmt::format("updating {}", table.name));
   }
   log_changes(batch_id);
-  for (const char* table : {"agg_prior_movie", "agg_prior_genre", "agg_prior_company"})
+  for (const char* table : kNotes)
     db_.run(fmt::format("DELETE FROM {}", table), {}, "emptying the batch's notes");
   spdlog::debug("store: report aggregates updated by the batch's difference in {:.3f}s",
                 seconds_since(started));
