@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <queue>
@@ -147,10 +148,7 @@ class GroupSums {
   /// Writes the rows, sorted, as a run.
   void spill() {
     if (rows_.empty()) return;
-    if (!file_) {
-      file_.reset(std::tmpfile());
-      if (!file_) fail("cannot create a temporary file");
-    }
+    if (!file_) file_ = temporary_file();
     if (std::fwrite(rows_.data(), sizeof(Row), rows_.size(), file_.get()) != rows_.size() ||
         std::fflush(file_.get()) != 0) {
       fail("cannot write its temporary file");
@@ -159,6 +157,24 @@ class GroupSums {
     written_ += rows_.size();
     ++spilled_;
     rows_.clear();
+  }
+
+  /// A file of its own in $TMPDIR (/tmp if unset), where SQLite keeps its temporary files too;
+  /// unlinked at once, so it goes with the process whatever happens.
+  std::unique_ptr<std::FILE, CloseFile> temporary_file() const {
+    const char* dir = std::getenv("TMPDIR");
+    std::string path =
+        fmt::format("{}/marquee-groups-XXXXXX", dir != nullptr && *dir != 0 ? dir : "/tmp");
+    const int fd = ::mkstemp(path.data());
+    if (fd < 0)
+      fail(fmt::format("cannot create a temporary file in {}", path.substr(0, path.rfind('/'))));
+    ::unlink(path.c_str());
+    std::unique_ptr<std::FILE, CloseFile> file(::fdopen(fd, "w+b"));
+    if (!file) {
+      ::close(fd);
+      fail("cannot open its temporary file");
+    }
+    return file;
   }
 
   [[noreturn]] void fail(std::string_view doing) const {
@@ -182,6 +198,7 @@ class GroupSums {
       ssize_t got =
           ::pread(fileno(file_.get()), data + done, bytes - done, at + static_cast<off_t>(done));
       if (got < 0 && errno == EINTR) continue;
+      if (got == 0) errno = EIO;  // shorter than written
       if (got <= 0) fail("cannot read its temporary file back");
       done += static_cast<std::size_t>(got);
     }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <random>
@@ -79,6 +80,25 @@ TEST(GroupSumsTest, ASumPastSixtyFourBitsIsAnErrorNotAWrappedNumber) {
       EXPECT_THAT(e.what(), HasSubstr("report_company_year: a sum of one group passes 64 bits"));
     }
   }
+}
+
+/// Runs go to $TMPDIR, as SQLite's temporary files do; one that cannot be made there says where.
+TEST(GroupSumsTest, RunsGoToTmpdirAndAFolderThatCannotHoldThemIsNamed) {
+  const char* before = std::getenv("TMPDIR");
+  const std::string kept = before != nullptr ? before : "";
+  ::setenv("TMPDIR", "/nonexistent/marquee-tmp", 1);
+  try {
+    Sums sums("report_company_genre_year", 1);
+    for (std::int64_t k = 0; k < 500; ++k) sums.add(Row{{k, 2000}, {1, 1}});
+    finished(sums);
+    ADD_FAILURE() << "runs were written somewhere";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kDatabase);
+    EXPECT_THAT(e.what(), HasSubstr("report_company_genre_year: cannot create a temporary file "
+                                    "in /nonexistent/marquee-tmp"));
+    EXPECT_THAT(e.what(), HasSubstr("TMPDIR"));
+  }
+  before != nullptr ? ::setenv("TMPDIR", kept.c_str(), 1) : ::unsetenv("TMPDIR");
 }
 
 /// sql/aggregates/report_company_year.sql for one movie: values split at 10^9, the profit only
