@@ -197,7 +197,7 @@ std::vector<WrittenReport> write_reports(store::Store& store,
         if (!patched[i]) {
           report.rows = write_report_rows(store, report.name, *files[i], progress);
         }
-        files[i]->flush();
+        files[i]->flush();  // whole in the file now: the diff below reads it
         closed[i] = std::async(std::launch::async, [file = files[i].get()] { file->close(); });
         if (!patched[i]) {
           diffs[i] =

@@ -230,13 +230,10 @@ void SqliteBatchWriter::prepare_model_statements() {
 void SqliteBatchWriter::prepare_bulk_statements() {
   // A chunk's rows into each staging table from value_rows(?1), in the order they were noted.
   static_assert(std::size(dataset::kMovieColumns) + 4 <= ValueRowsSource::kColumns);
-  std::string values;
-  for (std::size_t i = 0; i < std::size(dataset::kMovieColumns) + 4; ++i)
-    values += fmt::format("{}c{}", i == 0 ? "" : ", ", i);
   stage_movies_ = db_.prepare(fmt::format(
       "INSERT INTO temp.stage_movie (id, {}, batch_id, source_line, content_hash) SELECT {} FROM "
       "value_rows(?1)",
-      movie_column_list(), values));
+      movie_column_list(), value_rows_columns(std::size(dataset::kMovieColumns) + 4)));
   for (auto [statement, table, key] : {std::tuple{&stage_genres_, "genre", "genre_id"},
                                        std::tuple{&stage_companies_, "company", "company_id"},
                                        std::tuple{&stage_countries_, "country", "iso_3166_1"},
@@ -633,11 +630,9 @@ constexpr std::size_t kAggregateMemory = std::size_t{16} << 20;
 template <std::size_t K, std::size_t V>
 void write_group_sums(SqliteConnection& db, GroupSums<K, V>& sums, std::string_view table) {
   using Row = GroupRow<K, V>;
-  auto insert = db.prepare(fmt::format("INSERT INTO {} SELECT {} FROM value_rows(?1)", table, [] {
-    std::string columns;
-    for (std::size_t i = 0; i < K + V; ++i) columns += fmt::format("{}c{}", i ? ", " : "", i);
-    return columns;
-  }()));
+  static_assert(K + V <= ValueRowsSource::kColumns);
+  auto insert = db.prepare(fmt::format("INSERT INTO {} SELECT {} FROM value_rows(?1)", table,
+                                       value_rows_columns(K + V)));
   const std::string what = fmt::format("writing {}", table);
   std::vector<Row> chunk;
   auto flush = [&] {
@@ -734,7 +729,7 @@ BatchCounts SqliteBatchWriter::finish_movies(const BatchCounts& loaded, bool sna
     compute_report_aggregates();
     ReportAggregates(db_).reset_change_log(batch_id_);
   } else {
-    ReportAggregates(db_).finish_batch(false, batch_id_);
+    ReportAggregates(db_).apply(batch_id_);
   }
   counts.movies = changes_;
   finished_ = counts;

@@ -40,6 +40,17 @@ struct ValueRowsSource {
 
 inline constexpr const char* kValueRowsPointer = ValueRowsSource::kPointerType;
 
+/// "c0, c1, …" up to c<count - 1>: the first `count` columns of value_rows, for a SELECT.
+inline std::string value_rows_columns(std::size_t count) {
+  std::string columns;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i > 0) columns += ", ";
+    columns += 'c';
+    columns += std::to_string(i);
+  }
+  return columns;
+}
+
 /// Sets `text` as Statement::bind binds it: as stored_text keeps it, copied only when it needs
 /// cleaning, else read in place (it must outlive the step).
 inline void result_stored_text(sqlite3_context* out, std::string_view text) {
