@@ -40,6 +40,10 @@ class LedgerConnection {
   /// Rolls back the open transaction after a failure; errors are ignored (the connection may
   /// be gone, which ended the transaction).
   virtual void abandon_transaction() noexcept = 0;
+  /// An INSERT or UPDATE of a batch transaction as this engine runs it best knowing that any
+  /// failure rolls the whole transaction back: SQLite's OR FAIL (no statement journal, see
+  /// SqliteConnection::prepare_in_batch); PostgreSQL's as it is.
+  virtual std::string in_batch(std::string_view sql) const { return std::string(sql); }
 };
 
 }  // namespace marquee::store

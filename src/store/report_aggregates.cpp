@@ -102,14 +102,19 @@ std::string nonzero_sql(const AggregateTable& table) {
 std::vector<std::string> apply_sql(const AggregateTable& table) {
   std::string columns = std::string(table.key);
   std::string deltas = std::string(table.key);
-  std::string updates;
+  std::string updates, changed, same_key;
   for (const auto& column : kept_columns(table)) {
     columns += fmt::format(", {}", column.name);
     deltas += fmt::format(", {}", column.delta);
-    updates += fmt::format("{0}{1} = {2}.{1} + excluded.{1}", updates.empty() ? "" : ", ",
-                           column.name, table.name);
+    updates += fmt::format("{0}{1} = t.{1} + d.{1}", updates.empty() ? "" : ", ", column.name);
+    changed += fmt::format("{}d.{} <> 0", changed.empty() ? "" : " OR ", column.name);
   }
-  const std::string nonzero = nonzero_sql(table);
+  for (std::string_view key = table.key; !key.empty();) {
+    std::size_t end = std::min(key.find(", "), key.size());
+    same_key +=
+        fmt::format("{0}t.{1} = d.{1}", same_key.empty() ? "" : " AND ", key.substr(0, end));
+    key.remove_prefix(std::min(end + 2, key.size()));
+  }
   constexpr std::string_view kValues =
       "m.release_year AS year, m.budget, m.revenue, m.popularity_micros";
   constexpr std::string_view kPriorValues =
@@ -125,10 +130,14 @@ std::vector<std::string> apply_sql(const AggregateTable& table) {
                   ") AS d GROUP BY {10}",
                   delta, columns, deltas, table.key_select, kValues, table.new_join, table.new_on,
                   kPriorValues, table.prior_join, table.prior_on, table.key),
-      // WHERE: SQLite reads an ON right after the FROM of an INSERT … SELECT as a join's.
-      fmt::format("INSERT INTO {0} ({1}) SELECT {1} FROM {2} WHERE {3} ON CONFLICT ({4}) DO "
-                  "UPDATE SET {5}",
-                  table.name, columns, delta, nonzero, table.key, updates),
+      // The groups that exist take the difference, then the new ones are inserted: an UPDATE
+      // and an INSERT rather than one upsert, whose DO UPDATE makes SQLite keep a statement
+      // journal of every page it changes (see LedgerConnection::in_batch).
+      fmt::format("UPDATE {0} AS t SET {1} FROM {2} AS d WHERE ({3}) AND {4}", table.name, updates,
+                  delta, changed, same_key),
+      fmt::format("INSERT INTO {0} ({1}) SELECT {1} FROM {2} AS d WHERE ({3}) AND NOT EXISTS "
+                  "(SELECT 1 FROM {0} AS t WHERE {4})",
+                  table.name, columns, delta, changed, same_key),
       fmt::format("DELETE FROM {0} WHERE movies = 0 AND ({1}) IN (SELECT {1} FROM {2} WHERE "
                   "movies < 0)",
                   table.name, table.key, delta),
@@ -237,8 +246,11 @@ void ReportAggregates::apply(std::int64_t batch_id) {
             {}, "noting the batch's movies as it leaves them");
   }
   for (const auto& table : kAggregates) {
-    for (const auto& statement : apply_sql(table))
-      db_.run(statement, {}, fmt::format("updating {}", table.name));
+    for (const auto& statement : apply_sql(table)) {
+      const bool writes = !statement.starts_with("DELETE ");
+      db_.run(writes ? db_.in_batch(statement) : statement, {},
+              fmt::format("updating {}", table.name));
+    }
   }
   log_changes(batch_id);
   for (const char* table : kNotes)

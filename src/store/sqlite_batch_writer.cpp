@@ -100,10 +100,10 @@ void SqliteBatchWriter::prepare() {
   if (!bulk_) {
     // A movie at a time, before the batch first changes it (the links first: noted only for a
     // movie not noted yet).
-    note_prior_companies_ = db_.prepare(ReportAggregates::note_prior_companies_sql("?1"));
-    note_prior_genres_ = db_.prepare(ReportAggregates::note_prior_genres_sql("?1"));
-    note_prior_movie_ = db_.prepare(ReportAggregates::note_prior_movie_sql("?1"));
-    note_new_movie_ = db_.prepare(ReportAggregates::note_new_sql("SELECT ?1 AS id"));
+    note_prior_companies_ = db_.prepare_in_batch(ReportAggregates::note_prior_companies_sql("?1"));
+    note_prior_genres_ = db_.prepare_in_batch(ReportAggregates::note_prior_genres_sql("?1"));
+    note_prior_movie_ = db_.prepare_in_batch(ReportAggregates::note_prior_movie_sql("?1"));
+    note_new_movie_ = db_.prepare_in_batch(ReportAggregates::note_new_sql("SELECT ?1 AS id"));
   }
   prepare_model_statements();
   if (bulk_) prepare_bulk_statements();
@@ -142,7 +142,7 @@ void SqliteBatchWriter::prepare_name_runs() {
       "line INTEGER NOT NULL, name TEXT NOT NULL, PRIMARY KEY (kind, id, line)) WITHOUT ROWID",
       "creating batch_name_run");
   db_.exec("DELETE FROM temp.batch_name_run", "emptying batch_name_run");
-  insert_name_run_ = db_.prepare(
+  insert_name_run_ = db_.prepare_in_batch(
       "INSERT INTO temp.batch_name_run (kind, id, line, name) VALUES (?, ?, ?, ?) ON CONFLICT "
       "(kind, id, line) DO UPDATE SET name = excluded.name");
   find_name_run_ = db_.prepare(
@@ -157,10 +157,11 @@ void SqliteBatchWriter::prepare_change_tracking() {
       "creating batch_change");
   db_.exec("DELETE FROM temp.batch_change", "emptying batch_change");
   find_change_ = db_.prepare("SELECT prior_hash, class FROM temp.batch_change WHERE id = ?");
-  note_change_ = db_.prepare(
+  note_change_ = db_.prepare_in_batch(
       "INSERT INTO temp.batch_change (id, prior_hash, class) VALUES (?, ?, ?) ON CONFLICT (id) DO "
       "UPDATE SET class = excluded.class");
-  touch_movie_ = db_.prepare("UPDATE movie SET batch_id = ?, source_line = ? WHERE id = ?");
+  touch_movie_ =
+      db_.prepare_in_batch("UPDATE movie SET batch_id = ?, source_line = ? WHERE id = ?");
 }
 
 void SqliteBatchWriter::note_change(std::int64_t id, std::optional<std::int64_t> prior_hash,
@@ -199,38 +200,39 @@ void SqliteBatchWriter::prepare_model_statements() {
   delete_countries_ = db_.prepare("DELETE FROM movie_country WHERE movie_id = ?");
   delete_languages_ = db_.prepare("DELETE FROM movie_language WHERE movie_id = ?");
   // A name is only ever replaced by one of the same or a newer data time.
-  upsert_collection_ = db_.prepare(
+  upsert_collection_ = db_.prepare_in_batch(
       "INSERT INTO collection (id, name, poster_path, backdrop_path, data_time) VALUES (?, ?, ?, "
       "?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, poster_path = "
       "excluded.poster_path, backdrop_path = excluded.backdrop_path, data_time = "
       "excluded.data_time WHERE collection.data_time <= excluded.data_time");
-  upsert_movie_ = db_.prepare(upsert_movie_sql());
-  insert_genre_ = db_.prepare(
+  upsert_movie_ = db_.prepare_in_batch(upsert_movie_sql());
+  insert_genre_ = db_.prepare_in_batch(
       "INSERT INTO genre (id, name, data_time) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING");
-  insert_movie_genre_ = db_.prepare("INSERT INTO movie_genre (movie_id, genre_id) VALUES (?, ?)");
-  insert_company_ = db_.prepare(
+  insert_movie_genre_ =
+      db_.prepare_in_batch("INSERT INTO movie_genre (movie_id, genre_id) VALUES (?, ?)");
+  insert_company_ = db_.prepare_in_batch(
       "INSERT INTO production_company (id, name, data_time) VALUES (?, ?, ?) ON CONFLICT (id) DO "
       "NOTHING");
   insert_movie_company_ =
-      db_.prepare("INSERT INTO movie_company (movie_id, company_id) VALUES (?, ?)");
-  upsert_country_ = db_.prepare(
+      db_.prepare_in_batch("INSERT INTO movie_company (movie_id, company_id) VALUES (?, ?)");
+  upsert_country_ = db_.prepare_in_batch(
       "INSERT INTO production_country (iso_3166_1, name, data_time) VALUES (?, ?, ?) "
       "ON CONFLICT (iso_3166_1) DO UPDATE SET name = excluded.name, data_time = "
       "excluded.data_time WHERE production_country.data_time <= excluded.data_time");
   insert_movie_country_ =
-      db_.prepare("INSERT INTO movie_country (movie_id, iso_3166_1) VALUES (?, ?)");
-  upsert_language_ = db_.prepare(
+      db_.prepare_in_batch("INSERT INTO movie_country (movie_id, iso_3166_1) VALUES (?, ?)");
+  upsert_language_ = db_.prepare_in_batch(
       "INSERT INTO spoken_language (iso_639_1, name, data_time) VALUES (?, ?, ?) "
       "ON CONFLICT (iso_639_1) DO UPDATE SET name = excluded.name, data_time = "
       "excluded.data_time WHERE spoken_language.data_time <= excluded.data_time");
   insert_movie_language_ =
-      db_.prepare("INSERT INTO movie_language (movie_id, iso_639_1) VALUES (?, ?)");
+      db_.prepare_in_batch("INSERT INTO movie_language (movie_id, iso_639_1) VALUES (?, ?)");
 }
 
 void SqliteBatchWriter::prepare_bulk_statements() {
   // A chunk's rows into each staging table from value_rows(?1), in the order they were noted.
   static_assert(std::size(dataset::kMovieColumns) + 4 <= ValueRowsSource::kColumns);
-  stage_movies_ = db_.prepare(fmt::format(
+  stage_movies_ = db_.prepare_in_batch(fmt::format(
       "INSERT INTO temp.stage_movie (id, {}, batch_id, source_line, content_hash) SELECT {} FROM "
       "value_rows(?1)",
       movie_column_list(), value_rows_columns(std::size(dataset::kMovieColumns) + 4)));
@@ -238,12 +240,12 @@ void SqliteBatchWriter::prepare_bulk_statements() {
                                        std::tuple{&stage_companies_, "company", "company_id"},
                                        std::tuple{&stage_countries_, "country", "iso_3166_1"},
                                        std::tuple{&stage_languages_, "language", "iso_639_1"}}) {
-    *statement = db_.prepare(
+    *statement = db_.prepare_in_batch(
         fmt::format("INSERT INTO temp.stage_movie_{} (movie_id, {}, line) SELECT c0, c1, c2 FROM "
                     "value_rows(?1)",
                     table, key));
   }
-  note_superseded_ = db_.prepare(
+  note_superseded_ = db_.prepare_in_batch(
       "INSERT INTO temp.stage_superseded (id, line) VALUES (?, ?) ON CONFLICT (id) DO UPDATE "
       "SET line = excluded.line");
 }
@@ -538,13 +540,13 @@ void SqliteBatchWriter::settle_names(const NameKindTables& kind) {
     }
   }
   // The batch names the id unless a batch of a newer data time named it since.
-  auto rename = db_.prepare(
+  auto rename = db_.prepare_in_batch(
       fmt::format("UPDATE {} SET name = ?, data_time = ? WHERE id = ? AND data_time <= ? AND "
                   "(name IS NOT ? OR data_time <> ?)",
                   kind.table));
   std::string what = fmt::format("settling {} names", kind.table);
   // A renamed id changes every report row of it.
-  auto log_rename = db_.prepare(ReportAggregates::log_rename_sql(
+  auto log_rename = db_.prepare_in_batch(ReportAggregates::log_rename_sql(
       kind.link_column, "?1",
       fmt::format("SELECT id FROM {} WHERE id = ?2 AND data_time <= ?3 AND name IS NOT ?4",
                   kind.table)));

@@ -96,6 +96,15 @@ SqliteConnection::SqliteConnection(const std::filesystem::path& path) : path_(pa
   exec("PRAGMA journal_size_limit = 67108864");
 }
 
+std::string SqliteConnection::or_fail(std::string_view sql) {
+  for (std::string_view verb : {std::string_view("INSERT "), std::string_view("UPDATE ")}) {
+    if (sql.starts_with(verb) && !sql.substr(verb.size()).starts_with("OR ")) {
+      return fmt::format("{}OR FAIL {}", verb, sql.substr(verb.size()));
+    }
+  }
+  throw std::logic_error(fmt::format("not an INSERT or UPDATE: {}", sql.substr(0, 60)));
+}
+
 void SqliteConnection::exec(std::string_view sql, const char* what) {
   std::string text(sql);
   if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "store/embedded_sql.hpp"
+#include "store/sqlite_connection.hpp"
 #include "store_contract.hpp"
 
 namespace marquee::store {
@@ -126,6 +127,32 @@ TEST_F(SqliteStoreTest, AFirstLoadWritesThroughARollbackJournalAndReturnsToWal) 
   batch->commit({1, 1, 0, 0, 0, 0}, false);
   EXPECT_EQ(mode(*store), "wal");
   sqlite3_close(reader);
+}
+
+TEST_F(SqliteStoreTest, BatchStatementsRunOrFailAndAFailureStillUndoesTheWholeBatch) {
+  EXPECT_EQ(SqliteConnection::or_fail("INSERT INTO t (a) VALUES (?)"),
+            "INSERT OR FAIL INTO t (a) VALUES (?)");
+  EXPECT_EQ(SqliteConnection::or_fail("UPDATE t SET a = 1"), "UPDATE OR FAIL t SET a = 1");
+  EXPECT_THROW(SqliteConnection::or_fail("DELETE FROM t"), std::logic_error);
+  EXPECT_THROW(SqliteConnection::or_fail("INSERT OR REPLACE INTO t VALUES (1)"), std::logic_error);
+
+  SqliteConnection db(dir_ / "or_fail.db");
+  db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER CHECK (v > 0))");
+  db.exec("INSERT INTO t VALUES (1, 1)");
+  db.exec("BEGIN IMMEDIATE");
+  auto insert = db.prepare_in_batch(
+      "INSERT INTO t (id, v) SELECT value, value - 3 FROM "
+      "(SELECT 5 AS value UNION ALL SELECT 4 UNION ALL SELECT 3)");
+  // OR FAIL keeps the rows before the failing one (5 and 4, not 3) until the batch rolls back,
+  // which every failure in a batch does (BatchWriter::rollback).
+  EXPECT_THROW(insert.run("inserting"), Error);
+  auto count = db.prepare("SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(count.step("counting"));
+  EXPECT_EQ(sqlite3_column_int64(count.get(), 0), 3);
+  count.reset();
+  db.exec("ROLLBACK");
+  ASSERT_TRUE(count.step("counting"));
+  EXPECT_EQ(sqlite3_column_int64(count.get(), 0), 1);
 }
 
 }  // namespace
