@@ -39,6 +39,8 @@ class AtomicFile {
   void copy_from(int fd, std::uint64_t offset, std::uint64_t length);
   /// Writes the buffer out: what was written can be read from the temporary file.
   void flush();
+  /// The bytes written so far, buffered ones included.
+  std::uint64_t size() const { return written_ + buffer_.size(); }
   /// Flushes, fsyncs and closes: the temporary file holds the whole content. Several files that
   /// must all be complete before any replaces its target (the reports) close first, then commit.
   void close();

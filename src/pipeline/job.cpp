@@ -668,8 +668,13 @@ void Job::report() {
     reports_.push_back({r.name, r.path, r.rows, r.seconds, r.changes});
   }
   record_report_changes(changes);
-  fs::path state = options_.effective_results_dir() / report::kStateFile;
   std::error_code ec;
+  for (const auto& r : reports) {
+    if (!report::is_patched_report(r.name)) continue;
+    fs::path index = report::company_index_path(options_.effective_results_dir(), r.name);
+    if (fs::exists(index, ec)) written_.push_back(index);
+  }
+  fs::path state = options_.effective_results_dir() / report::kStateFile;
   if (fs::exists(state, ec)) written_.push_back(state);
   auto patched = std::count_if(reports.begin(), reports.end(),
                                [](const report::WrittenReport& r) { return r.patched; });

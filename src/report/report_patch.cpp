@@ -1,6 +1,7 @@
 #include "report/report_patch.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 
 #include "common/error.hpp"
 #include "common/sha256.hpp"
+#include "report/company_index.hpp"
 #include "report/report_diff.hpp"
 #include "report/report_line.hpp"
 #include "report/report_query.hpp"
@@ -90,6 +92,13 @@ class OldFile {
       : path_(path), columns_(key_columns.size()) {
     fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) throw PatchMismatch(fmt::format("cannot open it: {}", std::strerror(errno)));
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) {
+      int error = errno;
+      ::close(fd_);
+      throw PatchMismatch(fmt::format("cannot stat it: {}", std::strerror(error)));
+    }
+    size_ = static_cast<std::uint64_t>(st.st_size);
     buffer_.resize(kChunk);
     if (!next_record()) throw PatchMismatch("it is empty");
     header_.assign(record_);
@@ -131,7 +140,43 @@ class OldFile {
     return base_ + static_cast<std::uint64_t>(record_.data() - buffer_.data());
   }
   std::uint64_t length() const { return record_.size() + 1; }
+  /// The row's number among the data rows, from 0.
+  std::uint64_t row() const { return line_ - 1; }
+  /// The data rows up to the current one, or all of them at the end.
+  std::uint64_t rows_passed() const { return line_; }
   int fd() const { return fd_; }
+  std::uint64_t size() const { return size_; }
+
+  /// Goes on from the data row `row` at `offset` (where the company index says a company
+  /// starts), or to the end when `offset` is the file's size. The row must start a line and be
+  /// of `company`: an index that does not fit the file is a PatchMismatch.
+  void seek(std::uint64_t offset, std::uint64_t row, std::int64_t company) {
+    if (offset < base_ + begin_)
+      throw PatchMismatch(fmt::format("its company index goes back to byte {}", offset));
+    if (offset == size_) {
+      pending_ = false;
+      begin_ = end_ = 0;
+      base_ = offset;
+      eof_ = true;
+      line_ = row;
+      return;
+    }
+    char before = 0;
+    if (::pread(fd_, &before, 1, static_cast<off_t>(offset - 1)) != 1 || before != '\n')
+      throw PatchMismatch(fmt::format("its company index points into a row at byte {}", offset));
+    if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0)
+      throw PatchMismatch(fmt::format("cannot seek in it: {}", std::strerror(errno)));
+    base_ = offset;
+    begin_ = end_ = 0;
+    eof_ = false;
+    line_ = row;
+    advance();
+    if (!pending_ || lead_ != company) {
+      throw PatchMismatch(fmt::format(
+          "its company index says company {} starts at byte {}, the row there is not of it",
+          company, offset));
+    }
+  }
   std::vector<std::string> key_text() {
     key();
     std::vector<std::string> text;
@@ -155,6 +200,9 @@ class OldFile {
 
  private:
   static constexpr std::size_t kChunk = std::size_t{1} << 20;
+  /// What one read asks for: after a jump by the company index only the few rows of the next
+  /// changed company are read, not a whole chunk.
+  static constexpr std::size_t kRead = std::size_t{1} << 16;
 
   /// The next record into record_; false at the end of the file.
   bool next_record() {
@@ -189,7 +237,7 @@ class OldFile {
     end_ -= begin_;
     begin_ = 0;
     if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);
-    ssize_t n = ::read(fd_, buffer_.data() + end_, buffer_.size() - end_);
+    ssize_t n = ::read(fd_, buffer_.data() + end_, std::min(buffer_.size() - end_, kRead));
     if (n < 0) throw PatchMismatch(fmt::format("cannot read it: {}", std::strerror(errno)));
     if (n == 0) eof_ = true;
     end_ += static_cast<std::size_t>(n);
@@ -238,6 +286,7 @@ class OldFile {
 
   fs::path path_;
   int fd_ = -1;
+  std::uint64_t size_ = 0;
   std::string buffer_;
   std::size_t begin_ = 0, end_ = 0;
   std::uint64_t base_ = 0;  ///< where buffer_ starts in the file
@@ -258,6 +307,10 @@ class OldFile {
 };
 
 }  // namespace
+
+bool is_patched_report(std::string_view report) {
+  return patched(report) != nullptr;
+}
 
 std::string patch_sql(std::string_view report, std::size_t& parameters) {
   const Patched* p = patched(report);
@@ -353,6 +406,14 @@ void ReportPatcher::plan() {
       return;
     }
     written_for_ = batch;
+    if (state.contains("indexes")) {
+      for (const auto& p : kPatched) {
+        fs::path index = company_index_path(results_dir_, p.report);
+        auto recorded = state.at("indexes").find(index.filename().string());
+        if (recorded != state.at("indexes").end() && *recorded == stamp_of(index))
+          indexed_.insert(std::string(p.report));
+      }
+    }
   } catch (const std::exception& e) {
     spdlog::info("report: writing every report whole: {} is unreadable ({})",
                  (results_dir_ / kStateFile).string(), e.what());
@@ -397,7 +458,8 @@ bool ReportPatcher::can_patch(std::string_view report) const {
 }
 
 std::uint64_t ReportPatcher::patch(std::string_view report, AtomicFile& out,
-                                   ProgressMeter& progress, store::ReportChange& change) {
+                                   CompanyIndexWriter& index_out, ProgressMeter& progress,
+                                   store::ReportChange& change) {
   const Patched& p = *patched(report);
   std::span<const std::string_view> key_columns = report_key_columns(report);
   std::size_t parameters = 0;
@@ -406,6 +468,27 @@ std::uint64_t ReportPatcher::patch(std::string_view report, AtomicFile& out,
   // Every failure of reading the old file is a PatchMismatch (write the report whole).
   const fs::path old_path = results_dir_ / fmt::format("{}.csv", report);
   OldFile old(old_path, key_columns);
+  // Without its index (none, or changed since the state), the old file is read whole.
+  std::optional<CompanyIndexReader> index;
+  if (indexed_.contains(std::string(report))) {
+    try {
+      index.emplace(company_index_path(results_dir_, report), old.size());
+    } catch (const CompanyIndexUnusable& e) {
+      spdlog::info("report: {}: reading the whole previous file: its company index is unusable: {}",
+                   report, e.what());
+    }
+  }
+  std::optional<CompanyStart> next_start;  // the index's first entry not passed yet
+  bool index_ended = false;
+  auto next_of_index = [&] {
+    try {
+      next_start = index->next();
+    } catch (const CompanyIndexUnusable& e) {
+      throw PatchMismatch(fmt::format("its company index is unusable: {}", e.what()));
+    }
+    if (!next_start) index_ended = true;
+    return next_start.has_value();
+  };
   ChangeTally tally(report, key_columns);
   std::uint64_t rows = 0;
   std::string line;
@@ -427,10 +510,20 @@ std::uint64_t ReportPatcher::patch(std::string_view report, AtomicFile& out,
     if (run_end > run_start) out.copy_from(old.fd(), run_start, run_end - run_start);
     run_start = run_end = 0;
   };
+  auto extend_run = [&](std::uint64_t from, std::uint64_t to) {
+    if (run_end != from || run_end == 0) {
+      copy_run();
+      run_start = from;
+    }
+    run_end = to;
+  };
+  // Where the next byte written goes in the new file, a pending run included.
+  auto written = [&] { return out.size() + (run_end - run_start); };
   // The old rows before `bound` (all when null): kept unless their key changed. Most rows are
   // decided by their company alone: one with no changed group and before the bound's company
-  // is copied without reading the rest of its key.
-  std::uint64_t copied_rows = 0, copied_bytes = 0;
+  // is copied without reading the rest of its key. With the index, the rows of the companies
+  // before the next changed one are not read at all: their bytes are copied as a run.
+  std::uint64_t copied_rows = 0, copied_bytes = 0, read_rows = 0;
   auto copy_old_before = [&](const Key* bound) {
     std::int64_t copy_below = std::numeric_limits<std::int64_t>::min();
     while (old.pending()) {
@@ -438,6 +531,31 @@ std::uint64_t ReportPatcher::patch(std::string_view report, AtomicFile& out,
         copy_below = changed_->next_changed_company(p.by_genre, old.lead());
         if (bound != nullptr) copy_below = std::min(copy_below, (*bound)[0]);
       }
+      if (index && old.lead() < copy_below) {
+        // The first company start at or after copy_below; the starts passed on the way are
+        // the new file's too, moved by what was written before.
+        const std::uint64_t from = old.offset(), from_row = old.row();
+        const std::uint64_t at = written();
+        index_out.note(old.lead(), at, rows);
+        while (!index_ended && (!next_start || next_start->company < copy_below)) {
+          if (next_start && next_start->offset > from) {
+            index_out.note(next_start->company, at + (next_start->offset - from),
+                           rows + (next_start->row - from_row));
+          }
+          next_of_index();
+        }
+        const std::uint64_t to = index_ended ? old.size() : next_start->offset;
+        const std::uint64_t to_row = index_ended ? index->rows() : next_start->row;
+        if (to <= from || to_row <= from_row)
+          throw PatchMismatch(fmt::format("its company index goes back at byte {}", from));
+        extend_run(from, to);
+        copied_rows += to_row - from_row;
+        copied_bytes += to - from;
+        rows += to_row - from_row;
+        old.seek(to, to_row, index_ended ? 0 : next_start->company);
+        continue;
+      }
+      ++read_rows;
       if (old.lead() >= copy_below) {
         const Key& key = old.key();
         if (bound != nullptr && !(key < *bound)) break;
@@ -447,19 +565,16 @@ std::uint64_t ReportPatcher::patch(std::string_view report, AtomicFile& out,
           continue;
         }
       }
-      if (run_end != old.offset() || run_end == 0) {
-        copy_run();
-        run_start = old.offset();
-      }
-      run_end = old.offset() + old.length();
+      index_out.note(old.lead(), written(), rows);
+      extend_run(old.offset(), old.offset() + old.length());
       ++copied_rows;
       copied_bytes += old.length();
-      if (copied_rows % 65536 == 0) {
-        progress.add(65536, copied_bytes);
-        copied_bytes = 0;
-      }
       ++rows;
       old.advance();
+    }
+    if (copied_rows >= 65536) {
+      progress.add(copied_rows, copied_bytes);
+      copied_rows = copied_bytes = 0;
     }
   };
   std::vector<std::size_t> key_at;
@@ -488,12 +603,14 @@ std::uint64_t ReportPatcher::patch(std::string_view report, AtomicFile& out,
         };
         copy_run();
         if (old.pending() && old.key() == key) {
+          ++read_rows;
           if (old.raw() != std::string_view(line).substr(0, line.size() - 1))
             tally.changed(key_text());
           old.advance();
         } else {
           tally.added(key_text());
         }
+        index_out.note(key[0], out.size(), rows);
         out.write(line);
         progress.add(1, line.size());
         ++rows;
@@ -501,10 +618,21 @@ std::uint64_t ReportPatcher::patch(std::string_view report, AtomicFile& out,
   if (!header_written) write_header(columns);
   copy_old_before(nullptr);
   copy_run();
-  progress.add(copied_rows % 65536, copied_bytes);
+  progress.add(copied_rows, copied_bytes);
+  if (index) {
+    // The rest of the index, for its checksum: an index that does not check out may have
+    // copied the wrong rows.
+    while (!index_ended && next_of_index()) {
+    }
+    if (index->rows() != old.rows_passed())
+      throw PatchMismatch("its company index counts other rows than the file has");
+  }
+  index_out.finish(rows, out.size());
   change = tally.take();
-  spdlog::debug("report: {}: patched from {} ({} keys changed since batch {})", p.report,
-                old_path.string(), changed_->size(), written_for_);
+  spdlog::debug(
+      "report: {}: patched from {} ({} keys changed since batch {}; {} of its rows read, {})",
+      p.report, old_path.string(), changed_->size(), written_for_, read_rows,
+      index ? "the others copied by their company index" : "no company index");
   return rows;
 }
 
@@ -520,10 +648,16 @@ void ReportPatcher::record() const {
     std::string file = fmt::format("{}.csv", p.report);
     files[file] = stamp_of(results_dir_ / file);
   }
+  nlohmann::json indexes = nlohmann::json::object();
+  for (const auto& p : kPatched) {
+    fs::path index = company_index_path(results_dir_, p.report);
+    if (auto stamp = stamp_of(index); !stamp.is_null()) indexes[index.filename().string()] = stamp;
+  }
   nlohmann::json state = {{"epoch", position_->epoch},
                           {"batch", position_->last_loaded},
                           {"format", format_fingerprint()},
-                          {"files", files}};
+                          {"files", files},
+                          {"indexes", indexes}};
   write_file_atomically(results_dir_ / kStateFile, state.dump(2) + "\n");
 }
 

@@ -11,6 +11,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/progress.hpp"
+#include "report/company_index.hpp"
 #include "store/store.hpp"
 
 namespace marquee::report {
@@ -71,8 +72,10 @@ class ReportPatcher {
   /// Writes into `out` the new version of `report` from its previous file and the changed rows;
   /// returns the rows written and sets `change` (rows added, changed, removed, as diff_report).
   /// Throws PatchMismatch when the old file is not what the state says (then write it whole).
-  std::uint64_t patch(std::string_view report, AtomicFile& out, ProgressMeter& progress,
-                      store::ReportChange& change);
+  /// `index_out` gets the new file's company index (company_index.hpp); the old file's, when
+  /// the state recorded it, spares reading the rows of the companies without changes.
+  std::uint64_t patch(std::string_view report, AtomicFile& out, CompanyIndexWriter& index_out,
+                      ProgressMeter& progress, store::ReportChange& change);
   /// Removes the state before the files are replaced: a crash between replacing them and
   /// record() then leaves no state, and the next reports are written whole.
   void forget() const;
@@ -91,6 +94,8 @@ class ReportPatcher {
   std::optional<LogPosition> position_;
   std::optional<ChangedKeys> changed_;
   std::int64_t written_for_ = 0;
+  /// The reports whose company index is the one the state recorded.
+  std::unordered_set<std::string> indexed_;
 };
 
 /// The old file of a patched report was not what its state said (its header, its order, its
@@ -98,6 +103,9 @@ class ReportPatcher {
 struct PatchMismatch : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+/// Whether `report` is one of the patched reports, whose files have a company index.
+bool is_patched_report(std::string_view report);
 
 /// The report's SQL reading only the rows a patch rewrites (those of the groups logged after
 /// batch `?`, and every row of a company or genre renamed after it); its parameters, in order,

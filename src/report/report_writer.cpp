@@ -3,8 +3,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <future>
@@ -19,6 +21,7 @@
 #include "common/error.hpp"
 #include "common/file_lock.hpp"
 #include "common/progress.hpp"
+#include "report/company_index.hpp"
 #include "report/report_diff.hpp"
 #include "report/report_line.hpp"
 #include "report/report_patch.hpp"
@@ -77,12 +80,14 @@ std::uint64_t movie_count(store::Store& store) {
 
 namespace {
 
-/// The header and every row of one report query, as SPEC 5 writes CSV, into `out`.
+/// The header and every row of one report query, as SPEC 5 writes CSV, into `out`; with
+/// `index`, where each company's rows start.
 std::uint64_t write_report_rows(store::Store& store, std::string_view name, AtomicFile& out,
-                                ProgressMeter& progress) {
+                                CompanyIndexWriter* index, ProgressMeter& progress) {
   std::uint64_t rows = 0;
   std::string line;
   bool header_written = false;
+  std::size_t company_at = 0;
   auto append_line = [&](const auto& cells, auto&& text_of) {
     line.clear();
     append_report_line(line, cells, text_of);
@@ -92,17 +97,31 @@ std::uint64_t write_report_rows(store::Store& store, std::string_view name, Atom
   auto header = [&](const std::vector<std::string>& columns) {
     append_line(columns, [](const std::string& c) { return std::optional<std::string_view>(c); });
     header_written = true;
+    company_at = static_cast<std::size_t>(std::find(columns.begin(), columns.end(), "company_id") -
+                                          columns.begin());
+    if (index != nullptr && company_at == columns.size())
+      throw std::logic_error(fmt::format("report {} has no company_id to index", name));
   };
   auto columns = read_report(
       store, name,
       [&](const std::vector<std::string>& columns, const std::vector<store::Cell>& row) {
         if (!header_written) header(columns);
+        if (index != nullptr) {
+          const store::Cell& cell = row.at(company_at);
+          std::string_view company = cell ? std::string_view(*cell) : std::string_view();
+          std::int64_t id = 0;
+          auto [end, ec] = std::from_chars(company.data(), company.data() + company.size(), id);
+          if (ec != std::errc{} || end != company.data() + company.size())
+            throw std::logic_error(fmt::format("report {}: company_id '{}'", name, company));
+          index->note(id, out.size(), rows);
+        }
         append_line(row, [](const store::Cell& c) {
           return c ? std::optional<std::string_view>(*c) : std::nullopt;
         });
         ++rows;
       });
   if (!header_written) header(columns);  // no rows: a header-only file
+  if (index != nullptr) index->finish(rows, out.size());
   return rows;
 }
 
@@ -160,6 +179,8 @@ std::vector<WrittenReport> write_reports(store::Store& store,
   std::error_code ec;
   try {
     std::vector<std::unique_ptr<AtomicFile>> files(kReportNames.size());
+    // The company indexes of the patched reports (company_index.hpp), committed with them.
+    std::vector<std::unique_ptr<AtomicFile>> index_files(kReportNames.size());
     // Each report is compared with the file it replaces on a thread of its own while the next
     // one is written, so the hourly run's reports take both cores; the largest go first, so
     // that their comparisons overlap the writing of the others.
@@ -179,26 +200,45 @@ std::vector<WrittenReport> write_reports(store::Store& store,
       for (std::size_t i : kWriteOrder) {
         WrittenReport& report = written[i];
         fs::path staged = staging / report.path.filename();
-        files[i] = std::make_unique<AtomicFile>(report.path, ExitCode::kDatabase, kept, staged);
+        const fs::path index_path = company_index_path(results_dir, report.name);
+        std::optional<CompanyIndexWriter> index;
+        // Its temporary files go first when they are made again: the new ones take their names.
+        auto open_files = [&] {
+          index.reset();
+          files[i].reset();
+          index_files[i].reset();
+          files[i] = std::make_unique<AtomicFile>(report.path, ExitCode::kDatabase, kept, staged);
+          if (is_patched_report(report.name)) {
+            index_files[i] = std::make_unique<AtomicFile>(index_path, ExitCode::kDatabase, kept,
+                                                          staging / index_path.filename());
+            index.emplace(*index_files[i]);
+          }
+        };
+        open_files();
         auto started = std::chrono::steady_clock::now();
         if (patcher->can_patch(report.name)) {
           // Only the rows of the keys changed since the file was written are read; the patch
           // counts the changes as it goes.
           try {
-            report.rows = patcher->patch(report.name, *files[i], progress, patched[i].emplace());
+            report.rows =
+                patcher->patch(report.name, *files[i], *index, progress, patched[i].emplace());
           } catch (const PatchMismatch& e) {
             spdlog::warn("report: cannot patch {} ({}); writing it whole", report.path.string(),
                          e.what());
             patched[i].reset();
-            files[i].reset();  // its temporary file goes first: the new one takes its name
-            files[i] = std::make_unique<AtomicFile>(report.path, ExitCode::kDatabase, kept, staged);
+            open_files();
           }
         }
         if (!patched[i]) {
-          report.rows = write_report_rows(store, report.name, *files[i], progress);
+          report.rows =
+              write_report_rows(store, report.name, *files[i], index ? &*index : nullptr, progress);
         }
         files[i]->flush();  // whole in the file now: the diff below reads it
-        closed[i] = std::async(std::launch::async, [file = files[i].get()] { file->close(); });
+        closed[i] = std::async(std::launch::async,
+                               [file = files[i].get(), index_file = index_files[i].get()] {
+                                 file->close();
+                                 if (index_file != nullptr) index_file->close();
+                               });
         if (!patched[i]) {
           diffs[i] =
               std::async(std::launch::async, diff_report, kReportNames[i], report.path, staged);
@@ -221,6 +261,8 @@ std::vector<WrittenReport> write_reports(store::Store& store,
                       files.size()));
       files[replaced]->commit(AtomicFile::SyncFolder::kByCaller);
     }
+    for (auto& index_file : index_files)
+      if (index_file) index_file->commit(AtomicFile::SyncFolder::kByCaller);
     sync_directory(results_dir);
     patcher->record();
   } catch (...) {

@@ -99,7 +99,8 @@ const std::set<std::string> kResultFiles = {
     "genre_yearly.csv",        "most_popular_genre_by_year.csv",
     "genre_rating_yearly.csv", "company_rating_yearly.csv",
     "run_summary.json",        ".report_state.json",
-    ".report_state.lock"};
+    ".report_state.lock",      ".company_yearly.index",
+    ".company_genre_yearly.index"};
 
 /// A work directory whose movie_results/ holds the reports of the golden fixture (about 80 kB),
 /// and a generated dataset ten times larger (its reports about 690 kB) ready to load. Subclasses

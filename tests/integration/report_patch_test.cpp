@@ -144,7 +144,10 @@ TEST_P(ReportPatch, AReportEditedSinceIsWrittenWhole) {
 TEST_P(ReportPatch, AFileOutOfOrderWithItsStampKeptIsWrittenWhole) {
   run_and_compare({"run", generate("base", "0.02", "5").string()}, false);
   // Two rows swapped, the size and modification time kept: the state cannot see it, the patch
-  // does (keys out of order) and writes the report whole.
+  // does (keys out of order) and writes the report whole. Without the company index, so that
+  // every row is read: with it, the rows of companies without changes are copied unread, on
+  // the strength of the file's stamp.
+  fs::remove(results() / ".company_genre_yearly.index");
   fs::path file = results() / "company_genre_yearly.csv";
   auto stamp = fs::last_write_time(file);
   std::string text = read_file(file);
@@ -195,6 +198,55 @@ std::string movie(int id, int genre, const std::string& genre_name, int company,
       "False,,{5},\"[{{'id': {1}, 'name': '{2}'}}]\",,{0},tt{0},en,M{0},,1.5,,"
       "\"[{{'name': '{4}', 'id': {3}}}]\",[],{6}-01-01,10,90.0,[],Released,,M{0},False,5.0,1\n",
       id, genre, genre_name, company, company_name, 100 * id, year);
+}
+
+TEST_P(ReportPatch, TheCompanyIndexSparesReadingTheCompaniesWithoutChanges) {
+  run_and_compare({"run", generate("base", "0.03", "5").string()}, false);
+  ASSERT_TRUE(fs::exists(results() / ".company_yearly.index"));
+  ASSERT_TRUE(fs::exists(results() / ".company_genre_yearly.index"));
+  // One new movie: a few companies change, the rows of all the others are copied unread.
+  std::string header = std::string(testing::kMoviesHeader) + "\n";
+  write_file(dir_ / "one" / "movies_metadata.csv",
+             header + movie(9000001, 18, "Drama", 7, "Co", 2001));
+  ++step_;
+  auto r = marquee({"run", (dir_ / "one").string(), "--workdir", work().string(), "-v"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::smatch read;
+  ASSERT_TRUE(std::regex_search(
+      r.output, read,
+      std::regex(R"(company_yearly: patched from \S+ \(\d+ keys changed since batch \d+; (\d+) of )"
+                 R"(its rows read, the others copied by their company index\))")))
+      << r.output;
+  std::smatch rows;
+  ASSERT_TRUE(std::regex_search(r.output, rows, std::regex(R"(company_yearly: (\d+) rows in)")));
+  EXPECT_LT(std::stoull(read[1]) * 10, std::stoull(rows[1])) << r.output;
+  // The files are those a whole write gives, and the next patch trusts the new index too.
+  run_and_compare({"run", generate("a", "0.006", "6").string()}, true);
+}
+
+TEST_P(ReportPatch, AnIndexMissingOrDamagedIsNotTrusted) {
+  run_and_compare({"run", generate("base", "0.03", "5").string()}, false);
+  // Gone: the old file is read whole, and patched.
+  fs::remove(results() / ".company_yearly.index");
+  run_and_compare({"run", generate("a", "0.006", "6").string()}, true);
+  // A byte changed, its size and stamp kept: the checksum finds it and the report is written
+  // whole (the rows it copied may not be the unchanged ones).
+  fs::path index = results() / ".company_genre_yearly.index";
+  auto stamp = fs::last_write_time(index);
+  std::string bytes = read_file(index);
+  ASSERT_GT(bytes.size(), 40u);
+  bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x01);
+  write_file(index, bytes);
+  fs::last_write_time(index, stamp);
+  ++step_;
+  auto r =
+      marquee({"run", generate("b", "0.006", "7").string(), "--workdir", work().string(), "-v"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("cannot patch"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("company_genre_yearly.csv (its company index"), std::string::npos)
+      << r.output;
+  // Written whole with a new index: the next run patches again.
+  run_and_compare({"run", generate("c", "0.006", "8").string()}, true);
 }
 
 TEST_P(ReportPatch, ARenamedGenreOrCompanyChangesEveryRowOfIt) {
