@@ -18,6 +18,7 @@
 
 #include "common/error.hpp"
 #include "common/sha256.hpp"
+#include "format/csv_field.hpp"
 #include "report/company_index.hpp"
 #include "report/report_diff.hpp"
 #include "report/report_line.hpp"
@@ -115,6 +116,10 @@ class OldFile {
       key_at_.push_back(static_cast<std::size_t>(at - names.begin()));
     }
     last_field_ = *std::max_element(key_at_.begin(), key_at_.end());
+    if (auto at = std::find(names.begin(), names.end(), "company_name"); at != names.end()) {
+      name_at_ = static_cast<std::size_t>(at - names.begin());
+      last_field_ = std::max(last_field_, *name_at_);
+    }
     fields_.resize(last_field_ + 1);
     advance();
   }
@@ -135,6 +140,18 @@ class OldFile {
   }
   /// The row's bytes without its line end; valid until advance().
   std::string_view raw() const { return record_; }
+  /// The row with its company_name field replaced by `name` (CSV as the report writer quotes),
+  /// and its line end, into `line`.
+  void renamed(std::string_view name, std::string& line) {
+    key();
+    if (!name_at_) throw PatchMismatch("it has no company_name column");
+    std::string_view field = fields_[*name_at_];
+    const auto from = static_cast<std::size_t>(field.data() - record_.data());
+    line.assign(record_.substr(0, from));
+    format::append_csv_field(line, name);
+    line.append(record_.substr(from + field.size()));
+    line.push_back('\n');
+  }
   /// Where the row starts in the file, and its length with its line end.
   std::uint64_t offset() const {
     return base_ + static_cast<std::uint64_t>(record_.data() - buffer_.data());
@@ -293,6 +310,7 @@ class OldFile {
   bool eof_ = false;
   std::size_t columns_;
   std::vector<std::size_t> key_at_;
+  std::optional<std::size_t> name_at_;  ///< company_name's field
   std::size_t last_field_ = 0;
   std::vector<std::string_view> fields_;
   std::string header_;
@@ -324,19 +342,17 @@ std::string patch_sql(std::string_view report, std::size_t& parameters) {
                              ? "a.company_id = k.company_id AND a.year = k.year AND a.genre_id = "
                                "k.genre_id"
                              : "a.company_id = k.company_id AND a.year = k.year";
-  // CROSS JOIN: driven by the few logged keys, each found by the table's key.
-  std::string rows = fmt::format(
-      "SELECT a.* FROM ({0}) AS k CROSS JOIN {1} a WHERE {2} UNION SELECT a.* FROM (SELECT "
-      "DISTINCT company_id FROM report_change_log WHERE batch_id > ? AND company_id IS NOT NULL "
-      "AND year IS NULL) AS k CROSS JOIN {1} a WHERE a.company_id = k.company_id",
-      groups, p->table, on);
-  parameters = 2;
+  // CROSS JOIN: driven by the few logged keys, each found by the table's key. The other rows
+  // of a renamed company are the old file's with the new name (ReportPatcher::patch).
+  std::string rows =
+      fmt::format("SELECT a.* FROM ({0}) AS k CROSS JOIN {1} a WHERE {2}", groups, p->table, on);
+  parameters = 1;
   if (p->by_genre) {
     rows += fmt::format(
         " UNION SELECT a.* FROM (SELECT DISTINCT genre_id FROM report_change_log WHERE batch_id "
         "> ? AND company_id IS NULL) AS k CROSS JOIN {} a WHERE a.genre_id = k.genre_id",
         p->table);
-    parameters = 3;
+    parameters = 2;
   }
   std::string sql = store::report_sql(report);
   // The report reads its table as `a` (sql/reports/<report>.sql says so): the patch reads the
@@ -361,8 +377,15 @@ std::int64_t ChangedKeys::next_changed_company(bool by_genre, std::int64_t compa
   return at == companies_with_changes_.end() ? std::numeric_limits<std::int64_t>::max() : *at;
 }
 
+const std::string* ChangedKeys::new_name(std::int64_t company) const {
+  if (!companies_.contains(company)) return nullptr;
+  auto at = names_.find(company);
+  if (at == names_.end())
+    throw PatchMismatch(fmt::format("renamed company {} has no name in the database", company));
+  return &at->second;
+}
+
 bool ChangedKeys::contains(bool by_genre, const Key& key) const {
-  if (companies_.contains(key[0])) return true;
   if (by_genre && genres_.contains(key[2])) return true;
   return std::binary_search(groups_.begin(), groups_.end(), key);
 }
@@ -443,6 +466,14 @@ void ReportPatcher::plan() {
                  }
                  keys.groups_.push_back({number(row[0]), number(row[1]), number(row[2])});
                });
+  if (!keys.companies_.empty()) {
+    store_.query(
+        "SELECT DISTINCT c.id, c.name FROM report_change_log l JOIN production_company c ON c.id "
+        "= l.company_id WHERE l.batch_id > ? AND l.company_id IS NOT NULL AND l.year IS NULL",
+        {&since, 1}, [&](const std::vector<std::string>&, const std::vector<store::Cell>& row) {
+          if (row[0] && row[1]) keys.names_[std::stoll(*row[0])] = *row[1];
+        });
+  }
   std::sort(keys.groups_.begin(), keys.groups_.end());
   keys.groups_.erase(std::unique(keys.groups_.begin(), keys.groups_.end()), keys.groups_.end());
   auto& leads = keys.companies_with_changes_;
@@ -524,6 +555,7 @@ std::uint64_t ReportPatcher::patch(std::string_view report, AtomicFile& out,
   // is copied without reading the rest of its key. With the index, the rows of the companies
   // before the next changed one are not read at all: their bytes are copied as a run.
   std::uint64_t copied_rows = 0, copied_bytes = 0, read_rows = 0;
+  std::string renamed_line;
   auto copy_old_before = [&](const Key* bound) {
     std::int64_t copy_below = std::numeric_limits<std::int64_t>::min();
     while (old.pending()) {
@@ -561,6 +593,19 @@ std::uint64_t ReportPatcher::patch(std::string_view report, AtomicFile& out,
         if (bound != nullptr && !(key < *bound)) break;
         if (changed_->contains(p.by_genre, key)) {
           tally.removed(old.key_text());
+          old.advance();
+          continue;
+        }
+        if (const std::string* name = changed_->new_name(old.lead())) {
+          // A renamed company's group that did not change: its row with the new name.
+          copy_run();
+          old.renamed(*name, renamed_line);
+          if (std::string_view(renamed_line).substr(0, renamed_line.size() - 1) != old.raw())
+            tally.changed(old.key_text());
+          index_out.note(old.lead(), out.size(), rows);
+          out.write(renamed_line);
+          progress.add(1, renamed_line.size());
+          ++rows;
           old.advance();
           continue;
         }

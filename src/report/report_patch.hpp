@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -44,9 +45,13 @@ struct LogPosition {
 /// The keys a patch rewrites: every row of a logged group, company or genre.
 class ChangedKeys {
  public:
-  /// Whether the row with key (company_id, year, genre_id or -1) is rewritten; `by_genre`: a row
-  /// of company_genre_yearly, whose genre's rename rewrites it too.
+  /// Whether the row with key (company_id, year, genre_id or -1) is read again from the
+  /// database: its group changed, or (`by_genre`: a row of company_genre_yearly) its genre was
+  /// renamed.
   bool contains(bool by_genre, const std::array<std::int64_t, 3>& key) const;
+  /// The new name of a renamed company, whose other rows are kept with it; null if not renamed.
+  /// Throws PatchMismatch when the database has no name for it.
+  const std::string* new_name(std::int64_t company) const;
   std::size_t size() const { return groups_.size() + companies_.size() + genres_.size(); }
   /// The first company id at or after `company` with a row that is rewritten (the largest
   /// integer if none): the rows of the companies before it are all kept.
@@ -57,6 +62,8 @@ class ChangedKeys {
   /// (company_id, year, genre_id); genre_id -1 for a report_company_year group.
   std::vector<std::array<std::int64_t, 3>> groups_;
   std::unordered_set<std::int64_t> companies_, genres_;
+  /// The renamed companies' names in the reports' snapshot.
+  std::unordered_map<std::int64_t, std::string> names_;
   /// The companies of groups_ and companies_, sorted.
   std::vector<std::int64_t> companies_with_changes_;
 };
