@@ -131,6 +131,7 @@ void AtomicFile::copy_from(int fd, std::uint64_t offset, std::uint64_t length) {
 void AtomicFile::close() {
   if (fd_ < 0) return;
   flush();
+  std::string().swap(buffer_);  // the reports keep their files open until all are closed
   if (::fsync(fd_) != 0) fail("sync", errno);
   int rc = ::close(fd_);
   fd_ = -1;
