@@ -95,11 +95,11 @@ std::set<std::string> names_in(const fs::path& dir) {
 }
 
 const std::set<std::string> kResultFiles = {
-    "company_yearly.csv",      "company_genre_yearly.csv",
-    "genre_yearly.csv",        "most_popular_genre_by_year.csv",
-    "genre_rating_yearly.csv", "company_rating_yearly.csv",
-    "run_summary.json",        ".report_state.json",
-    ".report_state.lock",      ".company_yearly.index",
+    "company_yearly.csv",         "company_genre_yearly.csv",
+    "genre_yearly.csv",           "most_popular_genre_by_year.csv",
+    "genre_rating_yearly.csv",    "company_rating_yearly.csv",
+    "run_summary.json",           ".report_state.json",
+    ".report_state.lock",         ".company_yearly.index",
     ".company_genre_yearly.index"};
 
 /// A work directory whose movie_results/ holds the reports of the golden fixture (about 80 kB),
