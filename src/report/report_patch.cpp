@@ -91,14 +91,11 @@ class OldFile {
  public:
   OldFile(const fs::path& path, std::span<const std::string_view> key_columns)
       : path_(path), columns_(key_columns.size()) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) throw PatchMismatch(fmt::format("cannot open it: {}", std::strerror(errno)));
+    file_.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (file_.fd < 0) throw PatchMismatch(fmt::format("cannot open it: {}", std::strerror(errno)));
     struct stat st {};
-    if (::fstat(fd_, &st) != 0) {
-      int error = errno;
-      ::close(fd_);
-      throw PatchMismatch(fmt::format("cannot stat it: {}", std::strerror(error)));
-    }
+    if (::fstat(file_.fd, &st) != 0)
+      throw PatchMismatch(fmt::format("cannot stat it: {}", std::strerror(errno)));
     size_ = static_cast<std::uint64_t>(st.st_size);
     buffer_.resize(kChunk);
     if (!next_record()) throw PatchMismatch("it is empty");
@@ -122,9 +119,6 @@ class OldFile {
     }
     fields_.resize(last_field_ + 1);
     advance();
-  }
-  ~OldFile() {
-    if (fd_ >= 0) ::close(fd_);
   }
   OldFile(const OldFile&) = delete;
   OldFile& operator=(const OldFile&) = delete;
@@ -161,7 +155,7 @@ class OldFile {
   std::uint64_t row() const { return line_ - 1; }
   /// The data rows up to the current one, or all of them at the end.
   std::uint64_t rows_passed() const { return line_; }
-  int fd() const { return fd_; }
+  int fd() const { return file_.fd; }
   std::uint64_t size() const { return size_; }
 
   /// Goes on from the data row `row` at `offset` (where the company index says a company
@@ -179,9 +173,9 @@ class OldFile {
       return;
     }
     char before = 0;
-    if (::pread(fd_, &before, 1, static_cast<off_t>(offset - 1)) != 1 || before != '\n')
+    if (::pread(file_.fd, &before, 1, static_cast<off_t>(offset - 1)) != 1 || before != '\n')
       throw PatchMismatch(fmt::format("its company index points into a row at byte {}", offset));
-    if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0)
+    if (::lseek(file_.fd, static_cast<off_t>(offset), SEEK_SET) < 0)
       throw PatchMismatch(fmt::format("cannot seek in it: {}", std::strerror(errno)));
     base_ = offset;
     begin_ = end_ = 0;
@@ -254,7 +248,7 @@ class OldFile {
     end_ -= begin_;
     begin_ = 0;
     if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);
-    ssize_t n = ::read(fd_, buffer_.data() + end_, std::min(buffer_.size() - end_, kRead));
+    ssize_t n = ::read(file_.fd, buffer_.data() + end_, std::min(buffer_.size() - end_, kRead));
     if (n < 0) throw PatchMismatch(fmt::format("cannot read it: {}", std::strerror(errno)));
     if (n == 0) eof_ = true;
     end_ += static_cast<std::size_t>(n);
@@ -301,8 +295,15 @@ class OldFile {
     }
   }
 
+  /// Closes the file however the OldFile ends, a constructor that throws included.
+  struct Descriptor {
+    int fd = -1;
+    ~Descriptor() {
+      if (fd >= 0) ::close(fd);
+    }
+  };
   fs::path path_;
-  int fd_ = -1;
+  Descriptor file_;
   std::uint64_t size_ = 0;
   std::string buffer_;
   std::size_t begin_ = 0, end_ = 0;
