@@ -71,23 +71,20 @@ void CompanyIndexWriter::finish(std::uint64_t rows, std::uint64_t bytes) {
 CompanyIndexReader::CompanyIndexReader(const std::filesystem::path& path,
                                        std::uint64_t report_bytes)
     : checksum_(kFnvBasis), report_bytes_(report_bytes) {
-  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) throw CompanyIndexUnusable(fmt::format("cannot open it: {}", std::strerror(errno)));
+  file_ = FileDescriptor(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file_.valid())
+    throw CompanyIndexUnusable(fmt::format("cannot open it: {}", std::strerror(errno)));
   buffer_.resize(std::size_t{1} << 16);
   for (char expected : kMagic) {
     if (static_cast<char>(byte()) != expected) throw CompanyIndexUnusable("not a company index");
   }
 }
 
-CompanyIndexReader::~CompanyIndexReader() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 unsigned char CompanyIndexReader::byte() {
   if (at_ == end_) {
     ssize_t n;
     do {
-      n = ::read(fd_, buffer_.data(), buffer_.size());
+      n = ::read(file_.get(), buffer_.data(), buffer_.size());
     } while (n < 0 && errno == EINTR);
     if (n < 0) throw CompanyIndexUnusable(fmt::format("cannot read it: {}", std::strerror(errno)));
     if (n == 0) throw CompanyIndexUnusable("it is cut short");
@@ -141,7 +138,7 @@ std::optional<CompanyStart> CompanyIndexReader::next() {
         fmt::format("it describes a report of {} bytes, not {}", bytes_, report_bytes_));
   }
   if (any_ && rows_ <= last_.row) throw CompanyIndexUnusable("its row count is too small");
-  if (at_ != end_ || ::read(fd_, buffer_.data(), 1) != 0)
+  if (at_ != end_ || ::read(file_.get(), buffer_.data(), 1) != 0)
     throw CompanyIndexUnusable("it goes on after its end");
   done_ = true;
   return std::nullopt;

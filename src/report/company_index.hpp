@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/atomic_file.hpp"
+#include "common/file_descriptor.hpp"
 
 namespace marquee::report {
 
@@ -55,12 +56,11 @@ class CompanyIndexWriter {
 };
 
 /// An index read front to back, its entries checked against the report's size as they come;
-/// the checksum and the totals are checked by finish().
+/// the checksum and the totals are checked by the next() that gives nullopt.
 class CompanyIndexReader {
  public:
   /// Throws CompanyIndexUnusable when the file cannot be opened or is not an index.
   CompanyIndexReader(const std::filesystem::path& path, std::uint64_t report_bytes);
-  ~CompanyIndexReader();
   CompanyIndexReader(const CompanyIndexReader&) = delete;
   CompanyIndexReader& operator=(const CompanyIndexReader&) = delete;
 
@@ -74,7 +74,7 @@ class CompanyIndexReader {
   unsigned char byte();
   std::uint64_t varint();
 
-  int fd_ = -1;
+  FileDescriptor file_;  ///< closed also when the constructor throws (a wrong magic line)
   std::string buffer_;
   std::size_t at_ = 0, end_ = 0;
   std::uint64_t checksum_;

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "common/file_descriptor.hpp"
 #include "common/sha256.hpp"
 #include "format/csv_field.hpp"
 #include "report/company_index.hpp"
@@ -91,10 +92,11 @@ class OldFile {
  public:
   OldFile(const fs::path& path, std::span<const std::string_view> key_columns)
       : path_(path), columns_(key_columns.size()) {
-    file_.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (file_.fd < 0) throw PatchMismatch(fmt::format("cannot open it: {}", std::strerror(errno)));
+    file_ = FileDescriptor(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!file_.valid())
+      throw PatchMismatch(fmt::format("cannot open it: {}", std::strerror(errno)));
     struct stat st {};
-    if (::fstat(file_.fd, &st) != 0)
+    if (::fstat(file_.get(), &st) != 0)
       throw PatchMismatch(fmt::format("cannot stat it: {}", std::strerror(errno)));
     size_ = static_cast<std::uint64_t>(st.st_size);
     buffer_.resize(kChunk);
@@ -155,7 +157,7 @@ class OldFile {
   std::uint64_t row() const { return line_ - 1; }
   /// The data rows up to the current one, or all of them at the end.
   std::uint64_t rows_passed() const { return line_; }
-  int fd() const { return file_.fd; }
+  int fd() const { return file_.get(); }
   std::uint64_t size() const { return size_; }
 
   /// Goes on from the data row `row` at `offset` (where the company index says a company
@@ -173,9 +175,9 @@ class OldFile {
       return;
     }
     char before = 0;
-    if (::pread(file_.fd, &before, 1, static_cast<off_t>(offset - 1)) != 1 || before != '\n')
+    if (::pread(file_.get(), &before, 1, static_cast<off_t>(offset - 1)) != 1 || before != '\n')
       throw PatchMismatch(fmt::format("its company index points into a row at byte {}", offset));
-    if (::lseek(file_.fd, static_cast<off_t>(offset), SEEK_SET) < 0)
+    if (::lseek(file_.get(), static_cast<off_t>(offset), SEEK_SET) < 0)
       throw PatchMismatch(fmt::format("cannot seek in it: {}", std::strerror(errno)));
     base_ = offset;
     begin_ = end_ = 0;
@@ -248,7 +250,7 @@ class OldFile {
     end_ -= begin_;
     begin_ = 0;
     if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);
-    ssize_t n = ::read(file_.fd, buffer_.data() + end_, std::min(buffer_.size() - end_, kRead));
+    ssize_t n = ::read(file_.get(), buffer_.data() + end_, std::min(buffer_.size() - end_, kRead));
     if (n < 0) throw PatchMismatch(fmt::format("cannot read it: {}", std::strerror(errno)));
     if (n == 0) eof_ = true;
     end_ += static_cast<std::size_t>(n);
@@ -295,15 +297,8 @@ class OldFile {
     }
   }
 
-  /// Closes the file however the OldFile ends, a constructor that throws included.
-  struct Descriptor {
-    int fd = -1;
-    ~Descriptor() {
-      if (fd >= 0) ::close(fd);
-    }
-  };
   fs::path path_;
-  Descriptor file_;
+  FileDescriptor file_;
   std::uint64_t size_ = 0;
   std::string buffer_;
   std::size_t begin_ = 0, end_ = 0;
