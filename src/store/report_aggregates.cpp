@@ -91,24 +91,25 @@ std::span<const KeptColumn> kept_columns(const AggregateTable& table) {
   return table.sums ? kept : kept.first(1);  // movies only
 }
 
-/// The condition on a row of agg_delta_<table> that the group changed.
-std::string nonzero_sql(const AggregateTable& table) {
+/// The condition on a row of agg_delta_<table> (its columns prefixed by `row`, "d." for an
+/// alias) that the group changed.
+std::string nonzero_sql(const AggregateTable& table, std::string_view row = "") {
   std::string nonzero;
   for (const auto& column : kept_columns(table))
-    nonzero += fmt::format("{}{} <> 0", nonzero.empty() ? "" : " OR ", column.name);
+    nonzero += fmt::format("{}{}{} <> 0", nonzero.empty() ? "" : " OR ", row, column.name);
   return nonzero;
 }
 
 std::vector<std::string> apply_sql(const AggregateTable& table) {
   std::string columns = std::string(table.key);
   std::string deltas = std::string(table.key);
-  std::string updates, changed, same_key;
+  std::string updates, same_key;
   for (const auto& column : kept_columns(table)) {
     columns += fmt::format(", {}", column.name);
     deltas += fmt::format(", {}", column.delta);
     updates += fmt::format("{0}{1} = t.{1} + d.{1}", updates.empty() ? "" : ", ", column.name);
-    changed += fmt::format("{}d.{} <> 0", changed.empty() ? "" : " OR ", column.name);
   }
+  const std::string changed = nonzero_sql(table, "d.");
   for (std::string_view key = table.key; !key.empty();) {
     std::size_t end = std::min(key.find(", "), key.size());
     same_key +=

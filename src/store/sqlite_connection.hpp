@@ -144,7 +144,7 @@ class SqliteConnection final : public LedgerConnection {
   /// wrote 224 MB of them to temporary files. A batch needs none: any failure in it rolls the
   /// whole transaction back (BatchWriter::rollback), and a statement of one row has nothing of
   /// its own to undo under either.
-  Statement prepare_in_batch(std::string_view sql) { return prepare(or_fail(sql)); }
+  Statement prepare_in_batch(std::string_view sql) { return prepare(in_batch(sql)); }
   /// `sql` with its leading INSERT or UPDATE made INSERT OR FAIL or UPDATE OR FAIL.
   static std::string or_fail(std::string_view sql);
   std::string in_batch(std::string_view sql) const override { return or_fail(sql); }
