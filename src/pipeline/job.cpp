@@ -5,10 +5,13 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <exception>
+#include <future>
 #include <iostream>
 #include <optional>
 #include <ostream>
 #include <random>
+#include <utility>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -194,6 +197,8 @@ struct Job::LoadLocks {
   FileLock workdir;
   std::unique_ptr<store::RunLease> database;
 };
+
+Job::~Job() = default;
 
 Job::LoadLocks Job::lock_for_load() {
   store::RunLockOptions lock_options;
@@ -560,7 +565,7 @@ void Job::load() {
   database_must_exist_ =
       staging::pending(dirs.incoming()).empty() && staging::pending(dirs.backfill()).empty();
   dirs.create();
-  auto locks = lock_for_load();
+  std::unique_ptr<LoadLocks> locks(new LoadLocks(lock_for_load()));
   auto waiting = archives_to_load(dirs);
   // A bad archive goes to failed/ and the next one still loads (a later hourly archive must not
   // wait behind a corrupt one); the run then ends with the first bad archive's error. Any other
@@ -596,6 +601,11 @@ void Job::load() {
   if (timer && first_bad) timer->fail();
   timer.reset();
   if (loaded_.size() > loaded_before || !unchecked_.empty()) check_data(loaded_before);
+  if (first_bad && !deferred_checks_.empty()) {
+    // The run ends here: the good archives' batches are checked before it does.
+    check_now(std::exchange(deferred_checks_, {}));
+  }
+  if (!deferred_checks_.empty()) held_locks_ = std::move(locks);
   if (first_bad) {
     current_batch_ = first_bad_batch;  // the alert names the first bad archive, as the message
     current_source_ = first_bad_source;
@@ -606,27 +616,74 @@ void Job::load() {
   }
 }
 
+struct Job::ChecksDone {
+  std::vector<std::pair<std::int64_t, std::vector<CheckResult>>> batches;
+  /// Set when the checks of a batch did not run to the end; the batches before it are done.
+  std::exception_ptr failure;
+  double seconds = 0;
+};
+
+namespace {
+
+/// `e`, said of a committed batch whose checks it stopped.
+Error checks_stopped(std::int64_t batch, const Error& e) {
+  return Error(e.code(), fmt::format("batch {} is loaded, but its data checks did not run to "
+                                     "the end: {}; the next run checks it",
+                                     batch, e.what()));
+}
+
+/// The checks of each batch in turn, until one cannot run.
+void run_checks(store::Store& store, const std::vector<std::int64_t>& batches, bool snapshot,
+                std::vector<std::pair<std::int64_t, std::vector<CheckResult>>>& done) {
+  for (std::int64_t batch : batches) {
+    try {
+      done.emplace_back(batch, run_data_checks(store, {batch}, snapshot));
+    } catch (const Error& e) {
+      throw checks_stopped(batch, e);
+    }
+  }
+}
+
+}  // namespace
+
 void Job::check_data(std::size_t first_new_batch) {
-  step_ = "checks";
-  StepTimer timer(steps_, "checks");
   std::vector<std::int64_t> batches;
   for (std::size_t i = first_new_batch; i < loaded_.size(); ++i) {
     batches.push_back(loaded_[i].batch_id);
   }
   batches.insert(batches.end(), unchecked_.begin(), unchecked_.end());
   unchecked_.clear();
-  std::vector<std::string> failed;
-  for (std::int64_t batch : batches) {
-    std::vector<CheckResult> results;
+  if (defer_checks_) {
+    deferred_checks_.insert(deferred_checks_.end(), batches.begin(), batches.end());
+    return;
+  }
+  check_now(batches);
+}
+
+void Job::check_now(const std::vector<std::int64_t>& batches) {
+  step_ = "checks";
+  ChecksDone done;
+  {
+    StepTimer timer(steps_, "checks");
     try {
-      results = run_data_checks(store(), {batch}, options_.snapshot);
+      run_checks(store(), batches, options_.snapshot, done.batches);
+    } catch (...) {
+      done.failure = std::current_exception();
+    }
+  }
+  record_checks(done);
+  step_ = "load";
+}
+
+void Job::record_checks(const ChecksDone& done) {
+  std::vector<std::string> failed;
+  for (const auto& [batch, results] : done.batches) {
+    try {
       for (const auto& result : results) {
         store().record_check(batch, result.name, result.failing, result.examples);
       }
     } catch (const Error& e) {
-      throw Error(e.code(), fmt::format("batch {} is loaded, but its data checks did not run to "
-                                        "the end: {}; the next run checks it",
-                                        batch, e.what()));
+      throw checks_stopped(batch, e);
     }
     for (const auto& result : results) {
       checks_.push_back({batch, result.name, result.failing, result.seconds});
@@ -635,6 +692,7 @@ void Job::check_data(std::size_t first_new_batch) {
       }
     }
   }
+  if (done.failure) std::rethrow_exception(done.failure);
   if (!failed.empty() && options_.checks == CheckMode::kError) {
     throw Error(ExitCode::kBadData,
                 fmt::format("data checks failed after the load: {}; the batches stay committed — "
@@ -643,7 +701,69 @@ void Job::check_data(std::size_t first_new_batch) {
                             "--checks=warn",
                             fmt::join(failed, ", ")));
   }
-  step_ = "load";
+}
+
+void Job::checks_beside_reports() {
+  if (deferred_checks_.empty()) {
+    held_locks_.reset();
+    report();
+    return;
+  }
+  std::vector<std::int64_t> batches = std::move(deferred_checks_);
+  deferred_checks_.clear();
+  StepTiming step{"checks", utc_now_iso8601(), 0, false};
+  const std::size_t step_at = steps_.size();  // the checks start first: listed before the report
+  // The checks' own connection, read-only; opened on their thread, so that its cost (a
+  // PostgreSQL connection) is beside the reports too.
+  auto checking = std::async(std::launch::async, [url = options_.effective_db_url(), batches,
+                                                  snapshot = options_.snapshot] {
+    ChecksDone done;
+    auto started = std::chrono::steady_clock::now();
+    try {
+      std::unique_ptr<store::Store> store;
+      try {
+        store = store::open_store(url, {.read_only = true, .must_exist = true});
+      } catch (const Error& e) {
+        throw checks_stopped(batches.front(), e);
+      }
+      run_checks(*store, batches, snapshot, done.batches);
+    } catch (...) {
+      done.failure = std::current_exception();
+    }
+    done.seconds = seconds_since(started);
+    return done;
+  });
+  // Whatever happens to the reports, the checks are waited for and recorded, and the locks
+  // are released after them: a run that starts meanwhile must not check the batches again.
+  auto finish = [&] {
+    ChecksDone done = checking.get();
+    step.seconds = done.seconds;
+    step.failed = done.failure != nullptr;
+    steps_.insert(steps_.begin() + static_cast<std::ptrdiff_t>(std::min(step_at, steps_.size())),
+                  step);
+    step_ = "checks";
+    record_checks(done);
+    held_locks_.reset();
+  };
+  try {
+    report();
+  } catch (...) {
+    const std::string failed_step = step_;  // the alert names the report, whose error goes on
+    try {
+      finish();
+    } catch (const std::exception& e) {
+      spdlog::warn("checks: {}", e.what());
+    }
+    held_locks_.reset();
+    step_ = failed_step;
+    throw;
+  }
+  try {
+    finish();
+  } catch (...) {
+    held_locks_.reset();
+    throw;
+  }
 }
 
 void Job::report() {
@@ -751,13 +871,14 @@ void Job::write_run_history(int exit_code, const std::string& error) {
 
 void Job::run(const std::string& source) {
   spdlog::info("run {}: source {}", run_id_, source::redacted(source));
+  defer_checks_ = options_.checks == CheckMode::kWarn;
   current_source_ = source;
   summary_source_ = source;
   auto dir = local_directory(source);
   auto csv = dir ? std::nullopt : local_csv_file(source);
   if (dir || csv) {
     step_ = "load";
-    auto locks = lock_for_load();
+    std::unique_ptr<LoadLocks> locks(new LoadLocks(lock_for_load()));
     {
       StepTimer timer(steps_, "load");
       auto files = dir ? DatasetFiles::from_directory(*dir) : DatasetFiles::from_csv_file(*csv);
@@ -770,6 +891,7 @@ void Job::run(const std::string& source) {
                          as_of.empty() ? now : as_of});
     }
     if (!loaded_.empty() || !unchecked_.empty()) check_data(0);
+    if (!deferred_checks_.empty()) held_locks_ = std::move(locks);
   } else {
     step_ = "stage";
     auto dirs = options_.staging_dirs();
@@ -780,7 +902,7 @@ void Job::run(const std::string& source) {
     summary_sha256_ = staged.archive.sha256;
     load();
   }
-  report();
+  checks_beside_reports();
   write_summary();
   std::vector<std::string> names;
   for (const auto& p : written_) names.push_back(p.string());

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +48,9 @@ struct JobOptions {
 class Job {
  public:
   explicit Job(JobOptions options);
+  ~Job();
+  Job(const Job&) = delete;
+  Job& operator=(const Job&) = delete;
 
   /// stage + load + report, then run_summary.json.
   void run(const std::string& source);
@@ -117,8 +121,20 @@ class Job {
   /// incoming/ in order, then up to --backfill-batches of the backfill lane, oldest data first.
   std::vector<staging::StagedArchive> archives_to_load(const staging::StagingDirs& dirs);
   /// Runs sql/checks/ over the batches loaded_[first_new_batch…] and those of unchecked_;
-  /// throws Error(kBadData) in CheckMode::kError when one fails.
+  /// throws Error(kBadData) in CheckMode::kError when one fails. In a `run` with --checks=warn
+  /// it only notes the batches, for checks_beside_reports().
   void check_data(std::size_t first_new_batch);
+  /// The checks of `batches`, now, on this connection.
+  void check_now(const std::vector<std::int64_t>& batches);
+  /// What a run's checks found, for record_checks().
+  struct ChecksDone;
+  /// Records what the checks found (data_check_result, the summary, the log) and throws what
+  /// check_data() throws.
+  void record_checks(const ChecksDone& done);
+  /// The reports, with the noted batches' checks on a second connection beside them: in
+  /// --checks=warn a failing check changes no report, so the two read the committed batches at
+  /// once on two cores (the checks then the reports took one after the other before).
+  void checks_beside_reports();
   /// movie_results/run_summary.json, beside the reports of a `run` that succeeded.
   void write_summary();
   /// <workdir>/state/runs/<run_id>.json, for every command that changes something, succeeded or
@@ -141,6 +157,11 @@ class Job {
   /// Batches loaded before this run whose checks were never recorded (that run failed after
   /// its commit); this run checks them.
   std::vector<std::int64_t> unchecked_;
+  /// A `run` in --checks=warn: check_data() notes its batches in deferred_checks_, and the locks
+  /// of the load stay held until checks_beside_reports() has recorded their checks.
+  bool defer_checks_ = false;
+  std::vector<std::int64_t> deferred_checks_;
+  std::unique_ptr<LoadLocks> held_locks_;
   std::vector<std::filesystem::path> written_;
   std::vector<StepTiming> steps_;
   std::vector<CheckOutcome> checks_;

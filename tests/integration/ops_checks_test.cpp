@@ -59,6 +59,9 @@ TEST_F(DataChecks, FailingCheckIsLoggedWithItsKeysInWarnMode) {
   EXPECT_NE(main_log().find("movie 990001 release_year 1850"), std::string::npos) << main_log();
   EXPECT_NE(read_file(dir_ / "work/log/error.log").find("release_year_in_range"),
             std::string::npos);
+  // In warn mode the checks run beside the reports, and a failing one changes no report.
+  EXPECT_NE(read_file(dir_ / "work/movie_results/company_yearly.csv").find("company_id"),
+            std::string::npos);
   // Every check's outcome is recorded for the batch, with the failing keys.
   auto store = store::open_store("sqlite:" + work() + "/marquee.db");
   std::map<std::string, std::string> recorded;
@@ -100,6 +103,51 @@ TEST_F(DataChecks, ChecksRunOnPostgres) {
   ASSERT_EQ(r.exit_code, 3) << r.output;
   EXPECT_NE(r.output.find("release_year_in_range (1 in batch 1)"), std::string::npos) << r.output;
   EXPECT_NE(main_log().find("check link_rows_have_their_movie: passed"), std::string::npos);
+}
+
+TEST_F(DataChecks, ChecksThatCannotConnectFailTheRunAfterItsReportsAndTheNextRunChecks) {
+  testing::PostgresDatabase pg;
+  if (pg.url().empty())
+    GTEST_SKIP() << "MARQUEE_TEST_PG is not set (test.sh starts a PostgreSQL cluster)";
+  // A role allowed two connections: the run's own and its lock's. The checks' connection, the
+  // third, is refused by the server.
+  const std::string admin = std::getenv("MARQUEE_TEST_PG");
+  const std::string database = pg.url().substr(pg.url().rfind('/') + 1);
+  const std::string role = database + "_checks";
+  auto psql = [&](const std::string& sql) {
+    auto r = testing::run_command("psql -q " + testing::shell_quote(admin) + " -c " +
+                                  testing::shell_quote(sql));
+    EXPECT_EQ(r.exit_code, 0) << sql << ": " << r.output;
+  };
+  psql("CREATE ROLE " + role + " LOGIN CONNECTION LIMIT 2");
+  psql("ALTER DATABASE " + database + " OWNER TO " + role);
+  const std::string url = admin.substr(0, admin.find("://") + 3) + role +
+                          admin.substr(admin.find('@'), admin.rfind('/') - admin.find('@') + 1) +
+                          database;
+  auto r = run("good.zip", {"--db", url});
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("batch 1 is loaded, but its data checks did not run to the end: "),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("the next run checks it"), std::string::npos) << r.output;
+  // The reports were written beside the checks, from the committed batch.
+  EXPECT_EQ(read_file(dir_ / "work/movie_results/company_yearly.csv"),
+            read_file(fixture("golden/expected/company_yearly.csv")));
+  psql("ALTER ROLE " + role + " CONNECTION LIMIT -1");
+  r = run("good.zip", {"--db", url});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(main_log().find("was committed by a run that stopped before its data checks"),
+            std::string::npos)
+      << main_log();
+  auto store = store::open_store(url);
+  std::uint64_t recorded = 0;
+  store->query(
+      "SELECT COUNT(*) FROM data_check_result WHERE batch_id = 1", {},
+      [&](const auto&, const std::vector<store::Cell>& row) { recorded = std::stoull(*row[0]); });
+  EXPECT_EQ(recorded, 4U);
+  store.reset();
+  psql("DROP DATABASE " + database + " WITH (FORCE)");
+  psql("DROP ROLE " + role);
 }
 
 TEST_F(DataChecks, CheckProvesTheKeptTotalsAndNamesAGroupThatDiffers) {
