@@ -89,6 +89,27 @@ TEST_F(StagingLoad, ArchivesLoadInOrderAndACorruptOneDoesNotBlockTheNext) {
   EXPECT_EQ(batch_statuses().size(), 3u);
 }
 
+TEST_F(StagingLoad, ARunThatMeetsACorruptArchiveChecksTheGoodBatchesBeforeItFails) {
+  // `run` with --checks=warn checks its batches beside the reports; when a bad archive ends it
+  // before the reports, the batches it loaded are checked all the same.
+  auto first = zip_with("a-first", one_movie(42, 100));
+  auto corrupt = zip_with("b-corrupt", one_movie(42, 200) + std::string(20000, 'x') + "\n");
+  std::string bytes = read_file(corrupt);
+  bytes[bytes.size() / 3] = static_cast<char>(bytes[bytes.size() / 3] ^ 0x5a);
+  write_file(corrupt, bytes);
+  for (const auto& zip : {first, corrupt}) ASSERT_EQ(marquee({"stage", zip.string()}).exit_code, 0);
+  auto third = zip_with("c-third", one_movie(43, 300));
+  auto r = marquee({"run", third.string(), "--max-reject-ratio", "1"});
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_EQ(batch_statuses(), (std::vector<std::string>{"loaded", "failed", "loaded"}));
+  auto store = store::open_store("sqlite:" + (dir_ / "work/marquee.db").string());
+  std::vector<std::string> checked;
+  store->query(
+      "SELECT batch_id || ':' || COUNT(*) FROM data_check_result GROUP BY batch_id ORDER BY 1", {},
+      [&](const auto&, const std::vector<store::Cell>& row) { checked.push_back(*row[0]); });
+  EXPECT_EQ(checked, (std::vector<std::string>{"1:4", "3:4"}));
+}
+
 TEST_F(StagingLoad, NothingWaitingIsSuccess) {
   // The hourly load of a work folder with a database and no new archive has nothing to do.
   ASSERT_EQ(marquee({"stage", zip_with("a", one_movie(42, 100)).string()}).exit_code, 0);
