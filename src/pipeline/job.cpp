@@ -620,6 +620,8 @@ struct Job::ChecksDone {
   std::vector<std::pair<std::int64_t, std::vector<CheckResult>>> batches;
   /// Set when the checks of a batch did not run to the end; the batches before it are done.
   std::exception_ptr failure;
+  /// Set when the checks' own connection could not be opened: they have not run.
+  std::optional<std::string> no_connection;
   double seconds = 0;
 };
 
@@ -719,16 +721,18 @@ void Job::checks_beside_reports() {
                                                   snapshot = options_.snapshot] {
     ChecksDone done;
     auto started = std::chrono::steady_clock::now();
+    std::unique_ptr<store::Store> store;
     try {
-      std::unique_ptr<store::Store> store;
+      store = store::open_store(url, {.read_only = true, .must_exist = true});
+    } catch (const std::exception& e) {
+      done.no_connection = e.what();
+    }
+    if (store) {
       try {
-        store = store::open_store(url, {.read_only = true, .must_exist = true});
-      } catch (const Error& e) {
-        throw checks_stopped(batches.front(), e);
+        run_checks(*store, batches, snapshot, done.batches);
+      } catch (...) {
+        done.failure = std::current_exception();
       }
-      run_checks(*store, batches, snapshot, done.batches);
-    } catch (...) {
-      done.failure = std::current_exception();
     }
     done.seconds = seconds_since(started);
     return done;
@@ -737,6 +741,19 @@ void Job::checks_beside_reports() {
   // are released after them: a run that starts meanwhile must not check the batches again.
   auto finish = [&] {
     ChecksDone done = checking.get();
+    if (done.no_connection) {
+      // No second connection to be had (a role's connection limit, a full server): the checks
+      // run on the run's connection after the reports, as they ran before the reports once.
+      spdlog::warn("checks: no connection of their own ({}); running them after the reports",
+                   *done.no_connection);
+      auto started = std::chrono::steady_clock::now();
+      try {
+        run_checks(store(), batches, options_.snapshot, done.batches);
+      } catch (...) {
+        done.failure = std::current_exception();
+      }
+      done.seconds += seconds_since(started);
+    }
     step.seconds = done.seconds;
     step.failed = done.failure != nullptr;
     steps_.insert(steps_.begin() + static_cast<std::ptrdiff_t>(std::min(step_at, steps_.size())),
