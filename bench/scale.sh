@@ -36,6 +36,15 @@ pg_db() { # pg_db NAME: a fresh database, its URL on stdout
   PGOPTIONS='-c client_min_messages=warning' psql -q "$MARQUEE_TEST_PG" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
   echo "${MARQUEE_TEST_PG%/*}/$1"
 }
+# median_of VALUES...: the middle one (the lower middle of an even count)
+median_of() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
+# quiet_disk: an hour's run meets a quiet machine, not the write-back of the loads just timed: the
+# page cache is flushed and PostgreSQL checkpointed first, so neither engine's fsyncs wait behind
+# the other's gigabytes.
+quiet_disk() {
+  sync
+  if [ -z "${MARQUEE_BENCH_NO_PG:-}" ]; then psql -q "$MARQUEE_TEST_PG" -c CHECKPOINT >/dev/null; fi
+}
 rows_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["expected_load"]["rows_read"])' "$1.manifest.json"; }
 
 # load_timed ENGINE WORKDIR DB_NAME ZIP: times the whole `marquee run ZIP`; prints "wall_s rss_kb"
@@ -67,10 +76,7 @@ hourly_on_top() {
       -c "DROP DATABASE IF EXISTS hourly" -c "CREATE DATABASE hourly TEMPLATE scale_${big//./_}" >/dev/null
     db="${MARQUEE_TEST_PG%/*}/hourly"
   fi
-  # An hour's run meets a quiet machine, not the write-back of the load just timed: the page
-  # cache is flushed and PostgreSQL checkpointed first.
-  sync
-  if [ -z "${MARQUEE_BENCH_NO_PG:-}" ]; then psql -q "$MARQUEE_TEST_PG" -c CHECKPOINT >/dev/null; fi
+  quiet_disk
   load_timed "$engine" "$wd" "$db" "$change"
 }
 
@@ -99,7 +105,7 @@ for engine in "${engines[@]}"; do
         if [ "$hr" -gt "${hourly_rss[$engine]:-0}" ]; then hourly_rss[$engine]=$hr; fi
       fi
     done
-    wall=$(printf '%s\n' "${walls[@]}" | sort -g | sed -n "$(((${#walls[@]} + 1) / 2))p")
+    wall=$(median_of "${walls[@]}")
     us=$(echo "$wall * 1000000 / $rows" | bc -l)
     [ -n "$base_us" ] || { base_us=$us; base_rss=$rss; }
     full_wall[$engine]=$wall
@@ -113,7 +119,6 @@ echo "(us_per_row_x, rss_x: relative to scale ${scales[0]}; #12 targets at 16: w
 # The hourly case, on top of the largest scale (run above, after each of its first runs) and
 # into an empty database.
 rows=$(rows_of "$change")
-median_of() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
 echo
 printf '%-9s %-28s %9s %9s %11s\n' engine "1% change archive ($rows rows)" wall_s rows_per_s peak_rss_mb
 # On top of the largest scale: one hourly run after each of its first runs (above). Into an
@@ -135,8 +140,7 @@ for engine in "${engines[@]}"; do
     wd="$work/$engine-hourly" db=""
     rm -rf "$wd"
     [ "$engine" = postgres ] && db=$(pg_db hourly)
-    sync
-    if [ -z "${MARQUEE_BENCH_NO_PG:-}" ]; then psql -q "$MARQUEE_TEST_PG" -c CHECKPOINT >/dev/null; fi
+    quiet_disk
     read -r w r < <(load_timed "$engine" "$wd" "$db" "$change")
     walls+=("$w")
     if [ "$r" -gt "$rss" ]; then rss=$r; fi
