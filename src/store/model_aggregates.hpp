@@ -20,6 +20,10 @@ struct MovieFigures {
 /// profit_e9, profit_e0, popularity_movies, popularity_e9, popularity_e0.
 inline constexpr std::size_t kFigureSums = 13;
 
+/// Memory for the report aggregates of a first load, on either engine: at scale 1 (45,000
+/// movies) the groups fit, at scale 16 they go through sorted runs on disk (group_sums.hpp).
+inline constexpr std::size_t kFirstLoadAggregateMemory = std::size_t{16} << 20;
+
 /// The three report aggregates of a whole model, added up in C++ in one pass over its movies
 /// (any order) instead of SQL's GROUP BY over a three-way join: what sql/aggregates/ defines, row
 /// for row (sql/checks/report_aggregates_match_model proves it in the tests). Keys in table

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <exception>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -174,6 +175,39 @@ class Session {
       if (lost()) break;
     }
     if (!failure && !sent) failure = error(what, nullptr);
+    if (failure) throw *failure;
+  }
+
+  /// COPY … TO STDOUT in text format: `row` gets each line (its newline included) as it
+  /// arrives, so the result is never held whole. When `row` throws, the rest of the rows are read
+  /// and dropped (the connection stays usable) and its exception is the one thrown.
+  template <typename Row>
+  void copy_out(const std::string& copy_sql, std::string_view what, Row&& row) {
+    Result start(PQexec(conn_, copy_sql.c_str()));
+    if (!start || PQresultStatus(start.get()) != PGRES_COPY_OUT) {
+      check(start, what);
+      throw error(what, start.get());
+    }
+    std::exception_ptr failed;
+    for (;;) {
+      char* line = nullptr;
+      const int n = PQgetCopyData(conn_, &line, 0);
+      if (n < 0) break;  // -1: all sent; -2: failed, and the result below says why
+      if (!failed) {
+        try {
+          row(std::string_view(line, static_cast<std::size_t>(n)));
+        } catch (...) {
+          failed = std::current_exception();
+        }
+      }
+      PQfreemem(line);
+    }
+    std::optional<Error> failure;
+    while (Result r{PQgetResult(conn_)}) {
+      if (!failure && PQresultStatus(r.get()) != PGRES_COMMAND_OK) failure = error(what, r.get());
+      if (lost()) break;
+    }
+    if (failed) std::rethrow_exception(failed);
     if (failure) throw *failure;
   }
 

@@ -223,15 +223,6 @@ void ReportAggregates::note_prior(std::string_view ids, std::span<const SqlValue
   db_.run(note_prior_movie_sql(ids), params, "noting the replaced movies");
 }
 
-void ReportAggregates::finish_batch(bool first_load, std::int64_t batch_id) {
-  if (first_load) {
-    rebuild();
-    reset_change_log(batch_id);
-  } else {
-    apply(batch_id);
-  }
-}
-
 void ReportAggregates::apply(std::int64_t batch_id) {
   auto started = std::chrono::steady_clock::now();
   db_.run(

@@ -18,8 +18,10 @@ namespace marquee::store {
 /// version before the batch: its year, budget, revenue, popularity, genres and companies
 /// (note_prior), and the ids of the movies it adds (note_new). apply() then subtracts each noted
 /// movie's old contribution and adds the contribution of its row as the batch leaves it, per
-/// group, and removes the groups left with no movie. A first load instead fills the tables from
-/// their definitions (sql/aggregates/<table>.sql) in one pass: rebuild().
+/// group, and removes the groups left with no movie. A first load instead adds the tables up in
+/// C++ over the new model (ModelAggregates, in each engine's writer) and starts the change log
+/// anew (reset_change_log); rebuild() fills them from their definitions
+/// (sql/aggregates/<table>.sql), as the schema's migration to version 5 does.
 class ReportAggregates {
  public:
   explicit ReportAggregates(LedgerConnection& db) : db_(db) {}
@@ -42,15 +44,10 @@ class ReportAggregates {
   /// Runs the three note_prior statements with `params` bound in each.
   void note_prior(std::string_view ids, std::span<const SqlValue> params);
 
-  /// Brings the aggregates to the model as the batch leaves it; call once the batch's movies are
-  /// final (after a snapshot's removals). A first load (`first_load`: the model was empty, so
-  /// nothing was noted) computes them whole with rebuild(), any other batch applies its
-  /// difference with apply().
-  /// A first load also starts the report change log anew after `batch_id`; any other batch logs
-  /// the groups it changed there.
-  void finish_batch(bool first_load, std::int64_t batch_id);
-  /// Applies the difference the noted movies make, group by group, and logs the company groups
-  /// it changed in report_change_log (schema version 6).
+  /// Brings the aggregates to the model as a batch that is not a first load leaves it (call once
+  /// its movies are final, after a snapshot's removals): applies the difference the noted movies
+  /// make, group by group, and logs the company groups it changed in report_change_log (schema
+  /// version 6).
   void apply(std::int64_t batch_id);
   /// Replaces the tables' contents by their definitions over the model.
   void rebuild();

@@ -623,10 +623,6 @@ void SqliteBatchWriter::fill_model_from_stage() {
 
 namespace {
 
-/// Memory for the report aggregates of a first load: at scale 1 (45,000 movies) the groups fit,
-/// at scale 16 they go through sorted runs on disk (group_sums.hpp).
-constexpr std::size_t kAggregateMemory = std::size_t{16} << 20;
-
 /// Writes `sums`' groups, in key order, into `table` (its key columns, then its sums), a chunk
 /// of rows per statement.
 template <std::size_t K, std::size_t V>
@@ -668,7 +664,7 @@ void SqliteBatchWriter::compute_report_aggregates() {
   static_assert(std::size(ReportAggregates::kTables) == 3);
   for (std::string_view table : ReportAggregates::kTables)
     db_.exec(fmt::format("DELETE FROM {}", table), "emptying the report aggregates");
-  ModelAggregates aggregates(kAggregateMemory);
+  ModelAggregates aggregates(kFirstLoadAggregateMemory);
   auto movies = db_.prepare(
       "SELECT id, release_year, budget, revenue, popularity_micros FROM movie WHERE release_year "
       "IS NOT NULL ORDER BY id");

@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.hpp"
+#include "store/postgres_session.hpp"
 #include "store/sqlite_store.hpp"
 #include "store_contract.hpp"
 
@@ -211,6 +212,42 @@ TEST_F(PostgresStoreTest, AMissingDatabaseSaysSo) {
     EXPECT_THAT(e.what(), HasSubstr("createdb"));
     EXPECT_THAT(std::string(e.what()), Not(HasSubstr("\n")));
   }
+}
+
+// A first load reads the new model back with COPY … TO STDOUT (its report aggregates): every
+// row reaches the reader as one line, and a reader that fails leaves the session usable, so the
+// batch's rollback can still run on it.
+TEST_F(PostgresStoreTest, CopyOutHandsEachRowToTheReaderAndSurvivesAReaderThatFails) {
+  Session s(url_, "the test database");
+  std::vector<std::string> lines;
+  s.copy_out(
+      "COPY (SELECT i, CASE WHEN i % 2 = 0 THEN NULL ELSE 'a\tb' END FROM "
+      "generate_series(1, 4) AS i) TO STDOUT",
+      "reading rows", [&](std::string_view line) { lines.emplace_back(line); });
+  EXPECT_THAT(lines, ::testing::ElementsAre("1\ta\\tb\n", "2\t\\N\n", "3\ta\\tb\n", "4\t\\N\n"));
+
+  std::size_t seen = 0;
+  try {
+    s.copy_out("COPY (SELECT i FROM generate_series(1, 100000) AS i) TO STDOUT", "reading rows",
+               [&](std::string_view) {
+                 if (++seen == 10) throw Error(ExitCode::kDatabase, "the reader gave up");
+               });
+    FAIL() << "the reader's failure was lost";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "the reader gave up");
+  }
+  EXPECT_EQ(seen, 10U);  // the rows after the failure were drained, not handed on
+  auto r = s.exec("SELECT 41 + 1", "checking the session");
+  EXPECT_EQ(int_of(r, 0, 0), 42);
+
+  try {
+    s.copy_out("COPY (SELECT 1 / 0) TO STDOUT", "dividing by zero", [](std::string_view) {});
+    FAIL() << "a failing query was not reported";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("dividing by zero"));
+    EXPECT_THAT(e.what(), HasSubstr("division by zero"));
+  }
+  EXPECT_EQ(int_of(s.exec("SELECT 7", "checking the session"), 0, 0), 7);
 }
 
 TEST(PostgresConnect, ARefusedConnectionNamesTheServerAndNotThePassword) {
