@@ -296,8 +296,11 @@ TEST_F(PostgresStoreTest, AnUnknownRoleSaysSo) {
 TEST_F(PostgresStoreTest, TheLockMessageNamesTheHolder) {
   auto store = open();
   auto first = store->lock_run({});
+  // This database's lock only: the suite runs beside other tests whose databases on the same
+  // server hold advisory locks of their own (one of them once answered here instead).
   std::string holder_pid = Admin(url_).value(
-      "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1");
+      "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND "
+      "database = (SELECT oid FROM pg_database WHERE datname = current_database())");
   ASSERT_FALSE(holder_pid.empty());
   try {
     auto second = store->lock_run({.no_wait = true});
