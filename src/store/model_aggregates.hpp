@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 
 #include "store/group_sums.hpp"
 
@@ -41,6 +42,15 @@ class ModelAggregates {
   /// tables' keys).
   void add_movie(const MovieFigures& movie, std::span<const std::int64_t> companies,
                  std::span<const std::int64_t> genres);
+
+  /// Calls `write(sums, table)` for each of the three with its table's name, in the order of
+  /// ReportAggregates::kTables: how each engine writes the groups it added up.
+  template <typename Write>
+  void write_tables(Write&& write) {
+    write(company_year, "report_company_year");
+    write(genre_year, "report_genre_year");
+    write(company_genre_year, "report_company_genre_year");
+  }
 
   GroupSums<2, kFigureSums> company_year;
   GroupSums<2, kFigureSums> genre_year;

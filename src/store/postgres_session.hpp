@@ -153,11 +153,7 @@ class Session {
 
   /// COPY … FROM STDIN in text format; `data` is whole lines.
   void copy_in(const std::string& copy_sql, std::string_view data, std::string_view what) {
-    Result start(PQexec(conn_, copy_sql.c_str()));
-    if (!start || PQresultStatus(start.get()) != PGRES_COPY_IN) {
-      check(start, what);
-      throw error(what, start.get());
-    }
+    start_copy(copy_sql, PGRES_COPY_IN, what);
     constexpr std::size_t kChunk = std::size_t{1} << 20;
     bool sent = true;
     for (std::size_t at = 0; at < data.size() && sent; at += kChunk) {
@@ -169,11 +165,7 @@ class Session {
     } else {
       PQputCopyEnd(conn_, "marquee could not send the data");
     }
-    std::optional<Error> failure;
-    while (Result r{PQgetResult(conn_)}) {
-      if (!failure && PQresultStatus(r.get()) != PGRES_COMMAND_OK) failure = error(what, r.get());
-      if (lost()) break;
-    }
+    std::optional<Error> failure = copy_result(what);
     if (!failure && !sent) failure = error(what, nullptr);
     if (failure) throw *failure;
   }
@@ -183,11 +175,7 @@ class Session {
   /// and dropped (the connection stays usable) and its exception is the one thrown.
   template <typename Row>
   void copy_out(const std::string& copy_sql, std::string_view what, Row&& row) {
-    Result start(PQexec(conn_, copy_sql.c_str()));
-    if (!start || PQresultStatus(start.get()) != PGRES_COPY_OUT) {
-      check(start, what);
-      throw error(what, start.get());
-    }
+    start_copy(copy_sql, PGRES_COPY_OUT, what);
     std::exception_ptr failed;
     for (;;) {
       char* line = nullptr;
@@ -202,11 +190,7 @@ class Session {
       }
       PQfreemem(line);
     }
-    std::optional<Error> failure;
-    while (Result r{PQgetResult(conn_)}) {
-      if (!failure && PQresultStatus(r.get()) != PGRES_COMMAND_OK) failure = error(what, r.get());
-      if (lost()) break;
-    }
+    std::optional<Error> failure = copy_result(what);
     if (failed) std::rethrow_exception(failed);
     if (failure) throw *failure;
   }
@@ -243,6 +227,25 @@ class Session {
   }
 
  private:
+  /// Starts COPY `copy_sql`; the server must answer `expected` (PGRES_COPY_IN or _OUT).
+  void start_copy(const std::string& copy_sql, ExecStatusType expected, std::string_view what) {
+    Result start(PQexec(conn_, copy_sql.c_str()));
+    if (!start || PQresultStatus(start.get()) != expected) {
+      check(start, what);
+      throw error(what, start.get());
+    }
+  }
+
+  /// The end of a COPY: reads its results, the first failure among them (nullopt when none).
+  std::optional<Error> copy_result(std::string_view what) {
+    std::optional<Error> failure;
+    while (Result r{PQgetResult(conn_)}) {
+      if (!failure && PQresultStatus(r.get()) != PGRES_COMMAND_OK) failure = error(what, r.get());
+      if (lost()) break;
+    }
+    return failure;
+  }
+
   std::string where_;
   PGconn* conn_ = nullptr;
 };

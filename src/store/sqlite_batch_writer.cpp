@@ -702,9 +702,8 @@ void SqliteBatchWriter::compute_report_aggregates() {
         MovieFigures{sqlite3_column_int64(s, 1), optional(s, 2), optional(s, 3), optional(s, 4)},
         company_links.ids, genre_links.ids);
   }
-  write_group_sums(db_, aggregates.company_year, "report_company_year");
-  write_group_sums(db_, aggregates.genre_year, "report_genre_year");
-  write_group_sums(db_, aggregates.company_genre_year, "report_company_genre_year");
+  aggregates.write_tables(
+      [&](auto& sums, std::string_view table) { write_group_sums(db_, sums, table); });
   spdlog::debug("store: computed the report aggregates of the first load in one pass in {:.3f}s",
                 seconds_since(started));
 }
